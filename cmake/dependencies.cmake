@@ -1,0 +1,27 @@
+# Every dependency comes from a Debian 12 package (scripts/setup.sh installs them).
+
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+pkg_check_modules(NGTCP2 REQUIRED IMPORTED_TARGET libngtcp2 libngtcp2_crypto_gnutls)
+pkg_check_modules(GNUTLS REQUIRED IMPORTED_TARGET gnutls)
+find_package(spdlog REQUIRED)
+find_package(GTest REQUIRED)
+include(GoogleTest)
+
+# Standalone asio (libasio-dev) is header only.
+find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
+add_library(connswap_asio INTERFACE)
+target_include_directories(connswap_asio SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
+target_compile_definitions(connswap_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+target_link_libraries(connswap_asio INTERFACE Threads::Threads)
+
+find_package(CLI11 CONFIG QUIET)
+if(NOT TARGET CLI11::CLI11)
+  find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
+  add_library(CLI11::CLI11 INTERFACE IMPORTED)
+  target_include_directories(CLI11::CLI11 SYSTEM INTERFACE ${CLI11_INCLUDE_DIR})
+endif()
+
+if(CONNSWAP_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,107 @@
+#pragma once
+// One QUIC connection: owns the ngtcp2_conn and its GnuTLS session. Sans-IO: it never
+// touches a socket or reads a clock. The owner (src/net) feeds datagrams and `now`, drains
+// outgoing datagrams until none are left, polls events, and arms one timer at deadline().
+//
+//   conn.on_datagram(path, bytes, now);          // for each received datagram
+//   while (auto ev = conn.poll_event()) ...      // handle events
+//   while ((d = conn.write_datagrams(buf, now)) && d->bytes > 0) send(d->path, buf, d->...)
+//   timer.arm(conn.deadline()); ... conn.on_timeout(now);
+//
+// Not thread-safe. Never call it from inside another Connection's callbacks.
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/error.h"
+#include "base/time.h"
+#include "quic/event.h"
+#include "quic/settings.h"
+#include "quic/tls.h"
+#include "quic/types.h"
+
+namespace connswap::quic {
+
+struct ClientConfig {
+  TransportSettings transport;
+  std::shared_ptr<const TlsContext> tls;  // made by TlsContext::make_client
+  std::string server_name;                // SNI and the name the certificate must carry
+};
+
+struct ServerConfig {
+  TransportSettings transport;
+  std::shared_ptr<const TlsContext> tls;  // made by TlsContext::make_server
+  Bytes static_secret;  // >= 32 bytes; stateless-reset tokens derive from it (keep stable
+                        // across restarts so peers of a previous run accept our resets)
+};
+
+// A batch of equal-size datagrams for one path, laid out back to back in the caller's
+// buffer: every datagram is `segment_size` bytes except possibly the last. bytes == 0 means
+// there is nothing to send now. src/net sends it with UDP_SEGMENT (GSO) or one by one.
+struct Datagrams {
+  Path path;
+  std::size_t bytes = 0;
+  std::size_t segment_size = 0;
+};
+
+// A connection id newly issued by this endpoint (added) or retired (removed); the server
+// endpoint keeps its routing table in step with these.
+struct CidChange {
+  Bytes cid;
+  bool added;
+};
+
+class Connection {
+ public:
+  static Result<std::unique_ptr<Connection>> connect(const ClientConfig& config, const Path& path,
+                                                     Timestamp now);
+  // `first_packet` must be a client Initial (see packet.h: accept_initial); it is processed.
+  static Result<std::unique_ptr<Connection>> accept(const ServerConfig& config, const Path& path,
+                                                    ByteSpan first_packet, Timestamp now);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Inbound. An error means the connection is closing or closed (see is_closed()); a
+  // ConnectionClosed event says why.
+  Result<void> on_datagram(const Path& path, ByteSpan datagram, Timestamp now);
+  Result<void> on_timeout(Timestamp now);
+  // The peer is unreachable (ICMP port-unreachable on a connected socket): close now.
+  void on_peer_gone(std::string reason);
+
+  // Outbound. Fills `out` (>= 64 KiB recommended) with up to one send quantum of datagrams.
+  Result<Datagrams> write_datagrams(MutableByteSpan out, Timestamp now);
+  Timestamp deadline() const;  // next time on_timeout() must run; kNever when closed
+
+  std::optional<Event> poll_event();
+  std::optional<CidChange> poll_cid_change();
+
+  // Streams. Data is buffered until acknowledged; send_buffered() is what is still held.
+  Result<StreamId> open_stream();  // kResourceExhausted when the peer's limit is reached
+  Result<void> send(StreamId id, Bytes data, bool fin);
+  Result<void> send(StreamId id, ByteSpan data, bool fin);
+  std::size_t send_buffered(StreamId id) const;
+  void consume(StreamId id, std::size_t bytes);         // grant flow credit for read bytes
+  void reset_stream(StreamId id, std::uint64_t app_error);  // RESET_STREAM (stop our side)
+  void stop_sending(StreamId id, std::uint64_t app_error);  // STOP_SENDING (stop theirs)
+
+  // Connection.
+  void close(std::uint64_t app_error, std::string reason);  // graceful CONNECTION_CLOSE
+  Result<void> migrate(const Path& new_path, Timestamp now);  // client: validated migration
+  bool handshake_completed() const;
+  bool is_closed() const;   // nothing more will be sent or received; the owner may drop it
+  const Path& path() const;  // current path
+  const std::string& id() const;  // stable printable id for logs (hex of the original DCID)
+  std::string alpn() const;
+
+  struct Impl;
+
+ private:
+  explicit Connection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace connswap::quic

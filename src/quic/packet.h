@@ -1,0 +1,36 @@
+#pragma once
+// Stateless packet helpers for the server endpoint's dispatcher (sans-IO).
+
+#include <cstdint>
+#include <optional>
+
+#include "base/bytes.h"
+#include "base/error.h"
+
+namespace connswap::quic {
+
+inline constexpr std::size_t kServerCidLen = 18;  // every CID this server issues has this length
+
+struct PacketHeaderInfo {
+  Bytes dcid;
+  bool long_header = false;
+  std::uint32_t version = 0;
+  bool supported_version = false;
+};
+
+// Reads the version and destination CID of any QUIC packet; error on garbage.
+Result<PacketHeaderInfo> decode_header(ByteSpan datagram);
+
+// True if `datagram` is a client Initial this server may answer by creating a connection.
+bool accept_initial(ByteSpan datagram);
+
+// Writes a stateless reset for a packet addressed to `dcid` (RFC 9000 §10.3); the token is
+// derived from `static_secret` and `dcid`, as Connection does for issued CIDs. Returns 0
+// when the triggering packet is too small to answer without amplification.
+Result<std::size_t> write_stateless_reset(MutableByteSpan out, ByteSpan static_secret,
+                                          ByteSpan dcid, std::size_t received_len);
+
+// Writes a Version Negotiation packet answering an unsupported version.
+Result<std::size_t> write_version_negotiation(MutableByteSpan out, ByteSpan datagram);
+
+}  // namespace connswap::quic

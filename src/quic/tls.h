@@ -1,0 +1,46 @@
+#pragma once
+// TLS credentials and policy for QUIC (GnuTLS). One context is shared by every connection of
+// an endpoint (shared_ptr: connections hold it, the endpoint may go first).
+
+#include <memory>
+#include <string>
+
+#include "base/error.h"
+
+namespace connswap::quic {
+
+struct ServerTlsOptions {
+  std::string cert_file;       // PEM chain
+  std::string key_file;        // PEM private key
+  std::string client_ca_file;  // non-empty: require client certificates from this CA (mTLS)
+};
+
+struct ClientTlsOptions {
+  std::string ca_file;          // PEM trust anchors; verification is ON unless insecure
+  std::string cert_file;        // optional client certificate (mTLS)
+  std::string key_file;
+  bool insecure_skip_verify = false;  // logged loudly at warn on every connection
+};
+
+class TlsContext {
+ public:
+  static Result<std::shared_ptr<const TlsContext>> make_server(const ServerTlsOptions& options);
+  static Result<std::shared_ptr<const TlsContext>> make_client(const ClientTlsOptions& options);
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+
+  bool is_server() const { return server_; }
+  bool insecure() const { return insecure_; }
+  bool requires_client_cert() const { return require_client_cert_; }
+  void* credentials() const { return creds_; }  // gnutls_certificate_credentials_t
+
+ private:
+  TlsContext() = default;
+  void* creds_ = nullptr;
+  bool server_ = false;
+  bool insecure_ = false;
+  bool require_client_cert_ = false;
+};
+
+}  // namespace connswap::quic
