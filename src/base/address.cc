@@ -1,9 +1,9 @@
 #include "base/address.h"
 
-#include <arpa/inet.h>
-
 #include <charconv>
 #include <cstring>
+
+#include <arpa/inet.h>
 
 namespace connswap {
 namespace {
@@ -96,8 +96,8 @@ std::string Address::to_string() const {
     return std::string(buf) + ":" + std::to_string(port());
   }
   if (family() == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf,
-              sizeof buf);
+    inet_ntop(
+        AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf, sizeof buf);
     return "[" + std::string(buf) + "]:" + std::to_string(port());
   }
   return "(unset)";

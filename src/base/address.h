@@ -1,11 +1,11 @@
 #pragma once
 // A socket address value (IPv4 or IPv6) with parsing and printing. Plain data: no I/O.
 
-#include <netinet/in.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include <netinet/in.h>
 
 #include "base/error.h"
 

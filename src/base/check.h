@@ -9,11 +9,11 @@ namespace connswap::detail {
 [[noreturn]] void check_failed(const char* expr, const char* msg, const char* file, int line);
 }  // namespace connswap::detail
 
-#define CONNSWAP_CHECK(cond, msg)                                            \
-  do {                                                                       \
-    if (!(cond)) [[unlikely]] {                                              \
-      ::connswap::detail::check_failed(#cond, (msg), __FILE__, __LINE__);    \
-    }                                                                        \
+#define CONNSWAP_CHECK(cond, msg)                                         \
+  do {                                                                    \
+    if (!(cond)) [[unlikely]] {                                           \
+      ::connswap::detail::check_failed(#cond, (msg), __FILE__, __LINE__); \
+    }                                                                     \
   } while (0)
 
 #define CONNSWAP_ASSERT(cond) assert(cond)

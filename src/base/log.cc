@@ -1,12 +1,12 @@
 #include "base/log.h"
 
-#include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace connswap::log {
 namespace {
@@ -14,8 +14,9 @@ namespace {
 // Upper-case level names as in the seed ("INFO", "WARN").
 class UpperLevelFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest)
-      override {
+  void format(const spdlog::details::log_msg& msg,
+              const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     static constexpr std::string_view kNames[] = {
         "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "ERROR", "OFF"};
     auto name = kNames[static_cast<int>(msg.level)];
@@ -69,9 +70,12 @@ std::optional<spdlog::level::level_enum> parse_level(std::string_view spec) {
       item = item.substr(eq + 1);  // "crate=level": take the level
     }
     static const std::pair<std::string_view, spdlog::level::level_enum> kLevels[] = {
-        {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
-        {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
-        {"warning", spdlog::level::warn}, {"error", spdlog::level::err},
+        {"trace", spdlog::level::trace},
+        {"debug", spdlog::level::debug},
+        {"info", spdlog::level::info},
+        {"warn", spdlog::level::warn},
+        {"warning", spdlog::level::warn},
+        {"error", spdlog::level::err},
         {"off", spdlog::level::off}};
     bool matched = false;
     for (const auto& [name, level] : kLevels) {

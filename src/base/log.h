@@ -3,10 +3,10 @@
 // first use and sharing one stderr sink. Library code logs only through these loggers.
 // Lines follow the seed's shape: `LEVEL key=value key=value: message`.
 
-#include <spdlog/spdlog.h>
-
 #include <optional>
 #include <string_view>
+
+#include <spdlog/spdlog.h>
 
 namespace connswap::log {
 

@@ -1,8 +1,8 @@
 #include "base/random.h"
 
-#include <sys/random.h>
-
 #include <cerrno>
+
+#include <sys/random.h>
 
 #include "base/check.h"
 

@@ -19,8 +19,14 @@ TEST(Address, ParsesIpv4AndIpv6) {
 }
 
 TEST(Address, RejectsGarbage) {
-  for (const char* bad : {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:70000", "host:1",
-                          "[::1]", "[::1:5", "1.2.3.4:5x"}) {
+  for (const char* bad : {"",
+                          "127.0.0.1",
+                          "127.0.0.1:",
+                          "127.0.0.1:70000",
+                          "host:1",
+                          "[::1]",
+                          "[::1:5",
+                          "1.2.3.4:5x"}) {
     EXPECT_FALSE(Address::parse(bad)) << bad;
   }
 }

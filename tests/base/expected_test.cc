@@ -1,9 +1,9 @@
 #include "base/expected.h"
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "base/error.h"
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The sans-IO core (base, wire, rpc, quic, pki) must not do I/O or read the clock; only
+# src/net and the apps may (STYLE.md 2.1). CMake links enforce module dependencies; this
+# catches stray includes and calls that links cannot.
+set -u
+root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+status=0
+core_dirs=()
+for d in base wire rpc quic migration; do
+  [ -d "$root/src/$d" ] && core_dirs+=("$root/src/$d")
+done
+patterns=(
+  '#include *<sys/socket\.h>' '#include *<sys/epoll\.h>' '#include *<asio' '#include *"net/'
+  'steady_clock::now' 'system_clock::now' 'clock_gettime' '\bsendmsg *\(' '\brecvmsg *\('
+  '\bsleep_for *\('
+)
+for p in "${patterns[@]}"; do
+  if hits=$(grep -rnE "$p" "${core_dirs[@]}" --include='*.h' --include='*.cc'); then
+    echo "layering: forbidden in the sans-IO core: $p"
+    echo "$hits"
+    status=1
+  fi
+done
+# Roles and lower layers never include the app layer.
+if hits=$(grep -rnE '#include *"apps/' "$root/src"); then
+  echo "layering: src/ includes apps/:"; echo "$hits"; status=1
+fi
+[ $status -eq 0 ] && echo "layering: ok (${#core_dirs[@]} core modules checked)"
+exit $status
