@@ -56,11 +56,16 @@ struct CidChange {
 
 class Connection {
  public:
-  static Result<std::unique_ptr<Connection>> connect(const ClientConfig& config, const Path& path,
+  static Result<std::unique_ptr<Connection>> connect(const ClientConfig& config,
+                                                     const Path& path,
                                                      Timestamp now);
   // `first_packet` must be a client Initial (see packet.h: accept_initial); it is processed.
-  static Result<std::unique_ptr<Connection>> accept(const ServerConfig& config, const Path& path,
-                                                    ByteSpan first_packet, Timestamp now);
+  // If it fails the handshake (e.g. ALPN mismatch) the connection is still returned: it owes
+  // the client a CONNECTION_CLOSE (write_datagrams) and reports ConnectionClosed.
+  static Result<std::unique_ptr<Connection>> accept(const ServerConfig& config,
+                                                    const Path& path,
+                                                    ByteSpan first_packet,
+                                                    Timestamp now);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -73,10 +78,14 @@ class Connection {
   void on_peer_gone(std::string reason);
 
   // Outbound. Fills `out` (>= 64 KiB recommended) with up to one send quantum of datagrams.
+  // Call it until it returns bytes == 0 after every on_datagram/on_timeout/send/consume/
+  // reset_stream/stop_sending/close/migrate. Also emits the CONNECTION_CLOSE after close().
   Result<Datagrams> write_datagrams(MutableByteSpan out, Timestamp now);
   Timestamp deadline() const;  // next time on_timeout() must run; kNever when closed
 
   std::optional<Event> poll_event();
+  // Server: every CID that routes to this connection, starting with the client's original
+  // DCID and our first SCID (kServerCidLen). The owner drops the rest when it drops us.
   std::optional<CidChange> poll_cid_change();
 
   // Streams. Data is buffered until acknowledged; send_buffered() is what is still held.
@@ -84,16 +93,19 @@ class Connection {
   Result<void> send(StreamId id, Bytes data, bool fin);
   Result<void> send(StreamId id, ByteSpan data, bool fin);
   std::size_t send_buffered(StreamId id) const;
-  void consume(StreamId id, std::size_t bytes);         // grant flow credit for read bytes
+  void consume(StreamId id, std::size_t bytes);             // grant flow credit for read bytes
   void reset_stream(StreamId id, std::uint64_t app_error);  // RESET_STREAM (stop our side)
   void stop_sending(StreamId id, std::uint64_t app_error);  // STOP_SENDING (stop theirs)
 
   // Connection.
-  void close(std::uint64_t app_error, std::string reason);  // graceful CONNECTION_CLOSE
-  Result<void> migrate(const Path& new_path, Timestamp now);  // client: validated migration
+  // Graceful CONNECTION_CLOSE: ConnectionClosed{kLocal} at once; is_closed() after 3xPTO.
+  void close(std::uint64_t app_error, std::string reason);
+  // Client only, after the handshake: probe `new_path` (its tag picks the socket) and move
+  // there once validated (PathValidated). kUnavailable when the peer gave no spare CID.
+  Result<void> migrate(const Path& new_path, Timestamp now);
   bool handshake_completed() const;
-  bool is_closed() const;   // nothing more will be sent or received; the owner may drop it
-  const Path& path() const;  // current path
+  bool is_closed() const;         // nothing more will be sent or received; the owner may drop it
+  const Path& path() const;       // current path
   const std::string& id() const;  // stable printable id for logs (hex of the original DCID)
   std::string alpn() const;
 

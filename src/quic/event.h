@@ -24,7 +24,11 @@ struct StreamReset {  // peer sent RESET_STREAM: no more data will arrive
   StreamId id;
   std::uint64_t app_error;
 };
-struct StopSending {  // peer sent STOP_SENDING: it will not read what we send
+// The peer sent STOP_SENDING: it will not read what we send (our side is reset for us).
+// ngtcp2 0.12.1 has no callback for it, so this is reported when we next try to write on
+// the stream (send() data pending), with app_error kAppNoError (the code is not exposed); a
+// stream whose both sides are finished reports StreamClosed instead.
+struct StopSending {
   StreamId id;
   std::uint64_t app_error;
 };
@@ -42,15 +46,15 @@ struct PathValidated {       // result of a migration (or of the peer's path cha
 };
 
 enum class CloseKind : std::uint8_t {
-  kLocal,             // we called close()
-  kPeerApplication,   // peer sent an application CONNECTION_CLOSE
-  kPeerTransport,     // peer sent a transport CONNECTION_CLOSE
+  kLocal,            // we called close()
+  kPeerApplication,  // peer sent an application CONNECTION_CLOSE
+  kPeerTransport,    // peer sent a transport CONNECTION_CLOSE
   kIdleTimeout,
   kHandshakeTimeout,
-  kHandshakeFailed,   // TLS / ALPN / certificate failure (ours or the peer's)
-  kStatelessReset,    // peer sent a valid stateless reset
-  kPeerGone,          // ICMP unreachable on a connected socket (Connection::on_peer_gone)
-  kProtocolError,     // we detected a protocol violation
+  kHandshakeFailed,  // TLS / ALPN / certificate failure (ours or the peer's)
+  kStatelessReset,   // peer sent a valid stateless reset
+  kPeerGone,         // ICMP unreachable on a connected socket (Connection::on_peer_gone)
+  kProtocolError,    // we detected a protocol violation
 };
 
 struct ConnectionClosed {
@@ -59,8 +63,15 @@ struct ConnectionClosed {
   std::string reason;      // human readable
 };
 
-using Event = std::variant<HandshakeCompleted, StreamOpened, StreamData, StreamReset, StopSending,
-                           StreamClosed, StreamWritable, StreamsAvailable, PathValidated,
+using Event = std::variant<HandshakeCompleted,
+                           StreamOpened,
+                           StreamData,
+                           StreamReset,
+                           StopSending,
+                           StreamClosed,
+                           StreamWritable,
+                           StreamsAvailable,
+                           PathValidated,
                            ConnectionClosed>;
 
 std::string_view to_string(CloseKind kind);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "quic/types.h"
 
 namespace connswap::quic {
 
@@ -13,13 +14,15 @@ struct ServerTlsOptions {
   std::string cert_file;       // PEM chain
   std::string key_file;        // PEM private key
   std::string client_ca_file;  // non-empty: require client certificates from this CA (mTLS)
+  std::string alpn = std::string(kAlpn);  // the only protocol accepted (mandatory)
 };
 
 struct ClientTlsOptions {
-  std::string ca_file;          // PEM trust anchors; verification is ON unless insecure
-  std::string cert_file;        // optional client certificate (mTLS)
+  std::string ca_file;    // PEM trust anchors; verification is ON unless insecure
+  std::string cert_file;  // optional client certificate (mTLS)
   std::string key_file;
-  bool insecure_skip_verify = false;  // logged loudly at warn on every connection
+  bool insecure_skip_verify = false;      // logged loudly at warn on every connection
+  std::string alpn = std::string(kAlpn);  // offered protocol; the server must select it
 };
 
 class TlsContext {
@@ -34,10 +37,12 @@ class TlsContext {
   bool insecure() const { return insecure_; }
   bool requires_client_cert() const { return require_client_cert_; }
   void* credentials() const { return creds_; }  // gnutls_certificate_credentials_t
+  const std::string& alpn() const { return alpn_; }
 
  private:
   TlsContext() = default;
   void* creds_ = nullptr;
+  std::string alpn_;
   bool server_ = false;
   bool insecure_ = false;
   bool require_client_cert_ = false;

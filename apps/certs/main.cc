@@ -1,0 +1,74 @@
+// connswap-certs: writes a CA, a server and a client certificate (PEM) into a directory.
+// An existing CA in the directory is reused, so several nodes can share one CA.
+
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "base/error.h"
+#include "generate.h"
+
+namespace {
+
+// Exit codes (STYLE.md 2.3): 0 ok, 1 generation or I/O failure, 2 bad input.
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "connswap-certs: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  connswap::certs::Options opts;
+  CLI::App app{
+      "Writes ca.pem, ca-key.pem, server.pem, server-key.pem, client.pem and client-key.pem\n"
+      "(ECDSA P-256, PEM, keys mode 0600) into DIR. If DIR already holds ca.pem and\n"
+      "ca-key.pem, that CA signs the new leaves, so a cluster can share one CA.",
+      "connswap-certs"};
+  app.add_option("-o,--out", opts.out_dir, "Output directory DIR (created if missing)")
+      ->type_name("DIR");  // required; checked after parsing so typos are reported first
+  app.add_option("-n,--name",
+                 opts.dns_names,
+                 "Extra server DNS SAN, repeatable (localhost is always included;\n"
+                 "the first --name becomes the server CN)")
+      ->type_name("NAME");
+  app.add_option("-i,--ip",
+                 opts.ip_addresses,
+                 "Extra server IP SAN, IPv4 or IPv6, repeatable (127.0.0.1 and ::1\n"
+                 "are always included)")
+      ->type_name("ADDR");
+  app.add_option(
+         "-d,--days", opts.days, "Validity of the new leaves in days; a new CA gets\nmax(N, 3650)")
+      ->check(CLI::Range(1, 36500))
+      ->type_name("N")
+      ->capture_default_str();
+  app.add_option("--client-cn", opts.client_cn, "Common name of the client certificate")
+      ->type_name("CN")
+      ->capture_default_str();
+  app.add_flag("-f,--force", opts.force, "Overwrite existing server/client files");
+  app.add_flag(
+      "--new-ca", opts.new_ca, "Make a new CA even if DIR has one (needs --force to replace it)");
+  app.footer(
+      "Without --force nothing is overwritten. Exit status: 0 ok; 1 generation or I/O\n"
+      "failure; 2 bad command line or existing files without --force.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      return app.exit(e);  // --help
+    }
+    return fail(kExitUsage, std::string(e.what()) + " (see --help)");
+  }
+  auto report = connswap::certs::generate(opts);
+  if (!report) {
+    const connswap::Error& err = report.error();
+    return fail(err.code == connswap::Errc::kInvalidArgument ? kExitUsage : kExitFailure,
+                err.detail);
+  }
+  std::fputs(report->c_str(), stdout);
+  return 0;
+}

@@ -1,0 +1,72 @@
+#include "support/test_pki.h"
+
+#include <cstdlib>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <gtest/gtest.h>
+
+#include "pki/cert.h"
+#include "pki/pem_file.h"
+
+namespace connswap::testing {
+namespace {
+
+template <class T>
+T or_abort(Result<T> r, const char* what) {
+  if (!r) {
+    ADD_FAILURE() << "make_test_pki: " << what << ": " << r.error().message();
+    std::abort();
+  }
+  if constexpr (!std::is_void_v<T>) {
+    return std::move(*r);
+  }
+}
+
+void write(const pki::CertAndKey& pair,
+           const std::filesystem::path& cert,
+           const std::filesystem::path& key) {
+  or_abort(pki::write_pem_files(pair, {.cert = cert, .key = key}, pki::Overwrite::kNo),
+           "writing PEM files");
+}
+
+}  // namespace
+
+TestPki make_test_pki() {
+  TestPki t;
+  t.owner = TempDir("connswap-pki");
+  t.dir = t.owner.path();
+  t.ca_cert = t.dir / "ca.pem";
+  t.ca_key = t.dir / "ca-key.pem";
+  t.server_cert = t.dir / "server.pem";
+  t.server_key = t.dir / "server-key.pem";
+  t.client_cert = t.dir / "client.pem";
+  t.client_key = t.dir / "client-key.pem";
+  t.other_ca_cert = t.dir / "other-ca.pem";
+  t.other_ca_key = t.dir / "other-ca-key.pem";
+
+  auto ca =
+      or_abort(pki::make_ca({.common_name = "connswap test CA", .validity_days = 2}), "making CA");
+  auto server = or_abort(pki::make_leaf(ca,
+                                        {.common_name = "localhost",
+                                         .role = pki::LeafRole::kServer,
+                                         .dns_names = {"localhost"},
+                                         .ip_addresses = {"127.0.0.1", "::1"},
+                                         .validity_days = 2}),
+                         "making server cert");
+  auto client = or_abort(pki::make_leaf(ca,
+                                        {.common_name = "connswap-test-client",
+                                         .role = pki::LeafRole::kClient,
+                                         .validity_days = 2}),
+                         "making client cert");
+  auto other = or_abort(pki::make_ca({.common_name = "connswap other CA", .validity_days = 2}),
+                        "making other CA");
+  write(ca, t.ca_cert, t.ca_key);
+  write(server, t.server_cert, t.server_key);
+  write(client, t.client_cert, t.client_key);
+  write(other, t.other_ca_cert, t.other_ca_key);
+  return t;
+}
+
+}  // namespace connswap::testing
