@@ -15,7 +15,8 @@ struct Streamer : std::enable_shared_from_this<Streamer> {
       EchoResponse r;
       r.set_text(request.text());
       r.set_index(next);
-      r.set_payload(request.payload());
+      r.set_payload(request.text().starts_with("big:") ? std::string(2000, 'b')
+                                                       : request.payload());
       auto sent = call.write(r);
       if (!sent) {
         if (sent.error().code == Errc::kFlowControl) {
