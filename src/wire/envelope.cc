@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include <connswap/internal/envelope_view.pb.h>
 #include <connswap/v1/rpc.pb.h>
 
 #include "wire/frame.h"
@@ -19,6 +20,21 @@ bool parse(google::protobuf::MessageLite& message, ByteSpan body) {
 void append_message_frame(Bytes& out, FrameKind kind, const google::protobuf::MessageLite& m) {
   const std::string body = m.SerializeAsString();
   append_frame(out, kind, as_bytes(body));
+}
+
+// Metadata keys as the protocol defines them: lower-case ASCII letters, digits, '-', '_', '.'.
+bool is_valid_metadata_key(std::string_view key) {
+  if (key.empty() || key.size() > kMaxMethodSize) {
+    return false;
+  }
+  for (char c : key) {
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -47,6 +63,11 @@ Result<void> append_header_frame(Bytes& out, const CallHeader& header) {
   if (header.metadata.size() > kMaxMetadataEntries) {
     return make_error(Errc::kInvalidArgument, "too many metadata entries");
   }
+  for (const auto& [key, value] : header.metadata) {
+    if (!is_valid_metadata_key(key)) {
+      return make_error(Errc::kInvalidArgument, "bad metadata key");
+    }
+  }
   v1::CallHeader pb;
   pb.set_method(header.method);
   pb.set_timeout_ms(header.timeout_ms);
@@ -58,7 +79,7 @@ Result<void> append_header_frame(Bytes& out, const CallHeader& header) {
 }
 
 Result<CallHeader> decode_call_header(ByteSpan body) {
-  v1::CallHeader pb;
+  internal::CallHeaderView pb;  // bytes fields: see envelope_view.proto
   if (!parse(pb, body)) {
     return make_error(Errc::kProtocol, "undecodable call header");
   }
@@ -71,22 +92,25 @@ Result<CallHeader> decode_call_header(ByteSpan body) {
   CallHeader header;
   header.method = pb.method();
   header.timeout_ms = pb.timeout_ms();
-  for (const auto& [key, value] : pb.metadata()) {
-    header.metadata.emplace(key, value);
+  for (const auto& entry : pb.metadata()) {
+    if (!is_valid_metadata_key(entry.key())) {
+      return make_error(Errc::kProtocol, "bad metadata key");
+    }
+    header.metadata.insert_or_assign(entry.key(), entry.value());  // map semantics: last wins
   }
   return header;
 }
 
 void append_trailer_frame(Bytes& out, const Trailer& trailer) {
-  v1::Status pb;
-  // Proto3 enums are open: any int32 round-trips, so unknown codes are kept as numbers.
-  pb.set_code(static_cast<v1::StatusCode>(static_cast<std::int32_t>(trailer.code)));
+  // Wire-identical to connswap.v1.Status; bytes, because a message need not be UTF-8.
+  internal::StatusView pb;
+  pb.set_code(static_cast<std::int32_t>(trailer.code));
   pb.set_message(trailer.message);
   append_message_frame(out, FrameKind::kTrailer, pb);
 }
 
 Result<Trailer> decode_trailer(ByteSpan body) {
-  v1::Status pb;
+  internal::StatusView pb;  // bytes message: never rejected for its encoding
   if (!parse(pb, body)) {
     return make_error(Errc::kProtocol, "undecodable status trailer");
   }

@@ -35,11 +35,13 @@ struct Trailer {
 // kMaxMethodSize bytes, printable ASCII without spaces.
 bool is_valid_method(std::string_view method);
 
+// Metadata keys are 1..kMaxMethodSize bytes of [a-z0-9._-] (docs/PROTOCOL.md §3).
+
 // Appends a HEADER frame. Fails with kInvalidArgument if the header breaks the limits above.
 [[nodiscard]] Result<void> append_header_frame(Bytes& out, const CallHeader& header);
 
 // Parses a HEADER frame body. Fails with kProtocol on undecodable protobuf, a bad method
-// name or too many metadata entries.
+// name, a bad metadata key or too many metadata entries. Never logs.
 [[nodiscard]] Result<CallHeader> decode_call_header(ByteSpan body);
 
 // Appends a TRAILER frame.

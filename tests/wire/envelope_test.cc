@@ -3,6 +3,7 @@
 #include <array>
 #include <string>
 
+#include <connswap/v1/rpc.pb.h>
 #include <gtest/gtest.h>
 
 #include "wire/frame.h"
@@ -75,6 +76,50 @@ TEST(Envelope, RejectsBadHeaders) {
   }
   Bytes out;
   EXPECT_FALSE(append_header_frame(out, many));
+}
+
+TEST(Envelope, WireCompatibleWithThePublicSchema) {
+  CallHeader sent;
+  sent.method = "connswap.v1.Director/Generate";
+  sent.timeout_ms = 7;
+  sent.metadata["authorization"] = "t";
+  v1::CallHeader pb;
+  const Bytes body = header_body(sent);
+  ASSERT_TRUE(pb.ParseFromArray(body.data(), static_cast<int>(body.size())));
+  EXPECT_EQ(pb.method(), sent.method);
+  EXPECT_EQ(pb.timeout_ms(), 7u);
+  EXPECT_EQ(pb.metadata().at("authorization"), "t");
+
+  Bytes out;
+  append_trailer_frame(out, {8, "too big"});
+  v1::Status status;
+  ASSERT_TRUE(status.ParseFromArray(out.data() + 2, static_cast<int>(out.size() - 2)));
+  EXPECT_EQ(status.code(), v1::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(status.message(), "too big");
+}
+
+TEST(Envelope, MetadataKeys) {
+  for (const char* key : {"", "Upper", "sp ace", "\xff"}) {
+    CallHeader h;
+    h.method = "a/b";
+    h.metadata[key] = "v";
+    Bytes out;
+    EXPECT_FALSE(append_header_frame(out, h)) << key;
+  }
+}
+
+TEST(Envelope, InvalidUtf8IsRejectedQuietly) {
+  // CallHeader{method: "a/\xff"} encoded by hand; protobuf's own UTF-8 check (which logs)
+  // must not be what rejects it.
+  const Bytes body = {0x0a, 0x03, 'a', '/', 0xff};
+  auto r = decode_call_header(body);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().detail, "bad method name");
+  // A trailer message is for humans: any bytes are accepted.
+  const Bytes trailer = {0x08, 0x0d, 0x12, 0x01, 0xff};
+  auto t = decode_trailer(trailer);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->code, 13u);
 }
 
 TEST(Envelope, TrailerRoundTripsUnknownCodes) {
