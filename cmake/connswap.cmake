@@ -15,6 +15,14 @@ if(CONNSWAP_SANITIZE)
   add_compile_definitions(CONNSWAP_SANITIZE=1)
 endif()
 
+# Fuzz builds (clang only, see fuzz/): every target gets coverage instrumentation and
+# ASan + UBSan; the fuzz executables themselves link libFuzzer's main.
+if(CONNSWAP_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 # connswap_add_library(name SOURCES a.cc b.cc DEPS public_deps... PRIVATE_DEPS ...)
 function(connswap_add_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})

@@ -5,6 +5,8 @@ find_package(Threads REQUIRED)
 pkg_check_modules(NGTCP2 REQUIRED IMPORTED_TARGET libngtcp2 libngtcp2_crypto_gnutls)
 pkg_check_modules(GNUTLS REQUIRED IMPORTED_TARGET gnutls)
 find_package(spdlog REQUIRED)
+# protoc + libprotobuf 3.21 (libprotobuf-dev, protobuf-compiler); CMake's FindProtobuf.
+find_package(Protobuf REQUIRED)
 find_package(GTest REQUIRED)
 include(GoogleTest)
 

@@ -1,0 +1,122 @@
+#pragma once
+// Typed outgoing calls over a Session: start_call<Req, Resp>() for every call shape, and
+// call_unary() for the common one-request-one-response case.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "base/expected.h"
+#include "rpc/call.h"
+#include "rpc/message.h"
+#include "rpc/session.h"
+
+namespace connswap::rpc {
+
+template <class Resp>
+struct ClientCallbacks {
+  std::function<void(Resp&&)> on_message;  // each response, in order
+  DoneFn on_done;                          // final status; runs exactly once
+  WritableFn on_writable;                  // a write() that hit kFlowControl may retry
+};
+
+template <class Req, class Resp>
+class ClientCall {
+ public:
+  ClientCall() = default;
+  explicit ClientCall(Call call) : call_(std::move(call)) {}
+
+  // Sends one request (see Call::write for kFlowControl / kResourceExhausted / kClosed).
+  Result<void> write(const Req& request) {
+    return call_.write(as_bytes(serialize_message(request)));
+  }
+  Result<void> half_close() { return call_.half_close(); }  // no more requests
+  void cancel(Status why = {StatusCode::kCancelled, "cancelled"}) { call_.cancel(std::move(why)); }
+
+  // Untyped access: pause/resume reading, queued bytes, deadline, done().
+  Call& raw() { return call_; }
+  const Call& raw() const { return call_; }
+
+ private:
+  Call call_;
+};
+
+// Starts a call of any shape; write requests, then half_close(). A response that does not
+// decode ends the call with INTERNAL. Errors as Session::start_call.
+template <class Req, class Resp>
+Result<ClientCall<Req, Resp>> start_call(Session& session,
+                                         CallOptions options,
+                                         ClientCallbacks<Resp> callbacks,
+                                         Timestamp now) {
+  CallCallbacks raw;
+  raw.on_read = [fn = std::move(callbacks.on_message)](std::optional<ByteSpan> bytes) {
+    Resp response;
+    if (!bytes || !parse_message(*bytes, response)) {
+      return false;
+    }
+    if (fn) {
+      fn(std::move(response));
+    }
+    return true;
+  };
+  raw.on_done = std::move(callbacks.on_done);
+  raw.on_writable = std::move(callbacks.on_writable);
+  auto call = session.start_call(std::move(options), std::move(raw), now);
+  if (!call) {
+    return Unexpected(std::move(call).error());
+  }
+  return ClientCall<Req, Resp>(std::move(*call));
+}
+
+// The outcome of a unary call: the response, or the status it failed with.
+template <class Resp>
+using UnaryResult = Expected<Resp, Status>;
+
+// One request, one response. On success `done` runs exactly once, later, from a Session
+// event; if this returns an error the call is abandoned and `done` never runs. OK without
+// a response, or a second response, is INTERNAL.
+template <class Req, class Resp>
+Result<ClientCall<Req, Resp>> call_unary(Session& session,
+                                         CallOptions options,
+                                         const Req& request,
+                                         std::function<void(UnaryResult<Resp>)> done,
+                                         Timestamp now) {
+  // Shared by the message and done callbacks of this one call.
+  auto response = std::make_shared<std::optional<Resp>>();
+  auto call_slot = std::make_shared<Call>();
+  ClientCallbacks<Resp> callbacks;
+  callbacks.on_message = [response, call_slot](Resp&& message) {
+    if (response->has_value()) {
+      call_slot->cancel({StatusCode::kInternal, "unary call got a second response"});
+      return;
+    }
+    *response = std::move(message);
+  };
+  callbacks.on_done = [response, done = std::move(done)](const Status& status) {
+    if (!status.ok()) {
+      done(Unexpected(status));
+    } else if (!response->has_value()) {
+      done(Unexpected(Status{StatusCode::kInternal, "unary call ended without a response"}));
+    } else {
+      done(std::move(**response));
+    }
+  };
+  auto call = start_call<Req, Resp>(session, std::move(options), std::move(callbacks), now);
+  if (!call) {
+    return call;
+  }
+  *call_slot = call->raw();
+  Result<void> sent = call->write(request);
+  if (sent) {
+    sent = call->half_close();
+  }
+  if (!sent) {
+    call->raw().on_done(nullptr);
+    call->cancel();
+    return Unexpected(std::move(sent).error());
+  }
+  return call;
+}
+
+}  // namespace connswap::rpc
