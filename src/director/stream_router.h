@@ -75,11 +75,17 @@ class StreamRouter {
   // When on_timeout() must next run (may be early, never late); kNever if nothing pending.
   Timestamp deadline() const;
 
+  // Next action for the binding to execute, in order; nullopt when none is pending. Drain
+  // after every input. Actions of one stream keep their order (Migrated before its tokens).
   std::optional<Action> poll_action();
+  // Next log/metric event; the binding may ignore them.
   std::optional<Event> poll_event();
 
+  // Counters for metrics.
   const RouterStats& stats() const { return stats_; }
+  // Streams not yet finished.
   std::size_t active_streams() const { return streams_.size(); }
+  // A snapshot of `stream`, or nullopt once it has finished.
   std::optional<StreamStatus> status(StreamKey stream) const;
 
  private:

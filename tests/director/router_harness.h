@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,14 +85,14 @@ class Harness {
     now = t;
   }
 
-  // The latest StartAttempt for `stream`.
-  const StartAttempt* last_start(StreamKey stream) const {
+  // A copy of the latest StartAttempt for `stream` (a copy: `actions` keeps growing).
+  std::optional<StartAttempt> last_start(StreamKey stream) const {
     for (auto it = actions.rbegin(); it != actions.rend(); ++it) {
       if (auto* s = std::get_if<StartAttempt>(&*it); s != nullptr && s->stream == stream) {
-        return s;
+        return *s;
       }
     }
-    return nullptr;
+    return std::nullopt;
   }
   template <class T>
   std::vector<T> all() const {

@@ -33,7 +33,7 @@ TEST(StreamRouterFailover, InBandErrorAtThirtyMigratesAtThirtyOne) {
   h.router.on_worker_error(a, FailureReason::kWorkerError, "simulated failure", h.now);
   h.collect();
 
-  const StartAttempt* b = h.last_start(key);
+  const auto b = h.last_start(key);
   EXPECT_EQ(b->worker, "worker-b");
   EXPECT_EQ(b->request.start_seq, 31U);
   ASSERT_EQ(b->prefix.size(), 30U);
@@ -88,7 +88,7 @@ TEST(StreamRouterFailover, StallDeadlineAdaptsToTokenRate) {
     h.run_until(last + tc.expected_window - 1);
     EXPECT_EQ(h.last_start(key)->attempt, a) << "stalled too early";
     h.run_until(last + tc.expected_window);
-    const StartAttempt* b = h.last_start(key);
+    const auto b = h.last_start(key);
     ASSERT_NE(b->attempt, a);
     EXPECT_EQ(b->request.start_seq, 11U);
     ASSERT_EQ(h.clients[key].migrated.size(), 1U);
@@ -152,7 +152,7 @@ TEST(StreamRouterFailover, DrainIsMakeBeforeBreak) {
     feed(h, a, 1, 10, kTick);
     h.router.on_worker_draining("worker-a", h.now);
     h.collect();
-    const StartAttempt* b = h.last_start(key);
+    const auto b = h.last_start(key);
     ASSERT_NE(b->attempt, a);
     EXPECT_EQ(b->worker, "worker-b");
     EXPECT_EQ(b->request.start_seq, 11U);
@@ -241,14 +241,14 @@ TEST(StreamRouterFailover, NoWorkerWaitsThenUnavailableOrContinues) {
     Harness h(DirectorConfig{.worker_wait = 5 * kSecond});
     const Timestamp t0 = h.now;
     const StreamKey key = h.open(3);
-    EXPECT_EQ(h.last_start(key), nullptr);
+    EXPECT_FALSE(h.last_start(key));
     ASSERT_EQ(h.all_events<WaitingForWorker>().size(), 1U);
     EXPECT_EQ(h.router.deadline(), t0 + 5 * kSecond);
     h.run_until(t0 + 2 * kSecond);
     if (tc.register_in_time) {
       h.add_worker("worker-a");
-      const StartAttempt* s = h.last_start(key);
-      ASSERT_NE(s, nullptr);
+      const auto s = h.last_start(key);
+      ASSERT_TRUE(s);
       EXPECT_EQ(h.clients[key].assigned, std::vector<std::string>{"worker-a"});
       feed(h, s->attempt, 1, 3, kTick);
       EXPECT_EQ(h.clients[key].finish->code, StatusCode::kOk);
@@ -274,7 +274,7 @@ TEST(StreamRouterFailover, SingleWorkerRecoversWithinWait) {
   h.collect();
   EXPECT_EQ(h.router.status(key)->phase, StreamPhase::kWaiting);
   h.run_until(failed_at + 2 * kSecond);  // the failure hold ends: the pool wakes the stream
-  const StartAttempt* again = h.last_start(key);
+  const auto again = h.last_start(key);
   ASSERT_NE(again->attempt, a);
   EXPECT_EQ(again->worker, "worker-a");
   EXPECT_EQ(again->request.start_seq, 5U);

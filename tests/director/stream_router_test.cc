@@ -17,8 +17,8 @@ TEST(StreamRouter, NormalStreamForwardsOneToN) {
   Harness h;
   h.add_worker("worker-a");
   const StreamKey key = h.open(60);
-  const StartAttempt* start = h.last_start(key);
-  ASSERT_NE(start, nullptr);
+  const auto start = h.last_start(key);
+  ASSERT_TRUE(start);
   EXPECT_EQ(start->worker, "worker-a");
   EXPECT_EQ(start->worker_addr, "addr-worker-a");
   EXPECT_EQ(start->request.start_seq, 1U);
@@ -81,7 +81,7 @@ TEST(StreamRouter, GapMigratesFromNextSeq) {
     h.token(a, seq);
   }
   h.token(a, 12);  // skipped 11: protocol error
-  const StartAttempt* next = h.last_start(key);
+  const auto next = h.last_start(key);
   ASSERT_NE(next->attempt, a);
   EXPECT_EQ(next->worker, "worker-b");
   EXPECT_EQ(next->request.start_seq, 11U);
@@ -113,7 +113,7 @@ TEST(StreamRouter, StartSeqResumesAndValidates) {
   const StreamKey empty = h.open(3, 4);  // past the end: nothing to do
   ASSERT_TRUE(h.clients[empty].finish);
   EXPECT_EQ(h.clients[empty].finish->code, StatusCode::kOk);
-  EXPECT_EQ(h.last_start(empty), nullptr);
+  EXPECT_FALSE(h.last_start(empty));
 }
 
 TEST(StreamRouter, ClientCancelStopsAttempt) {
