@@ -1,0 +1,148 @@
+#pragma once
+// What the StreamRouter asks the RPC binding to do (Action) and what it reports for logs
+// and metrics (Event). Plain structs: the binding maps them to protobuf and RPC calls.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/generate.h"
+#include "base/time.h"
+
+namespace connswap::director {
+
+using StreamKey = std::uint64_t;  // router-assigned per client stream; never 0
+using AttemptId = std::uint64_t;  // router-assigned per worker attempt; never 0, never reused
+
+// Why an attempt stopped being usable. to_string() gives the `reason` sent in Migrated.
+enum class FailureReason : std::uint8_t {
+  kWorkerError,        // in-band error item from the worker
+  kStreamReset,        // the worker's stream was reset or ended without Done
+  kConnectionLost,     // the QUIC connection to the worker closed or timed out
+  kConnectionRefused,  // connect failed / ICMP unreachable: the worker is not running
+  kStall,              // no token within the stream's progress deadline
+  kGap,                // the worker skipped a sequence number (protocol error)
+  kHeartbeatLost,      // the worker's heartbeat expired on MGMT
+  kDrain,              // planned: the worker drains (make-before-break)
+};
+std::string_view to_string(FailureReason reason);
+
+// gRPC-compatible numeric values, so the binding can map them one to one.
+enum class StatusCode : std::uint8_t {
+  kOk = 0,
+  kCancelled = 1,
+  kInvalidArgument = 3,
+  kUnavailable = 14,
+};
+std::string_view to_string(StatusCode code);
+
+// Open a Generate stream on `worker` (at `worker_addr`) with `request` (its start_seq is
+// the resume point) and `prefix` (the delivered tokens just before it, oldest first). Feed
+// its items back with `attempt`.
+struct StartAttempt {
+  StreamKey stream = 0;
+  AttemptId attempt = 0;
+  std::string worker;
+  std::string worker_addr;
+  GenerateRequest request;
+  std::vector<std::string> prefix;
+};
+// Stop the attempt's upstream call if still open (reset it) and forget `attempt`; items
+// that still arrive for it are ignored. Harmless if the call already ended.
+struct CancelAttempt {
+  StreamKey stream = 0;
+  AttemptId attempt = 0;
+  std::string worker;
+};
+// Send Token{seq, text} to the client; `worker` produced it (for logs).
+struct ForwardToken {
+  StreamKey stream = 0;
+  std::uint64_t seq = 0;
+  std::string text;
+  std::string worker;
+};
+// Send Assigned{connection_id, stream_id, worker} to the client (first worker only).
+struct SendAssigned {
+  StreamKey stream = 0;
+  std::string worker;
+};
+// Send Migrated{from, to, reason, resume_seq} to the client before the new worker's tokens.
+struct SendMigrated {
+  StreamKey stream = 0;
+  std::string from;
+  std::string to;
+  std::string reason;
+  std::uint64_t resume_seq = 0;
+};
+// End the client stream: Done{tokens} then the Status trailer when code is kOk, else the
+// error trailer. Always the last action for `stream`; the key is forgotten after it.
+struct FinishStream {
+  StreamKey stream = 0;
+  StatusCode code = StatusCode::kOk;
+  std::string message;
+  std::uint64_t tokens = 0;  // tokens forwarded on this stream
+};
+using Action = std::
+    variant<StartAttempt, CancelAttempt, ForwardToken, SendAssigned, SendMigrated, FinishStream>;
+
+// Identifies a stream in events, self-contained for log lines (seed: `stream.id=...
+// connection.id=...`), valid even after the stream is gone.
+struct StreamRef {
+  StreamKey stream = 0;
+  std::string connection_id;
+  std::uint64_t stream_id = 0;
+};
+// "worker assigned to stream" (info).
+struct WorkerAssigned {
+  StreamRef ref;
+  std::string worker;
+};
+// "worker failed - initiating connection migration" (warn); also for a failed standby.
+struct WorkerFailed {
+  StreamRef ref;
+  std::string worker;
+  FailureReason reason = FailureReason::kWorkerError;
+  std::string detail;
+};
+// "migrating connection to new worker" (info).
+struct MigratingStream {
+  StreamRef ref;
+  std::string from;
+  std::string to;
+  FailureReason reason = FailureReason::kWorkerError;
+  std::uint64_t resume_seq = 0;
+};
+// Failover gap: last token forwarded before the switch -> first token forwarded after it.
+struct FailoverGap {
+  StreamRef ref;
+  std::string from;
+  std::string to;
+  Duration gap = 0;
+};
+// No selectable worker: the stream waits up to worker_wait (warn).
+struct WaitingForWorker {
+  StreamRef ref;
+  Timestamp until = 0;
+};
+using Event =
+    std::variant<WorkerAssigned, WorkerFailed, MigratingStream, FailoverGap, WaitingForWorker>;
+
+// Counters for metrics; monotonic over the router's life.
+struct RouterStats {
+  std::uint64_t streams_opened = 0;
+  std::uint64_t streams_ok = 0;
+  std::uint64_t streams_cancelled = 0;
+  std::uint64_t streams_unavailable = 0;
+  std::uint64_t tokens_forwarded = 0;
+  std::uint64_t duplicates_dropped = 0;  // seq < next_seq (includes drain overlap)
+  std::uint64_t stale_dropped = 0;       // items for cancelled/unknown attempts
+  std::uint64_t attempts_started = 0;
+  std::uint64_t failovers = 0;  // migrations caused by failures
+  std::uint64_t drains = 0;     // make-before-break switchovers
+  std::uint64_t stalls = 0;
+  std::uint64_t gaps = 0;
+};
+
+}  // namespace connswap::director

@@ -1,0 +1,54 @@
+#include "director/config.h"
+
+#include "base/address.h"
+
+namespace connswap::director {
+namespace {
+
+Result<void> check_addr(std::string_view field, const std::string& value) {
+  auto addr = Address::parse(value);
+  if (!addr) {
+    return make_error(Errc::kInvalidArgument, std::string(field) + ": " + addr.error().detail);
+  }
+  return {};
+}
+
+Result<void> check_positive(std::string_view field, std::uint64_t value) {
+  if (value == 0) {
+    return make_error(Errc::kInvalidArgument, std::string(field) + ": must be > 0");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<BalancePolicy> parse_policy(std::string_view text) {
+  if (text == "round_robin") {
+    return BalancePolicy::kRoundRobin;
+  }
+  if (text == "least_loaded") {
+    return BalancePolicy::kLeastLoaded;
+  }
+  return make_error(Errc::kInvalidArgument,
+                    "policy must be round_robin|least_loaded, got '" + std::string(text) + "'");
+}
+
+std::string_view to_string(BalancePolicy policy) {
+  return policy == BalancePolicy::kRoundRobin ? "round_robin" : "least_loaded";
+}
+
+Result<void> validate(const DirectorConfig& config) {
+  CONNSWAP_TRY(check_addr("user_addr", config.user_addr));
+  CONNSWAP_TRY(check_addr("mgmt_addr", config.mgmt_addr));
+  CONNSWAP_TRY(check_positive("heartbeat_timeout", config.heartbeat_timeout));
+  CONNSWAP_TRY(check_positive("first_token_timeout", config.first_token_timeout));
+  CONNSWAP_TRY(check_positive("min_stall", config.min_stall));
+  CONNSWAP_TRY(check_positive("worker_wait", config.worker_wait));
+  CONNSWAP_TRY(check_positive("delivered_window", config.delivered_window));
+  if (!(config.stall_factor >= 1.0 && config.stall_factor <= 1000.0)) {
+    return make_error(Errc::kInvalidArgument, "stall_factor: must be in [1, 1000]");
+  }
+  return {};
+}
+
+}  // namespace connswap::director

@@ -1,0 +1,162 @@
+#pragma once
+// The director's heart: every client Generate stream, the worker attempt(s) serving it,
+// exactly-once in-order forwarding, failure detection and migration. Sans-IO: inputs carry
+// `now`; outputs are polled (poll_action/poll_event); deadline() says when to call
+// on_timeout(). O(1) expected per token; timers are a lazy min-heap touched only when a
+// deadline moves earlier or fires.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <queue>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "base/error.h"
+#include "base/generate.h"
+#include "base/time.h"
+#include "director/actions.h"
+#include "director/config.h"
+#include "director/stream_phase.h"
+#include "director/worker_pool.h"
+
+namespace connswap::director {
+
+// A snapshot of one stream, for admin listings and tests.
+struct StreamStatus {
+  StreamPhase phase = StreamPhase::kWaiting;
+  std::uint64_t next_seq = 0;
+  std::string worker;   // primary attempt's worker ("" while waiting)
+  std::string standby;  // standby attempt's worker during a drain
+  std::uint32_t migrations = 0;
+};
+
+class StreamRouter {
+ public:
+  // `pool` must outlive the router. The router updates it (failures, attempt counts) and
+  // expires it from on_timeout(); registrations and heartbeats go to the pool directly and
+  // the binding reports their WorkerChange here (kBecameSelectable -> on_worker_available,
+  // kDraining -> on_worker_draining, kLost -> on_worker_lost).
+  StreamRouter(const DirectorConfig& config, WorkerPool& pool);
+
+  // A client opened a Generate stream. kInvalidArgument if request.start_seq == 0. Emits
+  // StartAttempt + SendAssigned, or waits for a worker; a request already past its end
+  // finishes at once.
+  Result<StreamKey> open_stream(std::string connection_id,
+                                std::uint64_t stream_id,
+                                GenerateRequest request,
+                                Timestamp now);
+
+  // Items from a worker attempt. Unknown or cancelled attempts are ignored (counted).
+  void on_worker_token(AttemptId attempt, std::uint64_t seq, std::string text, Timestamp now);
+  void on_worker_done(AttemptId attempt, Timestamp now);
+  void on_worker_error(AttemptId attempt,
+                       FailureReason reason,
+                       std::string_view detail,
+                       Timestamp now);
+
+  // Worker-level signals: every attempt on `label` fails / starts make-before-break / a
+  // worker became selectable (waiting streams get it).
+  void on_worker_lost(std::string_view label, FailureReason reason, Timestamp now);
+  void on_worker_draining(std::string_view label, Timestamp now);
+  void on_worker_available(std::string_view label, Timestamp now);
+
+  // The client reset or cancelled the stream: cancels its attempts, FinishStream(kCancelled).
+  void on_client_cancel(StreamKey stream, Timestamp now);
+
+  // Fires pool expiry, stall deadlines and worker waits due at `now`.
+  void on_timeout(Timestamp now);
+  // When on_timeout() must next run (may be early, never late); kNever if nothing pending.
+  Timestamp deadline() const;
+
+  // Next action for the binding to execute, in order; nullopt when none is pending. Drain
+  // after every input. Actions of one stream keep their order (Migrated before its tokens).
+  std::optional<Action> poll_action();
+  // Next log/metric event; the binding may ignore them.
+  std::optional<Event> poll_event();
+
+  // Counters for metrics.
+  const RouterStats& stats() const { return stats_; }
+  // Streams not yet finished.
+  std::size_t active_streams() const { return streams_.size(); }
+  // A snapshot of `stream`, or nullopt once it has finished.
+  std::optional<StreamStatus> status(StreamKey stream) const;
+
+ private:
+  struct Attempt {
+    AttemptId id = 0;  // 0 = none
+    std::string worker;
+    Timestamp started = 0;
+    bool delivered = false;  // sent at least one acceptable token
+  };
+  struct Stream {
+    StreamRef ref;
+    GenerateRequest request;
+    StreamPhase phase = StreamPhase::kWaiting;
+    std::uint64_t next_seq = kFirstSeq;
+    std::uint64_t forwarded = 0;
+    std::deque<std::string> window;  // last delivered_window tokens, oldest first
+    Attempt primary;
+    Attempt standby;               // only while kDraining
+    std::uint32_t migrations = 0;  // Migrated events sent (failovers + drains)
+    std::uint32_t failovers = 0;   // failure-driven; limited by migration_limit
+    std::string failed_worker;     // from-worker of a pending migration ("" = none)
+    FailureReason failed_reason = FailureReason::kWorkerError;
+    bool gap_pending = false;
+    Timestamp last_token_at = 0;
+    AttemptId rate_attempt = 0;  // attempt whose token set last_token_at
+    Duration ewma_gap = 0;       // 0 = rate unknown
+    Timestamp wait_until = kNever;
+    Timestamp armed = kNever;  // earliest live timer entry
+    std::uint32_t timer_gen = 0;
+  };
+  struct Timer {
+    Timestamp at;
+    StreamKey stream;
+    std::uint32_t gen;
+    bool operator>(const Timer& o) const { return at > o.at; }
+  };
+
+  // stream_router.cc: inputs and forwarding.
+  Stream* find_by_attempt(AttemptId attempt);
+  void forward(Stream& s, std::uint64_t seq, std::string text, Timestamp now);
+  void switchover(Stream& s, Timestamp now);
+  void advance(Stream& s, StreamInput input);
+  void finish(Stream& s, StatusCode code, std::string message);
+  void reap();
+  // stream_router_attempts.cc: attempts, failures, waits, timers.
+  void start_attempt(Stream& s, const WorkerInfo& w, Attempt& slot, Timestamp now);
+  void release(Stream& s, Attempt& a, bool cancel);
+  bool try_assign(Stream& s, std::span<const std::string> exclude, Timestamp now);
+  void wait_for_worker(Stream& s, Timestamp now);
+  void fail_attempt(
+      Stream& s, AttemptId id, FailureReason reason, std::string detail, Timestamp now);
+  void fail_primary(Stream& s, FailureReason reason, std::string detail, Timestamp now);
+  void wake_waiters(Timestamp now);
+  void on_stream_timer(Stream& s, Timestamp now);
+  Timestamp attempt_deadline(const Stream& s, const Attempt& a) const;
+  Timestamp stream_deadline(const Stream& s) const;
+  void rearm(Stream& s);
+
+  DirectorConfig config_;
+  WorkerPool& pool_;
+  std::unordered_map<StreamKey, Stream> streams_;
+  std::unordered_map<AttemptId, StreamKey> attempts_;
+  std::map<std::string, std::unordered_set<AttemptId>, std::less<>> by_worker_;  // few workers
+  std::set<StreamKey> waiting_;  // streams in kWaiting, oldest key first
+  std::vector<StreamKey> finished_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  std::deque<Action> actions_;
+  std::deque<Event> events_;
+  RouterStats stats_;
+  StreamKey next_stream_ = 1;
+  AttemptId next_attempt_ = 1;
+};
+
+}  // namespace connswap::director

@@ -1,0 +1,154 @@
+#include "director/stream_router.h"
+
+#include <gtest/gtest.h>
+
+#include "director/router_harness.h"  // tests/director
+
+namespace connswap::director {
+namespace {
+
+using testing::Harness;
+using testing::iota_seqs;
+using testing::text_for;
+
+constexpr Duration kTick = 500 * kMillisecond;
+
+TEST(StreamRouter, NormalStreamForwardsOneToN) {
+  Harness h;
+  h.add_worker("worker-a");
+  const StreamKey key = h.open(60);
+  const auto start = h.last_start(key);
+  ASSERT_TRUE(start);
+  EXPECT_EQ(start->worker, "worker-a");
+  EXPECT_EQ(start->worker_addr, "addr-worker-a");
+  EXPECT_EQ(start->request.start_seq, 1U);
+  EXPECT_EQ(start->request.prompt, "p");
+  EXPECT_TRUE(start->prefix.empty());
+  const AttemptId attempt = start->attempt;
+  for (std::uint64_t seq = 1; seq <= 60; ++seq) {
+    h.now += kTick;
+    h.token(attempt, seq);
+  }
+  const auto& c = h.clients[key];
+  EXPECT_EQ(c.assigned, std::vector<std::string>{"worker-a"});
+  EXPECT_EQ(c.seqs, iota_seqs(1, 60));
+  EXPECT_EQ(c.texts[29], text_for(30));
+  EXPECT_TRUE(c.migrated.empty());
+  ASSERT_TRUE(c.finish);
+  EXPECT_EQ(c.finish->code, StatusCode::kOk);
+  EXPECT_EQ(c.finish->tokens, 60U);
+  EXPECT_EQ(h.router.active_streams(), 0U);
+  // The worker's Done after the last token is for a forgotten attempt: ignored.
+  h.router.on_worker_done(attempt, h.now);
+  EXPECT_EQ(h.router.stats().stale_dropped, 1U);
+  EXPECT_EQ(h.pool.find("worker-a")->streams, 0U);
+}
+
+TEST(StreamRouter, WorkerDoneFinishesStream) {
+  Harness h;
+  h.add_worker("worker-a");
+  const StreamKey key = h.open(0);  // unbounded: the worker decides when it ends
+  const AttemptId attempt = h.last_start(key)->attempt;
+  h.token(attempt, 1);
+  h.router.on_worker_done(attempt, h.now);
+  h.collect();
+  ASSERT_TRUE(h.clients[key].finish);
+  EXPECT_EQ(h.clients[key].finish->code, StatusCode::kOk);
+  EXPECT_EQ(h.clients[key].finish->tokens, 1U);
+  EXPECT_FALSE(h.cancelled.contains(attempt));  // it ended by itself
+}
+
+TEST(StreamRouter, DuplicatesAreDroppedAndCounted) {
+  Harness h;
+  h.add_worker("worker-a");
+  const StreamKey key = h.open(5);
+  const AttemptId attempt = h.last_start(key)->attempt;
+  for (std::uint64_t seq : {1, 2, 2, 1, 3, 3, 4, 5}) {
+    h.token(attempt, seq);
+  }
+  EXPECT_EQ(h.clients[key].seqs, iota_seqs(1, 5));
+  EXPECT_EQ(h.router.stats().duplicates_dropped, 3U);
+  EXPECT_TRUE(h.clients[key].migrated.empty());
+}
+
+TEST(StreamRouter, GapMigratesFromNextSeq) {
+  Harness h;
+  h.add_worker("worker-a");
+  h.add_worker("worker-b");
+  const StreamKey key = h.open(20);
+  const AttemptId a = h.last_start(key)->attempt;
+  for (std::uint64_t seq = 1; seq <= 10; ++seq) {
+    h.token(a, seq);
+  }
+  h.token(a, 12);  // skipped 11: protocol error
+  const auto next = h.last_start(key);
+  ASSERT_NE(next->attempt, a);
+  EXPECT_EQ(next->worker, "worker-b");
+  EXPECT_EQ(next->request.start_seq, 11U);
+  EXPECT_TRUE(h.cancelled[a]);
+  ASSERT_EQ(h.clients[key].migrated.size(), 1U);
+  EXPECT_EQ(h.clients[key].migrated[0].reason, "gap");
+  EXPECT_EQ(h.clients[key].migrated[0].resume_seq, 11U);
+  h.token(a, 11);  // late token from the failed attempt: stale
+  for (std::uint64_t seq = 11; seq <= 20; ++seq) {
+    h.token(next->attempt, seq);
+  }
+  EXPECT_EQ(h.clients[key].seqs, iota_seqs(1, 20));
+  EXPECT_EQ(h.router.stats().gaps, 1U);
+  EXPECT_EQ(h.router.stats().stale_dropped, 1U);
+}
+
+TEST(StreamRouter, StartSeqResumesAndValidates) {
+  Harness h;
+  h.add_worker("worker-a");
+  const StreamKey key = h.open(10, 7);
+  EXPECT_EQ(h.last_start(key)->request.start_seq, 7U);
+  for (std::uint64_t seq = 7; seq <= 10; ++seq) {
+    h.token(h.last_start(key)->attempt, seq);
+  }
+  EXPECT_EQ(h.clients[key].seqs, iota_seqs(7, 10));
+  auto bad = h.router.open_stream("c", 9, {.prompt = "p", .max_tokens = 3, .start_seq = 0}, h.now);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::kInvalidArgument);
+  const StreamKey empty = h.open(3, 4);  // past the end: nothing to do
+  ASSERT_TRUE(h.clients[empty].finish);
+  EXPECT_EQ(h.clients[empty].finish->code, StatusCode::kOk);
+  EXPECT_FALSE(h.last_start(empty));
+}
+
+TEST(StreamRouter, ClientCancelStopsAttempt) {
+  Harness h;
+  h.add_worker("worker-a");
+  const StreamKey key = h.open(0);
+  const AttemptId attempt = h.last_start(key)->attempt;
+  h.token(attempt, 1);
+  h.router.on_client_cancel(key, h.now);
+  h.collect();
+  EXPECT_TRUE(h.cancelled[attempt]);
+  ASSERT_TRUE(h.clients[key].finish);
+  EXPECT_EQ(h.clients[key].finish->code, StatusCode::kCancelled);
+  EXPECT_EQ(h.router.active_streams(), 0U);
+  // Lazy timers may leave a stale (early) deadline; firing it leaves only the pool's.
+  h.advance_to(h.router.deadline());
+  EXPECT_EQ(h.router.deadline(), h.pool.deadline());
+  h.token(attempt, 2);
+  EXPECT_EQ(h.clients[key].seqs.size(), 1U);
+}
+
+TEST(StreamRouter, PrefixIsBoundedByDeliveredWindow) {
+  Harness h(DirectorConfig{.delivered_window = 4});
+  h.add_worker("worker-a");
+  h.add_worker("worker-b");
+  const StreamKey key = h.open(20);
+  const AttemptId a = h.last_start(key)->attempt;
+  for (std::uint64_t seq = 1; seq <= 10; ++seq) {
+    h.token(a, seq);
+  }
+  h.router.on_worker_error(a, FailureReason::kStreamReset, "reset", h.now);
+  h.collect();
+  EXPECT_EQ(h.last_start(key)->prefix,
+            (std::vector<std::string>{text_for(7), text_for(8), text_for(9), text_for(10)}));
+}
+
+}  // namespace
+}  // namespace connswap::director
