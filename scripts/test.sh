@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, then builds and runs every test in a
-# Release build and in an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# Release build and in an AddressSanitizer + UndefinedBehaviorSanitizer build, then runs
+# each libFuzzer target briefly.
 #   scripts/test.sh            both builds
 #   scripts/test.sh release    only the Release build (faster local loop)
 set -euo pipefail
@@ -31,5 +32,7 @@ if [ "$which_builds" = all ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_build asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONNSWAP_SANITIZE=ON \
       -DCONNSWAP_BUILD_BENCH=OFF
+  step "fuzzing (libFuzzer, clang, ASan + UBSan), bounded"
+  scripts/fuzz.sh "${CONNSWAP_FUZZ_SECONDS:-30}"
 fi
 step "all tests passed"
