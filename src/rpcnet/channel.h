@@ -4,8 +4,8 @@
 // before the handshake wait for it. When the connection goes, for any reason, every open
 // call ends UNAVAILABLE and on_lost runs. Loop thread only; not thread-safe.
 //
-//   auto ch = rpcnet::Channel::connect(loop, {.remote = addr, .quic = cfg});
-//   rpc::call_unary<Req, Resp>((*ch)->session(), {.method = "pkg.S/M"}, req, done, loop.now());
+//   auto ch = rpcnet::Channel::connect(loop, options);    // options.remote, options.quic
+//   (*ch)->call_unary<Req, Resp>(call_options, request, [](rpc::UnaryResult<Resp> r) {...});
 
 #include <functional>
 #include <memory>
@@ -18,6 +18,7 @@
 #include "net/loop.h"
 #include "net/timer_queue.h"
 #include "quic/connection.h"
+#include "rpc/client.h"
 #include "rpc/registry.h"
 #include "rpc/session.h"
 #include "rpcnet/detail/peer.h"
@@ -53,6 +54,21 @@ class Channel final : private net::ConnectionHandler, private detail::PeerObserv
   // fails with kUnavailable).
   rpc::Session& session() { return peer_->session(); }
   net::Loop& loop() { return loop_; }
+
+  // rpc::call_unary / rpc::start_call (rpc/client.h) on session(), at the loop's time.
+  template <class Req, class Resp>
+  Result<rpc::ClientCall<Req, Resp>> call_unary(rpc::CallOptions options,
+                                                const Req& request,
+                                                std::function<void(rpc::UnaryResult<Resp>)> done) {
+    return rpc::call_unary<Req, Resp>(
+        session(), std::move(options), request, std::move(done), loop_.now());
+  }
+  template <class Req, class Resp>
+  Result<rpc::ClientCall<Req, Resp>> start_call(rpc::CallOptions options,
+                                                rpc::ClientCallbacks<Resp> callbacks) {
+    return rpc::start_call<Req, Resp>(
+        session(), std::move(options), std::move(callbacks), loop_.now());
+  }
 
   bool connected() const { return peer_->open(); }  // handshake done, not lost
   bool lost() const { return peer_->lost(); }

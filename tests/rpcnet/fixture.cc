@@ -89,8 +89,8 @@ std::shared_ptr<ClientRecord> RpcNetTest::start_call(const std::string& method,
     record->status = s;
   };
   cb.on_writable = [record] { ++record->writable; };
-  auto call = rpc::start_call<EchoRequest, EchoResponse>(
-      channel_->session(), options(method, deadline), std::move(cb), loop_.now());
+  auto call =
+      channel_->start_call<EchoRequest, EchoResponse>(options(method, deadline), std::move(cb));
   EXPECT_TRUE(call) << call.error().message();
   if (call && call_out != nullptr) {
     *call_out = *call;

@@ -104,18 +104,14 @@ TEST_F(Topology, ProxyAnswersACallFromAnotherConnectionsEvents) {
   rpc::Registry front_registry;
   ASSERT_TRUE((front_registry.add_unary<EchoRequest, EchoResponse>(
       "front.Proxy/Unary", [&](EchoCall call, EchoRequest request) {
-        auto forwarded = rpc::call_unary<EchoRequest, EchoResponse>(
-            back.session(),
-            options("test.Echo/Unary"),
-            request,
-            [call](rpc::UnaryResult<EchoResponse> r) mutable {
+        auto forwarded = back.call_unary<EchoRequest, EchoResponse>(
+            options("test.Echo/Unary"), request, [call](rpc::UnaryResult<EchoResponse> r) mutable {
               if (r) {
                 (void)call.reply(*r);  // a write on A from B's callback
               } else {
                 (void)call.finish(r.error());
               }
-            },
-            loop_.now());
+            });
         if (!forwarded) {
           (void)call.finish({StatusCode::kUnavailable, forwarded.error().message()});
         }
