@@ -30,6 +30,9 @@ class ConnectionHandler {
   // Every event except ConnectionClosed, in order. StreamData may be moved out of `event`;
   // the handler must call Conn::consume() for read bytes to keep flow-control credit flowing.
   virtual void on_event(Conn& conn, quic::Event& event) = 0;
+  // After each flush of `conn` (its events handled, its datagrams written): a place to look
+  // at state the events changed, e.g. to re-arm an application timer. Must not send.
+  virtual void on_flushed(Conn& /*conn*/) {}
   // Exactly once per connection; no on_event follows. Drop every pointer to `conn` here.
   virtual void on_closed(Conn& /*conn*/, const quic::ConnectionClosed& /*closed*/) {}
 };

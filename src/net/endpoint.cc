@@ -184,6 +184,9 @@ void Endpoint::flush(Conn& c) {
   if (more) {
     c.mark_dirty();
   }
+  if (!c.closed_reported_) {
+    c.handler_->on_flushed(c);
+  }
   timers_.schedule(c.key_, c.quic_->deadline());
   if (c.quic_->is_closed()) {
     retire(c);

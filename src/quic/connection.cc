@@ -348,4 +348,8 @@ std::string Connection::alpn() const {
   return detail::selected_alpn(impl_->session);
 }
 
+bool Connection::peer_certificate_presented() const {
+  return impl_->session != nullptr && detail::peer_certificate_presented(impl_->session);
+}
+
 }  // namespace connswap::quic

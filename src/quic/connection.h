@@ -108,6 +108,9 @@ class Connection {
   const Path& path() const;       // current path
   const std::string& id() const;  // stable printable id for logs (hex of the original DCID)
   std::string alpn() const;
+  // Whether the peer presented a certificate during the handshake (server: a client
+  // certificate, verified against client_ca_file when mTLS is configured).
+  bool peer_certificate_presented() const;
 
   struct Impl;
 

@@ -126,6 +126,11 @@ bool is_certificate_alert(std::uint8_t alert) {
   }
 }
 
+bool peer_certificate_presented(gnutls_session_t session) {
+  unsigned count = 0;
+  return gnutls_certificate_get_peers(session, &count) != nullptr && count > 0;
+}
+
 std::string local_failure_reason(gnutls_session_t session, std::uint8_t alert) {
   // UINT_MAX: no verification ran (a server without mTLS, or an insecure client).
   unsigned status = gnutls_session_get_verify_cert_status(session);

@@ -22,6 +22,9 @@ Result<gnutls_session_t> make_tls_session(const TlsContext& ctx,
 // The negotiated ALPN ("" if none).
 std::string selected_alpn(gnutls_session_t session);
 
+// True if the peer sent a certificate (chain) in this session.
+bool peer_certificate_presented(gnutls_session_t session);
+
 // A human-readable reason for a local handshake failure: certificate verification status,
 // ALPN mismatch or the TLS alert we are about to send.
 std::string local_failure_reason(gnutls_session_t session, std::uint8_t alert);

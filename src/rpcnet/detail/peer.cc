@@ -1,0 +1,104 @@
+#include "rpcnet/detail/peer.h"
+
+#include <variant>
+
+#include "base/log.h"
+#include "net/endpoint.h"
+
+namespace connswap::rpcnet::detail {
+
+Result<void> check_watermarks(const quic::TransportSettings& transport,
+                              const rpc::SessionConfig& session) {
+  // rpc/transport.h: writable notifications come below the transport's low-water mark,
+  // which must not exceed the point where the Session stops writing.
+  if (transport.send_low_water > session.send_high_water) {
+    return make_error(Errc::kInvalidArgument,
+                      "quic send_low_water must not exceed the session's send_high_water");
+  }
+  return {};
+}
+
+Peer::Peer(net::Conn& conn,
+           const rpc::Registry* registry,
+           const rpc::SessionConfig& config,
+           net::TimerQueue& timers,
+           PeerObserver& observer)
+    : transport_(conn),
+      session_(transport_, registry, config),
+      timers_(timers),
+      observer_(observer),
+      key_(conn.key()) {
+  info_.id = conn.id();
+  info_.peer = conn.path().remote;
+  conn.set_handler(this);
+}
+
+Peer::~Peer() {
+  timers_.cancel(key_);
+}
+
+void Peer::on_deadline(Timestamp now) {
+  session_.on_timeout(now);
+  sync_deadline();  // the queue dropped our entry when it fired
+}
+
+void Peer::on_event(net::Conn& conn, quic::Event& event) {
+  const Timestamp now = conn.endpoint().loop().now();
+  if (auto* data = std::get_if<quic::StreamData>(&event)) {
+    session_.on_stream_data(data->id, data->data, data->fin, now);
+  } else if (auto* opened = std::get_if<quic::StreamOpened>(&event)) {
+    session_.on_stream_opened(opened->id);
+  } else if (auto* writable = std::get_if<quic::StreamWritable>(&event)) {
+    session_.on_stream_writable(writable->id);
+  } else if (auto* reset = std::get_if<quic::StreamReset>(&event)) {
+    session_.on_stream_reset(reset->id, reset->app_error);
+  } else if (auto* stop = std::get_if<quic::StopSending>(&event)) {
+    session_.on_stop_sending(stop->id, stop->app_error);
+  } else if (std::holds_alternative<quic::StreamsAvailable>(event)) {
+    session_.on_streams_available(now);
+  } else if (std::holds_alternative<quic::HandshakeCompleted>(event)) {
+    on_handshake(conn);
+  }
+  // StreamClosed: the Session learnt everything from data/FIN/reset events already.
+  // PathValidated: migration is invisible to calls.
+}
+
+void Peer::on_handshake(net::Conn& conn) {
+  open_ = true;
+  info_.peer = conn.path().remote;
+  info_.client_certificate = conn.quic().peer_certificate_presented();
+  transport_.set_ready();
+  observer_.on_peer_open(*this);
+  // Calls started before the handshake are waiting for a stream.
+  session_.on_streams_available(conn.endpoint().loop().now());
+}
+
+void Peer::on_flushed(net::Conn& /*conn*/) {
+  sync_deadline();
+}
+
+void Peer::on_closed(net::Conn& /*conn*/, const quic::ConnectionClosed& closed) {
+  if (lost_) {
+    return;
+  }
+  lost_ = true;
+  transport_.detach();
+  timers_.cancel(key_);
+  log::get("rpcnet").debug(
+      "conn={} lost: {} {}", info_.id, quic::to_string(closed.kind), closed.reason);
+  std::string reason(quic::to_string(closed.kind));
+  if (!closed.reason.empty()) {
+    reason += ": " + closed.reason;
+  }
+  session_.on_connection_lost(reason);
+  observer_.on_peer_closed(*this, closed);
+}
+
+void Peer::sync_deadline() {
+  if (!lost_) {
+    // Re-arms the kernel timer only if this moves the earliest deadline earlier.
+    timers_.schedule(key_, session_.deadline());
+  }
+}
+
+}  // namespace connswap::rpcnet::detail
