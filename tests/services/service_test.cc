@@ -5,30 +5,11 @@
 #include <gtest/gtest.h>
 
 #include "rpc/client.h"
+#include "services/scenario.h"
 #include "services/world.h"
 
 namespace connswap::services::testing {
 namespace {
-
-worker::WorkerConfig worker_config(const std::string& label,
-                                   worker::FailMode mode = worker::FailMode::kNone,
-                                   Duration fail_after = 0) {
-  worker::WorkerConfig c;
-  c.label = label;
-  c.user_addr = "10.0.0." + std::to_string(label.back() - 'a' + 1) + ":62000";
-  c.mgmt_addr = "10.0.0." + std::to_string(label.back() - 'a' + 1) + ":63000";
-  c.fail_mode = mode;
-  c.fail_after = fail_after;
-  return c;
-}
-
-GenerateClientConfig client_config(std::uint32_t streams = 1, std::uint32_t max_tokens = 60) {
-  GenerateClientConfig c;
-  c.connection_id = "conn-1234";
-  c.streams = streams;
-  c.request = {.prompt = "tell me a story", .max_tokens = max_tokens};
-  return c;
-}
 
 TEST(Services, NormalStreamDeliversOneToSixtyExactlyOnce) {
   LogCapture director_log("director");

@@ -59,8 +59,8 @@ WorkerNode::~WorkerNode() {
 }
 
 Result<rpc::Session*> WorkerNode::session(Timestamp) {
-  if (!world.director) {
-    return make_error(Errc::kUnavailable, "director not running");
+  if (!world.director_reachable) {
+    return make_error(Errc::kUnavailable, "director not reachable");
   }
   if (!to_director || !to_director->alive) {
     if (to_director) {

@@ -91,6 +91,7 @@ class World : public WorkerConnector {
   WorkerNode& worker(const std::string& label) { return *workers.at(label); }
 
   Timestamp now = 1000 * kSecond;
+  bool director_reachable = true;  // false: workers' DirectorLink::session() fails
   director::DirectorConfig director_config;
   std::unique_ptr<rpc::Registry> director_user, director_mgmt;
   std::unique_ptr<DirectorService> director;
