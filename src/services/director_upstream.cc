@@ -235,7 +235,7 @@ Result<void> add_mgmt(rpc::Registry& registry,
       std::string(method),
       [weak = std::move(weak), handler = std::move(handler)](rpc::ServerCall<Req, Resp> call,
                                                              Req request) {
-        if (auto impl = weak.lock()) {
+        if (auto impl = weak.lock(); impl && !impl->stopped()) {
           handler(*impl, std::move(call), std::move(request));
         } else {
           (void)call.finish({rpc::StatusCode::kUnavailable, "director gone"});

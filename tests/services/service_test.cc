@@ -128,5 +128,22 @@ TEST(Services, SlowClientIsBoundedAndNotMistakenForAStall) {
   EXPECT_EQ(summary.migrations, 0U);
 }
 
+TEST(Services, ClientCancelStopsTheWorkerCall) {
+  World world;
+  auto& a = world.add_worker(worker_config("worker-a"));
+  auto& node = world.add_client(client_config(3, 0));  // unbounded streams
+  world.run_for(5 * kSecond);
+  EXPECT_EQ(a.service->status().load, 3U);
+  EXPECT_EQ(world.director->stats().active_streams, 3U);
+  node.client->cancel();
+  world.settle();
+  EXPECT_EQ(world.director->stats().active_streams, 0U);
+  EXPECT_EQ(world.director->stats().router.streams_cancelled, 3U);
+  EXPECT_EQ(a.service->status().load, 0U);
+  EXPECT_EQ(a.service->stats().streams_cancelled, 3U);
+  ASSERT_TRUE(node.client->finished());
+  EXPECT_EQ(node.client->results().at(0).status->code, rpc::StatusCode::kCancelled);
+}
+
 }  // namespace
 }  // namespace connswap::services::testing

@@ -41,6 +41,7 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   Timestamp deadline() const { return router_.deadline(); }
   void on_timeout(Timestamp now);
   void stop();
+  bool stopped() const { return stopped_; }
   DirectorStats stats() const;
   const director::WorkerPool& pool() const { return pool_; }
 
