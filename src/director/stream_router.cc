@@ -205,6 +205,27 @@ void StreamRouter::on_client_cancel(StreamKey stream, Timestamp /*now*/) {
   reap();
 }
 
+void StreamRouter::on_client_blocked(StreamKey stream, bool blocked, Timestamp now) {
+  auto it = streams_.find(stream);
+  if (it == streams_.end() || it->second.client_blocked == blocked) {
+    return;
+  }
+  Stream& s = it->second;
+  s.client_blocked = blocked;
+  if (!blocked) {
+    // The attempts were held back by us, not slow: measure progress afresh from now, and
+    // keep the blocked interval out of the token-rate estimate.
+    s.last_token_at = now;
+    s.rate_attempt = 0;
+    for (Attempt* a : {&s.primary, &s.standby}) {
+      if (a->id != 0 && !a->delivered) {
+        a->started = now;
+      }
+    }
+    rearm(s);
+  }
+}
+
 void StreamRouter::advance(Stream& s, StreamInput input) {
   auto next = next_phase(s.phase, input);
   CONNSWAP_CHECK(next.has_value(), "invalid stream phase transition");

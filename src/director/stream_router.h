@@ -69,6 +69,9 @@ class StreamRouter {
 
   // The client reset or cancelled the stream: cancels its attempts, FinishStream(kCancelled).
   void on_client_cancel(StreamKey stream, Timestamp now);
+  // The client stopped (true) or resumed (false) reading: the binding paused the worker
+  // attempts, so stall detection is suspended while blocked and restarts from `now`.
+  void on_client_blocked(StreamKey stream, bool blocked, Timestamp now);
 
   // Fires pool expiry, stall deadlines and worker waits due at `now`.
   void on_timeout(Timestamp now);
@@ -113,7 +116,8 @@ class StreamRouter {
     AttemptId rate_attempt = 0;  // attempt whose token set last_token_at
     Duration ewma_gap = 0;       // 0 = rate unknown
     Timestamp wait_until = kNever;
-    Timestamp armed = kNever;  // earliest live timer entry
+    bool client_blocked = false;  // no stall deadlines while the client does not read
+    Timestamp armed = kNever;     // earliest live timer entry
     std::uint32_t timer_gen = 0;
   };
   struct Timer {

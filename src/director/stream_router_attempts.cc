@@ -248,7 +248,7 @@ void StreamRouter::on_stream_timer(Stream& s, Timestamp now) {
 // First token: max(first_token_timeout, factor x EWMA). Later tokens: max(min_stall,
 // factor x EWMA), or first_token_timeout while the rate is still unknown.
 Timestamp StreamRouter::attempt_deadline(const Stream& s, const Attempt& a) const {
-  if (a.id == 0) {
+  if (a.id == 0 || s.client_blocked) {
     return kNever;
   }
   const Duration rate_window = scaled(config_.stall_factor, s.ewma_gap);

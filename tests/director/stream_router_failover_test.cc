@@ -284,5 +284,33 @@ TEST(StreamRouterFailover, SingleWorkerRecoversWithinWait) {
   EXPECT_EQ(h.clients[key].seqs, iota_seqs(1, 10));
 }
 
+TEST(StreamRouterFailover, BlockedClientSuspendsStallDetection) {
+  Harness h;
+  h.add_worker("worker-a");
+  h.add_worker("worker-b");
+  const StreamKey key = h.open(100);
+  const AttemptId a = h.last_start(key)->attempt;
+  feed(h, a, 1, 10, 100 * kMillisecond);
+  // The client stops reading: the binding pauses the worker, so silence is not a stall.
+  h.router.on_client_blocked(key, true, h.now);
+  for (int i = 0; i < 12; ++i) {  // a minute, with heartbeats keeping the workers alive
+    h.run_until(h.now + 5 * kSecond);
+    h.heartbeat("worker-a");
+    h.heartbeat("worker-b");
+  }
+  EXPECT_EQ(h.last_start(key)->attempt, a);
+  EXPECT_EQ(h.router.stats().stalls, 0U);
+  // Unblocked: progress is measured afresh from now (min_stall 2 s, the old rate ignored).
+  const Timestamp resumed = h.now;
+  h.router.on_client_blocked(key, false, h.now);
+  h.run_until(resumed + 2 * kSecond - 1);
+  EXPECT_EQ(h.last_start(key)->attempt, a);
+  feed(h, a, 11, 12, 100 * kMillisecond);
+  EXPECT_EQ(h.clients[key].seqs, iota_seqs(1, 12));
+  h.run_until(h.now + 2 * kSecond);
+  EXPECT_NE(h.last_start(key)->attempt, a) << "a real stall after unblocking still migrates";
+  EXPECT_EQ(h.clients[key].migrated.at(0).reason, "stall");
+}
+
 }  // namespace
 }  // namespace connswap::director

@@ -11,10 +11,10 @@
 #include <gtest/gtest.h>
 
 #include "rpc/client.h"
-#include "rpc/fake_link.h"
 #include "rpc/registry.h"
 #include "rpc/server.h"
 #include "rpc/session.h"
+#include "support/fake_link.h"
 #include "wire/envelope.h"
 #include "wire/frame.h"
 

@@ -1,4 +1,4 @@
-#include "rpc/fake_link.h"
+#include "support/fake_link.h"
 
 #include <algorithm>
 

@@ -1,0 +1,34 @@
+#pragma once
+// Shared by the service bindings: method names, the metadata key carrying the client's
+// connection id, and the clock seam.
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "base/time.h"
+#include "rpc/call.h"
+
+namespace connswap::services {
+
+// Method names (docs/PROTOCOL.md §7). USER ports serve Generate; MGMT ports the rest.
+inline constexpr std::string_view kDirectorGenerate = "connswap.v1.Director/Generate";
+inline constexpr std::string_view kWorkerGenerate = "connswap.v1.Worker/Generate";
+inline constexpr std::string_view kRegistryRegister = "connswap.v1.Registry/Register";
+inline constexpr std::string_view kRegistryHeartbeat = "connswap.v1.Registry/Heartbeat";
+inline constexpr std::string_view kRegistryDrain = "connswap.v1.Registry/Drain";
+inline constexpr std::string_view kWorkerAdminHealth = "connswap.v1.WorkerAdmin/Health";
+
+// Call metadata key: the client's connection id, echoed in Assigned and passed on to the
+// worker so that all three processes log the same `connection.id`.
+inline constexpr std::string_view kConnectionIdKey = "connection-id";
+
+// The current time on the owner's monotonic clock (net::Loop::now() in the apps, a
+// virtual clock in tests). Services read it only when an RPC callback brings an input
+// without a `now` of its own; they never read a real clock.
+using NowFn = std::function<Timestamp()>;
+
+// The `connection-id` metadata of `call`, or "" if absent.
+std::string connection_id_of(const rpc::Call& call);
+
+}  // namespace connswap::services

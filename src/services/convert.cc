@@ -1,0 +1,76 @@
+#include "services/convert.h"
+
+#include "services/common.h"
+
+namespace connswap::services {
+namespace {
+
+template <class Proto>
+GenerateRequest request_fields(const Proto& p) {
+  GenerateRequest r;
+  r.prompt = p.prompt();
+  r.max_tokens = p.max_tokens();
+  r.start_seq = p.start_seq() == 0 ? kFirstSeq : p.start_seq();
+  r.params.insert(p.params().begin(), p.params().end());
+  return r;
+}
+
+}  // namespace
+
+std::string connection_id_of(const rpc::Call& call) {
+  const wire::CallHeader header = call.header();
+  auto it = header.metadata.find(std::string(kConnectionIdKey));
+  return it == header.metadata.end() ? std::string() : it->second;
+}
+
+GenerateRequest from_proto(const v1::GenerateRequest& request) {
+  return request_fields(request);
+}
+
+GenerateRequest from_proto(const v1::WorkerGenerateRequest& request) {
+  return request_fields(request);
+}
+
+v1::GenerateRequest to_proto(const GenerateRequest& request) {
+  v1::GenerateRequest p;
+  p.set_prompt(request.prompt);
+  p.set_max_tokens(request.max_tokens);
+  p.set_start_seq(request.start_seq);
+  p.mutable_params()->insert(request.params.begin(), request.params.end());
+  return p;
+}
+
+v1::WorkerGenerateRequest to_worker_request(const GenerateRequest& request,
+                                            const std::vector<std::string>& prefix) {
+  v1::WorkerGenerateRequest p;
+  p.set_prompt(request.prompt);
+  p.set_max_tokens(request.max_tokens);
+  p.set_start_seq(request.start_seq);
+  p.mutable_params()->insert(request.params.begin(), request.params.end());
+  for (const std::string& token : prefix) {
+    p.add_prefix(token);
+  }
+  return p;
+}
+
+std::optional<client::StreamItem> to_stream_item(const v1::GenerateItem& item) {
+  switch (item.item_case()) {
+    case v1::GenerateItem::kAssigned:
+      return client::Assigned{
+          item.assigned().connection_id(), item.assigned().stream_id(), item.assigned().worker()};
+    case v1::GenerateItem::kToken:
+      return client::Token{item.token().seq(), item.token().text()};
+    case v1::GenerateItem::kMigrated:
+      return client::Migrated{item.migrated().from(),
+                              item.migrated().to(),
+                              item.migrated().reason(),
+                              item.migrated().resume_seq()};
+    case v1::GenerateItem::kDone:
+      return client::Done{item.done().tokens(), item.done().finish_reason()};
+    case v1::GenerateItem::ITEM_NOT_SET:
+      break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace connswap::services

@@ -1,0 +1,28 @@
+#pragma once
+// Protobuf messages <-> the role libraries' plain structs.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <connswap/v1/director.pb.h>
+#include <connswap/v1/worker.pb.h>
+
+#include "base/generate.h"
+#include "client/stream_verifier.h"
+
+namespace connswap::services {
+
+// start_seq 0 becomes kFirstSeq (proto3 default).
+GenerateRequest from_proto(const v1::GenerateRequest& request);
+v1::GenerateRequest to_proto(const GenerateRequest& request);
+
+// The request a director sends a worker for one attempt.
+v1::WorkerGenerateRequest to_worker_request(const GenerateRequest& request,
+                                            const std::vector<std::string>& prefix);
+GenerateRequest from_proto(const v1::WorkerGenerateRequest& request);
+
+// A received GenerateItem for the StreamVerifier; nullopt if its oneof is empty.
+std::optional<client::StreamItem> to_stream_item(const v1::GenerateItem& item);
+
+}  // namespace connswap::services

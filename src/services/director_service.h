@@ -1,0 +1,96 @@
+#pragma once
+// DirectorService: the director's RPC binding. Serves connswap.v1.Director/Generate (USER)
+// and connswap.v1.Registry/* (MGMT) on rpc::Registries, and drives director::StreamRouter
+// + WorkerPool: client calls become router streams, router actions become worker calls
+// (through a WorkerConnector) and items written to the client, worker call outcomes and
+// registry calls become router inputs. Sans-IO: it sees only rpc::Sessions and `now`.
+//
+// The owner (apps/director, or a test) must:
+//   1. construct it, call add_user_methods()/add_mgmt_methods() on the registries its
+//      USER/MGMT listeners serve (before any Session uses them);
+//   2. after every loop turn, arm a timer at deadline() and call on_timeout(now) then;
+//   3. call stop() before destroying the registries' Sessions or the connector.
+// Not thread-safe: one loop thread for every Session involved.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "base/error.h"
+#include "base/time.h"
+#include "director/actions.h"
+#include "director/config.h"
+#include "director/worker_pool.h"
+#include "rpc/registry.h"
+#include "rpc/session.h"
+#include "services/common.h"
+
+namespace connswap::services {
+
+// How the director reaches workers' USER ports. Production: a pool of rpcnet channels, one
+// per worker address; tests: fake links.
+class WorkerConnector {
+ public:
+  virtual ~WorkerConnector() = default;
+  // The Session of a connection to the worker at `user_addr`, connecting first if needed.
+  // An error means the worker cannot be reached (treated as kConnectionRefused). The
+  // Session stays valid until the connector drops it; dropping it must end its calls
+  // (rpc::Session's destructor or on_connection_lost() do: UNAVAILABLE).
+  virtual Result<rpc::Session*> connect(std::string_view user_addr, Timestamp now) = 0;
+};
+
+inline constexpr std::size_t kFailureReasonCount = 8;  // director::FailureReason values
+
+// Metrics, as plain numbers (the app exports them).
+struct DirectorStats {
+  director::RouterStats router;      // streams, tokens, attempts, failovers, drains, stalls
+  std::uint64_t active_streams = 0;  // client Generate calls in progress
+  std::array<std::uint64_t, kFailureReasonCount> migrations_by_reason{};  // by FailureReason
+  std::uint64_t failover_gaps = 0;                                        // FailoverGap events
+  Duration failover_gap_max = 0;         // longest last-token -> next-token gap
+  Duration failover_gap_total = 0;       // sum, for a mean
+  director::WorkerCounts workers;        // by state
+  std::uint64_t blocked_streams = 0;     // clients not reading now (worker calls paused)
+  std::uint64_t client_blocks = 0;       // times a client stream became blocked
+  std::uint64_t max_outbox = 0;          // most items ever queued for one client stream
+  std::uint64_t registrations = 0;       // Register calls accepted
+  std::uint64_t heartbeats_unknown = 0;  // Heartbeats answered NOT_FOUND
+};
+
+class DirectorService {
+ public:
+  // `connector` must outlive the service; `now` reads the owner's clock.
+  DirectorService(const director::DirectorConfig& config, WorkerConnector& connector, NowFn now);
+  ~DirectorService();
+  DirectorService(const DirectorService&) = delete;
+  DirectorService& operator=(const DirectorService&) = delete;
+
+  // Registers Director/Generate. kInvalidArgument if already registered there.
+  [[nodiscard]] Result<void> add_user_methods(rpc::Registry& user);
+  // Registers Registry/Register, Registry/Heartbeat and Registry/Drain.
+  [[nodiscard]] Result<void> add_mgmt_methods(rpc::Registry& mgmt);
+
+  // When on_timeout() must next run (heartbeat expiry, stalls, worker waits).
+  Timestamp deadline() const;
+  void on_timeout(Timestamp now);
+
+  // Ends every client stream with UNAVAILABLE and cancels every worker call; later calls
+  // are refused with UNAVAILABLE. Idempotent; the destructor calls it.
+  void stop();
+
+  DirectorStats stats() const;
+  // The pool (read-only), for admin listings and tests.
+  const director::WorkerPool& pool() const;
+
+  // The heartbeat interval told to workers: heartbeat_timeout / 3 (the seed's 5 s of 15 s).
+  static Duration heartbeat_interval(const director::DirectorConfig& config);
+
+  class Impl;  // detail/director_impl.h
+
+ private:
+  // Shared only so that registry handlers, which may outlive the service, hold a weak_ptr.
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace connswap::services

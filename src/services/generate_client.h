@@ -1,0 +1,72 @@
+#pragma once
+// GenerateClient: the client library. Starts N connswap.v1.Director/Generate calls on one
+// rpc::Session, checks each with a client::StreamVerifier, logs the seed's lines
+// (assigned, received token, CONNECTION MIGRATION) and builds the summary line. Sans-IO.
+//
+// The owner must: construct it with the connection's Session; start(now); run the loop
+// until finished() (on_finished tells); read summary(). cancel() or destruction abandons
+// calls still open.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/generate.h"
+#include "base/time.h"
+#include "client/stream_verifier.h"
+#include "rpc/session.h"
+#include "rpc/status.h"
+
+namespace connswap::services {
+
+struct GenerateClientConfig {
+  std::string connection_id = "conn-1";  // sent as `connection-id` metadata; logged
+  std::uint32_t streams = 1;             // concurrent Generate calls
+  // Stream i asks for `request`, its prompt suffixed with " #i" when streams > 1 (so each
+  // stream's text differs and cross-stream mix-ups are caught).
+  GenerateRequest request{.prompt = "hello", .max_tokens = 60};
+  bool log_tokens = true;  // "📦 received token" at info (else at debug)
+  Duration timeout = 0;    // per call deadline; 0 = none
+};
+
+// One stream's outcome.
+struct GenerateResult {
+  client::StreamTally tally;
+  std::optional<rpc::Status> status;  // set once the call ended
+  std::string worker;                 // the last serving worker
+};
+
+class GenerateClient {
+ public:
+  // `session` must outlive the client (or the client must be cancelled first).
+  GenerateClient(GenerateClientConfig config, rpc::Session& session);
+  ~GenerateClient();
+  GenerateClient(const GenerateClient&) = delete;
+  GenerateClient& operator=(const GenerateClient&) = delete;
+
+  // Starts every call. Fails (starting none) if the Session refuses one.
+  [[nodiscard]] Result<void> start(Timestamp now);
+  // Runs once, when the last call has ended.
+  void on_finished(std::function<void()> fn);
+  bool finished() const;
+
+  std::vector<GenerateResult> results() const;
+  // The summary over every stream; verified only if each call ended OK and verified.
+  client::ClientSummary summary() const;
+  // Stops (true) or resumes reading every call: a slow consumer, for tests and load runs.
+  // While paused, flow control holds the director back.
+  void set_paused(bool paused);
+  // Cancels the calls still open (their results keep status CANCELLED).
+  void cancel();
+
+  class Impl;  // generate_client.cc
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace connswap::services

@@ -1,0 +1,329 @@
+#include "services/worker_service.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <connswap/v1/worker.pb.h>
+
+#include "base/log.h"
+#include "rpc/server.h"
+#include "services/convert.h"
+#include "worker/worker_stream.h"
+
+namespace connswap::services {
+
+using worker::FailureAction;
+using WorkerCall = rpc::ServerCall<v1::WorkerGenerateRequest, v1::WorkerItem>;
+
+namespace {
+
+spdlog::logger& logger() {
+  return log::get("worker");
+}
+
+std::string_view action_name(FailureAction a) {
+  switch (a) {
+    case FailureAction::kServe:
+      return "serve";
+    case FailureAction::kError:
+      return "error";
+    case FailureAction::kCrash:
+      return "crash";
+    case FailureAction::kHang:
+      return "hang";
+  }
+  return "unknown";
+}
+
+// "15s", "1.5s": the seed's "simulating failure after 15s".
+std::string seconds(Duration d) {
+  return fmt::format("{:g}s", static_cast<double>(d) / static_cast<double>(kSecond));
+}
+
+}  // namespace
+
+class WorkerService::Impl {
+ public:
+  Impl(const worker::WorkerConfig& config, NowFn now, const worker::Generator* generator)
+      : config_(config),
+        now_(std::move(now)),
+        gen_(generator != nullptr ? *generator : demo_),
+        plan_(config_.fail_after, config_.fail_mode, now_(), config_.recovery_after) {}
+
+  void on_generate(WorkerCall call, const v1::WorkerGenerateRequest& request);
+  void on_health(rpc::ServerCall<v1::HealthRequest, v1::HealthResponse> call);
+  Timestamp deadline() const;
+  void on_timeout(Timestamp now);
+  WorkerStatus status() const;
+  void stop();
+
+  std::function<void(FailureAction)> on_failure_;
+  bool draining_ = false;
+  WorkerServiceStats stats_;
+
+ private:
+  struct Stream {
+    WorkerCall call;
+    worker::WorkerStream ws;
+    std::string connection_id;
+    std::optional<v1::WorkerItem> pending;  // polled, not yet accepted by write()
+    std::optional<rpc::Status> finish;      // trailer after `pending` (Error/Done items)
+    bool blocked = false;                   // waiting for on_writable
+  };
+  void pump(std::uint64_t id, Timestamp now);
+  bool next_item(Stream& s, Timestamp now);
+  void update_action(Timestamp now);
+
+  worker::WorkerConfig config_;
+  NowFn now_;
+  worker::DemoGenerator demo_;
+  const worker::Generator& gen_;
+  worker::FailurePlan plan_;
+  FailureAction action_ = FailureAction::kServe;
+  std::map<std::uint64_t, Stream> streams_;
+  std::uint64_t next_id_ = 1;
+  bool stopped_ = false;
+};
+
+void WorkerService::Impl::on_generate(WorkerCall call, const v1::WorkerGenerateRequest& request) {
+  const Timestamp now = now_();
+  update_action(now);
+  const char* refusal = stopped_                           ? "worker stopping"
+                        : draining_                        ? "worker draining"
+                        : action_ == FailureAction::kServe ? nullptr
+                        : action_ == FailureAction::kHang  ? nullptr
+                                                           : "worker recovering from failure";
+  if (refusal != nullptr) {
+    ++stats_.streams_refused;
+    (void)call.finish({rpc::StatusCode::kUnavailable, refusal});
+    return;
+  }
+  ++stats_.streams_accepted;
+  const std::uint64_t id = next_id_++;
+  std::vector<std::string> prefix(request.prefix().begin(), request.prefix().end());
+  streams_.emplace(id,
+                   Stream{call,
+                          worker::WorkerStream(from_proto(request),
+                                               std::move(prefix),
+                                               config_.token_interval,
+                                               now,
+                                               config_.prefix_window),
+                          connection_id_of(call.raw()),
+                          std::nullopt,
+                          std::nullopt,
+                          false});
+  call.on_done([this, id](const rpc::Status&) {
+    if (streams_.erase(id) != 0) {
+      ++stats_.streams_cancelled;
+    }
+  });
+  call.on_writable([this, id] {
+    if (auto it = streams_.find(id); it != streams_.end()) {
+      it->second.blocked = false;
+      pump(id, now_());
+    }
+  });
+  pump(id, now);
+}
+
+// Polls the stream's next due item into `pending`; false if nothing is due.
+bool WorkerService::Impl::next_item(Stream& s, Timestamp now) {
+  auto item = s.ws.poll(now, action_, gen_);
+  if (!item) {
+    return false;
+  }
+  v1::WorkerItem out;
+  if (auto* t = std::get_if<worker::TokenItem>(&*item)) {
+    out.mutable_token()->set_seq(t->seq);
+    out.mutable_token()->set_text(std::move(t->text));
+  } else if (auto* e = std::get_if<worker::ErrorItem>(&*item)) {
+    out.mutable_error()->set_message(e->message);
+    s.finish = rpc::Status{rpc::StatusCode::kUnavailable, e->message};
+  } else {
+    out.mutable_done()->set_tokens(std::get<worker::DoneItem>(*item).tokens);
+    s.finish = rpc::Status{};
+  }
+  s.pending = std::move(out);
+  return true;
+}
+
+// Writes due items until none is due or the call's send queue is full.
+void WorkerService::Impl::pump(std::uint64_t id, Timestamp now) {
+  for (;;) {
+    auto it = streams_.find(id);
+    if (it == streams_.end()) {
+      return;
+    }
+    Stream& s = it->second;
+    if (s.blocked || (!s.pending && !next_item(s, now))) {
+      return;
+    }
+    Result<void> sent = s.call.write(*s.pending);
+    if (!sent && sent.error().code == Errc::kFlowControl) {
+      s.blocked = true;
+      ++stats_.write_blocks;
+      return;
+    }
+    if (!sent) {
+      return;  // the call is ending; its on_done forgets the stream
+    }
+    stats_.tokens += s.pending->has_token() ? 1 : 0;
+    s.pending.reset();
+    if (s.finish) {
+      WorkerCall call = s.call;
+      const rpc::Status status = *s.finish;
+      ++(status.ok() ? stats_.streams_done : stats_.streams_failed);
+      streams_.erase(it);
+      (void)call.finish(status);
+      return;
+    }
+  }
+}
+
+void WorkerService::Impl::update_action(Timestamp now) {
+  const FailureAction a = plan_.action(now);
+  if (a == action_) {
+    return;
+  }
+  action_ = a;
+  if (a == FailureAction::kServe) {
+    logger().info("worker={}: ✅ recovered from simulated failure", config_.label);
+  } else if (streams_.empty()) {
+    logger().warn("worker={} mode={}: ⚠️  simulating failure after {}",
+                  config_.label,
+                  action_name(a),
+                  seconds(config_.fail_after));
+  }
+  for (const auto& [id, s] : streams_) {
+    logger().warn("worker={} connection.id={}: ⚠️  simulating failure after {}",
+                  config_.label,
+                  s.connection_id,
+                  seconds(config_.fail_after));
+  }
+  if (on_failure_) {
+    on_failure_(a);
+  }
+}
+
+void WorkerService::Impl::on_timeout(Timestamp now) {
+  update_action(now);
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, s] : streams_) {
+    ids.push_back(id);
+  }
+  for (std::uint64_t id : ids) {
+    pump(id, now);
+  }
+}
+
+Timestamp WorkerService::Impl::deadline() const {
+  Timestamp d = plan_.deadline(now_());
+  for (const auto& [id, s] : streams_) {
+    if (!s.blocked) {
+      d = std::min(d, s.pending ? Timestamp{0} : s.ws.deadline());
+    }
+  }
+  return d;
+}
+
+WorkerStatus WorkerService::Impl::status() const {
+  const FailureAction a = plan_.action(now_());
+  WorkerStatus st;
+  st.load = static_cast<std::uint32_t>(streams_.size());
+  st.draining = draining_;
+  st.available = !draining_ && !stopped_ && a == FailureAction::kServe;
+  st.hung = a == FailureAction::kHang;
+  return st;
+}
+
+void WorkerService::Impl::on_health(rpc::ServerCall<v1::HealthRequest, v1::HealthResponse> call) {
+  const WorkerStatus st = status();
+  v1::HealthResponse r;
+  r.set_label(config_.label);
+  r.set_available(st.available);
+  r.set_draining(st.draining);
+  r.set_load(st.load);
+  r.set_failure(std::string(action_name(plan_.action(now_()))));
+  (void)call.reply(r);
+}
+
+void WorkerService::Impl::stop() {
+  stopped_ = true;
+  auto streams = std::move(streams_);
+  streams_.clear();
+  for (auto& [id, s] : streams) {
+    s.call.on_done(nullptr);
+    s.call.on_writable(nullptr);
+    s.call.cancel({rpc::StatusCode::kUnavailable, "worker stopping"});
+  }
+}
+
+// WorkerService: forwards to Impl.
+
+WorkerService::WorkerService(const worker::WorkerConfig& config,
+                             NowFn now,
+                             const worker::Generator* generator)
+    : impl_(std::make_shared<Impl>(config, std::move(now), generator)) {}
+
+WorkerService::~WorkerService() {
+  impl_->stop();
+}
+
+Result<void> WorkerService::add_user_methods(rpc::Registry& user) {
+  std::weak_ptr<Impl> weak = impl_;
+  return user.add_server_streaming<v1::WorkerGenerateRequest, v1::WorkerItem>(
+      std::string(kWorkerGenerate), [weak](WorkerCall call, v1::WorkerGenerateRequest request) {
+        if (auto impl = weak.lock()) {
+          impl->on_generate(std::move(call), request);
+        } else {
+          (void)call.finish({rpc::StatusCode::kUnavailable, "worker gone"});
+        }
+      });
+}
+
+Result<void> WorkerService::add_mgmt_methods(rpc::Registry& mgmt) {
+  std::weak_ptr<Impl> weak = impl_;
+  return mgmt.add_unary<v1::HealthRequest, v1::HealthResponse>(
+      std::string(kWorkerAdminHealth),
+      [weak](rpc::ServerCall<v1::HealthRequest, v1::HealthResponse> call, v1::HealthRequest) {
+        if (auto impl = weak.lock()) {
+          impl->on_health(std::move(call));
+        } else {
+          (void)call.finish({rpc::StatusCode::kUnavailable, "worker gone"});
+        }
+      });
+}
+
+void WorkerService::on_failure(std::function<void(FailureAction)> fn) {
+  impl_->on_failure_ = std::move(fn);
+}
+
+void WorkerService::start_drain() {
+  impl_->draining_ = true;
+}
+
+Timestamp WorkerService::deadline() const {
+  return impl_->deadline();
+}
+
+void WorkerService::on_timeout(Timestamp now) {
+  impl_->on_timeout(now);
+}
+
+WorkerStatus WorkerService::status() const {
+  return impl_->status();
+}
+
+WorkerServiceStats WorkerService::stats() const {
+  return impl_->stats_;
+}
+
+void WorkerService::stop() {
+  impl_->stop();
+}
+
+}  // namespace connswap::services
