@@ -52,9 +52,9 @@ for variant in "gso+gro" "no-gso/gro"; do
   [ "$variant" = "no-gso/gro" ] && flags=(--no-gso --no-gro)
   start_server "${flags[@]}"
   for _ in $(seq 1 "$runs"); do
-    client download --bytes "$bytes" "${flags[@]}" | sed "s/^{/{\"variant\":\"$variant\",/" | tee -a "$results"
+    client download --bytes "$bytes" "${flags[@]}" | sed "s|^{|{\"variant\":\"$variant\",|" | tee -a "$results"
   done
-  client rtt --count "$rtt_count" --size 64 "${flags[@]}" | sed "s/^{/{\"variant\":\"$variant\",/" | tee -a "$results"
+  client rtt --count "$rtt_count" --size 64 "${flags[@]}" | sed "s|^{|{\"variant\":\"$variant\",|" | tee -a "$results"
   stop_server
 done
 
