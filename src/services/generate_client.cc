@@ -110,11 +110,13 @@ void GenerateClient::Impl::on_item(Stream& s, const v1::GenerateItem& item) {
   } else if (auto* m = std::get_if<client::Migrated>(&*converted)) {
     s.worker = m->to;
     logger().info(
-        "connection.id={} from_worker={} to_worker={}: 🔀 CONNECTION MIGRATION: switching "
-        "workers",
+        "connection.id={} from_worker={} to_worker={} reason={} resume_seq={}: 🔀 CONNECTION "
+        "MIGRATION: switching workers",
         conn,
         m->from,
-        m->to);
+        m->to,
+        m->reason,
+        m->resume_seq);
   }
 }
 
