@@ -14,7 +14,7 @@ namespace connswap::app {
 struct ClientArgs {
   std::vector<std::string> directors = {"127.0.0.1:61000"};  // the first is used
   std::uint32_t streams = 1;
-  std::uint64_t max_tokens = 60;
+  std::uint32_t max_tokens = 60;
   std::string prompt = "hello";
   std::string connection_id;  // "" = a random conn-XXXX
   Duration timeout = 0;       // per stream; 0 = none
