@@ -156,6 +156,9 @@ void DirectorService::Impl::log_event(const director::Event& event) {
           ++extra_.failover_gaps;
           extra_.failover_gap_max = std::max(extra_.failover_gap_max, e.gap);
           extra_.failover_gap_total += e.gap;
+          if (gap_observer_) {
+            gap_observer_(e.gap);
+          }
           logger().debug("stream.id={} from_worker={} to_worker={} gap_ms={}: failover gap",
                          e.ref.stream_id,
                          e.from,
@@ -315,6 +318,10 @@ void DirectorService::stop() {
 
 DirectorStats DirectorService::stats() const {
   return impl_->stats();
+}
+
+void DirectorService::on_failover_gap(std::function<void(Duration)> fn) {
+  impl_->gap_observer_ = std::move(fn);
 }
 
 const director::WorkerPool& DirectorService::pool() const {

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -80,6 +81,10 @@ class DirectorService {
   void stop();
 
   DirectorStats stats() const;
+  // Runs `fn(gap)` for every failover gap (last token of the old worker -> first token of
+  // the new one), as it is measured; stats() keep only the max and total. For histograms.
+  // One observer; a later call replaces it.
+  void on_failover_gap(std::function<void(Duration)> fn);
   // The pool (read-only), for admin listings and tests.
   const director::WorkerPool& pool() const;
 

@@ -44,6 +44,7 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   bool stopped() const { return stopped_; }
   DirectorStats stats() const;
   const director::WorkerPool& pool() const { return pool_; }
+  std::function<void(Duration)> gap_observer_;  // DirectorService::on_failover_gap
 
  private:
   // One client Generate call.
