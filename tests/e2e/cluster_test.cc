@@ -132,10 +132,14 @@ TEST(Cluster, IntrudersCannotRegister) {
   EXPECT_NE(
       register_without_certificate(c.certs() / "ca.pem", c.director().mgmt(), "worker-nocert"),
       rpc::StatusCode::kOk);
-  // The director said so, and neither got in.
-  EXPECT_FALSE(c.director().process->stderr_lines({"worker=worker-nocert"}).empty()) << c.logs();
-  EXPECT_TRUE(c.director().process->stderr_lines({"worker=worker-evil", "registered"}).empty());
-  EXPECT_TRUE(c.director().process->stderr_lines({"worker=worker-nocert", "registered"}).empty());
+  // The director said so (a failed handshake for the foreign certificate, a refused call
+  // for the missing one), and neither got in.
+  const auto& director = *c.director().process;
+  EXPECT_FALSE(director.stderr_lines({"WARN", "kind=handshake_failed"}).empty()) << c.logs();
+  EXPECT_FALSE(director.stderr_lines({"WARN", "refused MGMT call", "Registry/Register"}).empty())
+      << c.logs();
+  EXPECT_TRUE(director.stderr_lines({"worker=worker-evil", "registered"}).empty());
+  EXPECT_TRUE(director.stderr_lines({"worker=worker-nocert", "registered"}).empty());
   // Streams go to the real worker only.
   auto& client = c.start_client("client", {{"--streams", "4"}, {"--max-tokens", "20"}});
   auto summary = c.finish_client(client);
