@@ -52,6 +52,7 @@ CLI::Option* add_ms_option(
       .add_option_function<std::uint64_t>(
           flag, [&value](const std::uint64_t& ms) { value = ms * kMillisecond; }, help)
       ->envname(env_name(role, flag))
+      ->check(CLI::NonNegativeNumber)  // CLI11 would wrap "-5" around
       ->type_name("MS")
       ->default_str(std::to_string(value / kMillisecond));
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <CLI/CLI.hpp>
 
@@ -37,9 +38,13 @@ CLI::Option* add_env_option(CLI::App& app,
                             T& value,
                             const std::string& help,
                             std::string env = {}) {
-  return app.add_option(flag, value, help)
-      ->envname(env.empty() ? env_name(role, flag) : std::move(env))
-      ->capture_default_str();
+  CLI::Option* opt = app.add_option(flag, value, help)
+                         ->envname(env.empty() ? env_name(role, flag) : std::move(env))
+                         ->capture_default_str();
+  if constexpr (std::is_unsigned_v<T>) {
+    opt->check(CLI::NonNegativeNumber);  // CLI11 would wrap "-5" around
+  }
+  return opt;
 }
 
 // Adds a millisecond option `--foo-ms` that sets the Duration `value` (nanoseconds).
