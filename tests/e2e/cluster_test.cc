@@ -61,7 +61,7 @@ TEST(Cluster, FiftyStreamsFromTwoClientsAcrossAFailover) {
   Cluster c;
   c.start_director();
   c.start_worker("worker-b");
-  c.start_worker("worker-a", {{"--fail-mode", "error"}, {"--fail-after-ms", "2500"}});
+  c.start_worker("worker-a", {{"--fail-mode", "error"}, {"--fail-after-ms", "1500"}});
   const Flags flags = {{"--streams", "25"}, {"--max-tokens", "100"}};
   auto& one = c.start_client("one", flags);
   auto& two = c.start_client("two", flags);
