@@ -174,8 +174,8 @@ MResult<Transition> MigrationStateMachine::apply(MigrationEvent event,
   if (event == E::kResumed && attempts_ > 1) {
     ++migrations_;
   }
-  const bool lifecycle = is_terminal(t.to) || t.to == S::kSelecting || t.to == S::kHandover;
-  logger().log(lifecycle ? spdlog::level::info : spdlog::level::debug,
+  // Per-stream detail is debug (STYLE 2.7); a stream given up on is worth an info line.
+  logger().log(t.to == S::kFailed ? spdlog::level::info : spdlog::level::debug,
                "stream={} from={} to={} event={} reason={}: migration state",
                label_,
                to_string(t.from),
