@@ -26,7 +26,8 @@ constexpr auto kTable = std::to_array<Row>({
 
     {S::kResuming, E::kResumed, S::kStreaming},
     {S::kResuming, E::kWorkerFailed, S::kSelecting, true},
-    {S::kResuming, E::kTimeout, S::kSelecting, true},  // no first token in time
+    {S::kResuming, E::kTimeout, S::kSelecting, true},   // no first token in time
+    {S::kResuming, E::kHandoverStarted, S::kHandover},  // drain/move before the first token
     {S::kResuming, E::kMoveRequested, S::kSelecting},
     {S::kResuming, E::kDone, S::kCompleted},
     {S::kResuming, E::kCancelled, S::kAborted},

@@ -48,6 +48,7 @@ const std::map<std::pair<S, E>, S>& allowed() {
       {{S::kResuming, E::kResumed}, S::kStreaming},
       {{S::kResuming, E::kWorkerFailed}, S::kSelecting},
       {{S::kResuming, E::kTimeout}, S::kSelecting},
+      {{S::kResuming, E::kHandoverStarted}, S::kHandover},
       {{S::kResuming, E::kMoveRequested}, S::kSelecting},
       {{S::kResuming, E::kDone}, S::kCompleted},
       {{S::kResuming, E::kCancelled}, S::kAborted},
