@@ -1,6 +1,7 @@
 // connswap-client: streams Generate calls through the director on one QUIC connection,
-// verifies every token (exactly once, in order, right text) across migrations and prints
-// one summary line on stdout. Exit status: 0 verified, 1 not verified, 2 bad configuration.
+// verifies every token (exactly once, in order, right text) across migrations and director
+// losses (streams resume from their tickets on a new connection) and prints one summary
+// line on stdout. Exit status: 0 verified, 1 not verified, 2 bad configuration.
 //   connswap-client --director 127.0.0.1:61000 --tls-ca certs/ca.pem --streams 2
 
 #include <string>
@@ -19,7 +20,8 @@ int main(int argc, char** argv) {
                "connswap-client"};
   app.add_option("--director",
                  args.directors,
-                 "director USER address(es) HOST:PORT[,HOST:PORT...]; the first is used")
+                 "director USER address(es) HOST:PORT[,HOST:PORT...]: the first at start, the "
+                 "next one at each reconnect")
       ->envname("CONNECTION_SWAP_DIRECTOR_TARGET")
       ->delimiter(',')
       ->capture_default_str();
@@ -35,6 +37,32 @@ int main(int argc, char** argv) {
                                 "connection id sent as metadata; default a random conn-XXXX");
   connswap::app::add_ms_option(
       app, Role::kClient, "--timeout-ms", args.timeout, "deadline per stream; 0: none");
+  app.add_flag("!--no-resume",
+               args.resume,
+               "do not resume streams from their tickets when the director goes away")
+      ->envname("CONNECTION_SWAP_CLIENT_NO_RESUME");
+  connswap::app::add_env_option(app,
+                                Role::kClient,
+                                "--reconnect-attempts",
+                                args.reconnect_attempts,
+                                "reconnects in a row without a token before streams fail");
+  connswap::app::add_ms_option(app,
+                               Role::kClient,
+                               "--reconnect-backoff-ms",
+                               args.reconnect_backoff,
+                               "first reconnect delay; doubles per attempt up to 2 s");
+  connswap::app::add_ms_option(app,
+                               Role::kClient,
+                               "--keepalive-ms",
+                               args.keepalive,
+                               "PING the director when idle this long (0: off); finds a dead "
+                               "director fast");
+  connswap::app::add_ms_option(app,
+                               Role::kClient,
+                               "--rebind-every-ms",
+                               args.rebind_every,
+                               "move to a new local UDP port this often, mid-stream (QUIC "
+                               "connection migration); 0: never");
   app.add_option("--tls-ca", args.tls_ca, "PEM CA that signed the director's certificate")
       ->envname("CONNECTION_SWAP_TLS_CA")
       ->capture_default_str();

@@ -3,14 +3,15 @@
 #include <cstdio>
 #include <memory>
 
+#include <fmt/ranges.h>
+
 #include "base/address.h"
 #include "base/log.h"
 #include "base/random.h"
 #include "common/options.h"
 #include "common/tls_files.h"
 #include "net/loop.h"
-#include "rpcnet/channel.h"
-#include "services/generate_client.h"
+#include "runner.h"
 
 namespace connswap::app {
 namespace {
@@ -39,6 +40,9 @@ Result<void> validate(const ClientArgs& args) {
   if (args.streams == 0) {
     return make_error(Errc::kInvalidArgument, "--streams: must be at least 1");
   }
+  if (args.reconnect_backoff == 0) {
+    return make_error(Errc::kInvalidArgument, "--reconnect-backoff-ms: must be > 0");
+  }
   if (args.tls_ca.empty()) {
     return make_error(Errc::kInvalidArgument, "--tls-ca: required (connswap-certs makes ca.pem)");
   }
@@ -54,53 +58,25 @@ int run_client(const ClientArgs& args) {
   }
   const std::string connection_id =
       args.connection_id.empty() ? random_connection_id() : args.connection_id;
-  // TODO(e2e): fail over to the next --director address (a later issue).
-  const std::string& director = args.directors.front();
   logger().info(
-      "connection.id={} director={} streams={} max_tokens={} timeout_ms={}: client starting",
+      "connection.id={} director={} streams={} max_tokens={} timeout_ms={} resume={} "
+      "rebind_every_ms={}: client starting",
       connection_id,
-      director,
+      fmt::join(args.directors, ","),
       args.streams,
       args.max_tokens,
-      args.timeout / kMillisecond);
+      args.timeout / kMillisecond,
+      args.resume,
+      args.rebind_every / kMillisecond);
 
   net::Loop loop;
-  rpcnet::ChannelOptions options;
-  options.remote = *Address::parse(director);
-  options.quic.tls = std::move(*tls);
-  options.quic.server_name = args.server_name;
-  auto channel = rpcnet::Channel::connect(loop, std::move(options));
-  if (!channel) {
-    return fail(
-        Role::kClient, kExitRuntime, "connect " + director + ": " + channel.error().message());
+  ClientRunner runner(loop, args, std::move(*tls), connection_id);
+  if (auto started = runner.start(); !started) {
+    return fail(Role::kClient, kExitRuntime, started.error().message());
   }
+  runner.run();
 
-  services::GenerateClientConfig config;
-  config.connection_id = connection_id;
-  config.streams = args.streams;
-  config.request.prompt = args.prompt;
-  config.request.max_tokens = args.max_tokens;
-  config.timeout = args.timeout;
-  services::GenerateClient client(config, (*channel)->session());
-  client.on_finished([&loop] { loop.stop(); });
-  bool interrupted = false;
-  loop.on_stop_signal([&](int signo) {
-    if (!interrupted) {
-      interrupted = true;
-      logger().warn("connection.id={} signal={}: cancelling streams", connection_id, signo);
-      client.cancel();  // every call ends CANCELLED; on_finished stops the loop
-    }
-  });
-  loop.refresh_now();
-  if (auto started = client.start(loop.now()); !started) {
-    return fail(Role::kClient, kExitRuntime, "start: " + started.error().message());
-  }
-  loop.run();
-
-  client::ClientSummary summary = client.summary();
-  // One Channel, so one handshake at most; a client that never reached the director had none.
-  summary.quic_handshakes = (*channel)->handshake_completed() ? 1 : 0;
-  (*channel)->close();
+  const client::ClientSummary summary = runner.summary();
   const std::string line = client::format_summary(summary);
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);

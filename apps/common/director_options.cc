@@ -44,6 +44,29 @@ void add_director_options(CLI::App& app, DirectorArgs& args) {
                  "--migration-limit",
                  c.migration_limit,
                  "failovers per stream before it ends UNAVAILABLE");
+  add_ms_option(app,
+                r,
+                "--handover-timeout-ms",
+                c.handover_timeout,
+                "a drain/move standby that has not taken over by then is abandoned");
+  add_env_option(app,
+                 r,
+                 "--cluster-key-file",
+                 args.cluster_key_file,
+                 "cluster key file (connswap-keys): signs and checks resume tickets; directors "
+                 "sharing it resume each other's streams; empty = no tickets");
+  add_env_option(app,
+                 r,
+                 "--resume-every-tokens",
+                 args.resume.every_tokens,
+                 "a fresh resume ticket to the client after this many tokens (0 = by time only)");
+  add_ms_option(app,
+                r,
+                "--resume-every-ms",
+                args.resume.every,
+                "...or at the first token this long after the last ticket (0 = by count only)");
+  add_env_option(
+      app, r, "--resume-ttl-s", args.resume.ttl_seconds, "resume token lifetime in seconds");
   add_env_option(app,
                  r,
                  "--delivered-window",
@@ -61,6 +84,13 @@ Result<void> finish_director_options(DirectorArgs& args) {
   if (auto ok = director::validate(args.config); !ok) {
     return make_error(Errc::kInvalidArgument, name_options(ok.error().detail));
   }
+  if (args.resume.ttl_seconds == 0) {
+    return make_error(Errc::kInvalidArgument, "--resume-ttl-s: must be > 0");
+  }
+  if (args.resume.every_tokens == 0 && args.resume.every == 0) {
+    return make_error(Errc::kInvalidArgument,
+                      "--resume-every-tokens, --resume-every-ms: one must be > 0");
+  }
   return {};
 }
 
@@ -69,7 +99,9 @@ std::string describe(const DirectorArgs& a) {
   return fmt::format(
       "user_addr={} mgmt_addr={} policy={} heartbeat_timeout_ms={} failure_hold_ms={} "
       "first_token_timeout_ms={} min_stall_ms={} stall_factor={} worker_wait_ms={} "
-      "migration_limit={} delivered_window={} metrics_addr={} tls_cert={} tls_ca={}",
+      "migration_limit={} delivered_window={} handover_timeout_ms={} cluster_key_file={} "
+      "resume_every_tokens={} resume_every_ms={} resume_ttl_s={} metrics_addr={} tls_cert={} "
+      "tls_ca={}",
       c.user_addr,
       c.mgmt_addr,
       director::to_string(c.policy),
@@ -81,6 +113,11 @@ std::string describe(const DirectorArgs& a) {
       c.worker_wait / kMillisecond,
       c.migration_limit,
       c.delivered_window,
+      c.handover_timeout / kMillisecond,
+      a.cluster_key_file.empty() ? "off" : a.cluster_key_file,
+      a.resume.every_tokens,
+      a.resume.every / kMillisecond,
+      a.resume.ttl_seconds,
       a.common.metrics_addr.empty() ? "off" : a.common.metrics_addr,
       a.common.tls.cert,
       a.common.tls.ca);

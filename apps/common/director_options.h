@@ -1,7 +1,7 @@
 #pragma once
 // connswap-director's command line: every DirectorConfig field as `--foo-bar` /
-// CONNECTION_SWAP_DIRECTOR_FOO_BAR, plus the common options (TLS, log level, metrics,
-// ready-file).
+// CONNECTION_SWAP_DIRECTOR_FOO_BAR, the cluster key file and resume-ticket knobs, plus the
+// common options (TLS, log level, metrics, ready-file).
 
 #include <string>
 
@@ -10,12 +10,15 @@
 #include "base/error.h"
 #include "common/options.h"
 #include "director/config.h"
+#include "services/director_service.h"
 
 namespace connswap::app {
 
 struct DirectorArgs {
   director::DirectorConfig config;
   std::string policy = "round_robin";
+  std::string cluster_key_file;  // "" = no resume tickets (connswap-keys makes one)
+  services::ResumeConfig resume;
   CommonArgs common;
 };
 

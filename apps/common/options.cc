@@ -136,6 +136,7 @@ std::string name_options(const std::string& message) {
       {"first_token_timeout", "--first-token-timeout-ms"},
       {"min_stall", "--min-stall-ms"},
       {"worker_wait", "--worker-wait-ms"},
+      {"handover_timeout", "--handover-timeout-ms"},
       {"delivered_window", "--delivered-window"},
       {"stall_factor", "--stall-factor"},
       {"heartbeat_interval", "--heartbeat-interval-ms"},

@@ -1,6 +1,8 @@
 #include "director/director_app.h"
 
 #include <array>
+#include <chrono>
+#include <fstream>
 #include <string_view>
 
 #include <unistd.h>
@@ -8,6 +10,7 @@
 #include "base/log.h"
 #include "common/mgmt_auth.h"
 #include "common/tls_files.h"
+#include "migration/keys.h"
 
 namespace connswap::app {
 namespace {
@@ -16,9 +19,48 @@ spdlog::logger& logger() {
   return log::get("director");
 }
 
-constexpr std::array<std::string_view, 3> kGuarded = {
-    services::kRegistryRegister, services::kRegistryHeartbeat, services::kRegistryDrain};
+// Every MGMT method: workers (Registry) and operators (Migration) need a cluster certificate.
+constexpr std::array<std::string_view, 6> kGuarded = {services::kRegistryRegister,
+                                                      services::kRegistryHeartbeat,
+                                                      services::kRegistryDrain,
+                                                      services::kMigrationDrainWorker,
+                                                      services::kMigrationMoveStream,
+                                                      services::kMigrationListSessions};
 constexpr Duration kMetricsPeriod = 1 * kSecond;
+
+// Wall-clock Unix seconds, for resume tokens and snapshots (read here, never in src/).
+migration::UnixSeconds unix_now() {
+  return static_cast<migration::UnixSeconds>(
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+// Reads the cluster key file and turns resume tickets on. kInvalidArgument names the file.
+Result<void> enable_resume(services::DirectorService& service, const DirectorArgs& args) {
+  const std::string& path = args.cluster_key_file;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return make_error(Errc::kInvalidArgument, "--cluster-key-file: cannot read " + path);
+  }
+  std::string text(migration::kMaxKeyFileSize + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > migration::kMaxKeyFileSize) {
+    return make_error(Errc::kInvalidArgument, "--cluster-key-file: " + path + " is over 1 MiB");
+  }
+  auto keyring = migration::load_keyring(text);
+  if (!keyring) {
+    return make_error(Errc::kInvalidArgument,
+                      "--cluster-key-file: " + path + ": " + keyring.error().detail);
+  }
+  logger().info("cluster_key_file={} keys={} current={}: 🎫 resume tickets on",
+                path,
+                keyring->size(),
+                keyring->current().id);
+  service.enable_resume(std::move(*keyring), args.resume, unix_now);
+  return {};
+}
 
 Result<std::unique_ptr<rpcnet::Server>> serve(net::Loop& loop,
                                               const std::string& addr,
@@ -81,6 +123,9 @@ Result<void> DirectorApp::listen() {
   workers_ = std::make_unique<WorkerChannels>(loop_, client_tls_);
   service_ = std::make_unique<services::DirectorService>(
       args_.config, *workers_, [this] { return loop_.now(); });
+  if (!args_.cluster_key_file.empty()) {
+    CONNSWAP_TRY(enable_resume(*service_, args_));
+  }
   CONNSWAP_TRY(service_->add_user_methods(user_));
   CONNSWAP_TRY(service_->add_mgmt_methods(mgmt_inner_));
   CONNSWAP_TRY(add_authenticated(mgmt_inner_, mgmt_, kGuarded));

@@ -45,8 +45,8 @@ WorkerApp::WorkerApp(net::Loop& loop, const WorkerArgs& args)
     : loop_(loop), args_(args), driver_(loop) {}
 
 WorkerApp::~WorkerApp() {
-  if (registration_) {
-    registration_->stop();
+  for (auto& r : registrations_) {
+    r->stop();
   }
   if (service_) {
     service_->stop();
@@ -119,27 +119,48 @@ void WorkerApp::start_services() {
   reg.user_addr = user_server_->local_address().to_string();
   reg.mgmt_addr = mgmt_server_->local_address().to_string();
   reg.heartbeat_interval = args_.config.heartbeat_interval;
-  reg.jitter_seed = static_cast<std::uint64_t>(::getpid());
-  director_ =
-      std::make_unique<DirectorChannel>(loop_, client_tls_, args_.config.director_mgmt_addr);
-  registration_ = std::make_unique<services::RegistrationClient>(
-      std::move(reg),
-      *director_,
-      [this] { return service_->status(); },
-      [this] { return loop_.now(); });
-  director_->on_lost([this](Timestamp now) { registration_->on_connection_lost(now); });
-
+  const std::vector<std::string> addrs = worker::director_addrs(args_.config);
+  for (std::size_t i = 0; i < addrs.size(); ++i) {
+    reg.jitter_seed = static_cast<std::uint64_t>(::getpid()) * 31 + i;
+    auto channel = std::make_unique<DirectorChannel>(loop_, client_tls_, addrs[i]);
+    auto registration = std::make_unique<services::RegistrationClient>(
+        reg, *channel, [this] { return service_->status(); }, [this] { return loop_.now(); });
+    services::RegistrationClient* r = registration.get();
+    channel->on_lost([r](Timestamp now) { r->on_connection_lost(now); });
+    driver_.add([r] { return r->deadline(); }, [r](Timestamp now) { r->on_timeout(now); });
+    directors_.push_back(std::move(channel));
+    registrations_.push_back(std::move(registration));
+  }
   driver_.add([this] { return service_->deadline(); },
               [this](Timestamp now) { service_->on_timeout(now); });
-  driver_.add([this] { return registration_->deadline(); },
-              [this](Timestamp now) { registration_->on_timeout(now); });
   driver_.add([this] { return drain_deadline(); }, [this](Timestamp now) { check_drained(now); });
   if (metrics_) {
     driver_.every(kMetricsPeriod, [this](Timestamp) {
-      metrics_->update(service_->stats(), service_->status(), registration_->stats());
+      metrics_->update(service_->stats(), service_->status(), registration_stats());
     });
   }
-  registration_->start(loop_.now());
+  for (auto& r : registrations_) {
+    r->start(loop_.now());
+  }
+}
+
+bool WorkerApp::drain_told() const {
+  return std::all_of(registrations_.begin(), registrations_.end(), [](const auto& r) {
+    return r->drain_announced() || !r->registered();
+  });
+}
+
+services::RegistrationStats WorkerApp::registration_stats() const {
+  services::RegistrationStats total;
+  for (const auto& r : registrations_) {
+    const services::RegistrationStats s = r->stats();
+    total.registrations += s.registrations;
+    total.register_failures += s.register_failures;
+    total.heartbeats += s.heartbeats;
+    total.heartbeat_failures += s.heartbeat_failures;
+    total.not_found += s.not_found;
+  }
+  return total;
 }
 
 ReadyFields WorkerApp::ready_fields() const {
@@ -180,7 +201,9 @@ void WorkerApp::on_signal(int signo) {
                 service_->status().load,
                 args_.drain_timeout / kMillisecond);
   service_->start_drain();
-  registration_->announce_drain(now);
+  for (auto& r : registrations_) {
+    r->announce_drain(now);
+  }
   check_drained(now);
 }
 
@@ -199,8 +222,8 @@ void WorkerApp::check_drained(Timestamp now) {
   }
   next_drain_check_ = now + kDrainPoll;
   const std::uint32_t load = service_->status().load;
-  // Wait for the director's acknowledgement too, so it never places a stream on us again.
-  const bool told = registration_->drain_announced() || !registration_->registered();
+  // Wait for the directors' acknowledgements too, so none places a stream on us again.
+  const bool told = drain_told();
   if (load == 0 && told) {
     logger().info("worker={}: ✅ drained, exiting", args_.config.label);
     shutdown(0);
@@ -216,11 +239,15 @@ void WorkerApp::shutdown(int status) {
   }
   stopping_ = true;
   exit_status_ = status;
-  registration_->stop();
+  for (auto& r : registrations_) {
+    r->stop();
+  }
   service_->stop();
   user_server_->stop();
   mgmt_server_->stop();
-  director_->close();
+  for (auto& d : directors_) {
+    d->close();
+  }
   // Posted after the connections' flushes, so the CONNECTION_CLOSEs go out first.
   loop_.post([this] { loop_.stop(); });
 }

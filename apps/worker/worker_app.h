@@ -1,10 +1,12 @@
 #pragma once
 // connswap-worker wired together: WorkerService on USER (Worker/Generate) and MGMT
-// (WorkerAdmin/Health), a RegistrationClient over a DirectorChannel to the director's MGMT
-// port, the services' timers, the simulated failure executed for real (crash: the process
-// exits at once), drain on SIGTERM/SIGINT, and optional Prometheus metrics.
+// (WorkerAdmin/Health), one RegistrationClient over a DirectorChannel per director MGMT
+// address (--director-mgmt-addr A,B registers with both), the services' timers, the simulated
+// failure executed for real (crash: the process exits at once), drain on SIGTERM/SIGINT, and
+// optional Prometheus metrics.
 
 #include <memory>
+#include <vector>
 
 #include "base/error.h"
 #include "common/driver.h"
@@ -47,6 +49,9 @@ class WorkerApp {
   Timestamp drain_deadline() const;
   void check_drained(Timestamp now);
   void shutdown(int status);
+  // Every director acknowledged the drain, or is not reachable (nobody to tell).
+  bool drain_told() const;
+  services::RegistrationStats registration_stats() const;  // summed over the directors
 
   net::Loop& loop_;
   WorkerArgs args_;
@@ -55,8 +60,8 @@ class WorkerApp {
   rpc::Registry user_, mgmt_;
   std::unique_ptr<services::WorkerService> service_;
   std::unique_ptr<rpcnet::Server> user_server_, mgmt_server_;
-  std::unique_ptr<DirectorChannel> director_;
-  std::unique_ptr<services::RegistrationClient> registration_;
+  std::vector<std::unique_ptr<DirectorChannel>> directors_;  // one per director MGMT address
+  std::vector<std::unique_ptr<services::RegistrationClient>> registrations_;  // same order
   std::unique_ptr<MetricsServer> metrics_server_;
   std::unique_ptr<WorkerMetrics> metrics_;
   Driver driver_;
