@@ -61,6 +61,12 @@ struct Migration {
 };
 std::vector<Migration> migrations_of(const testing::Process& client);
 
+// GET http://<address><path> (HTTP/1.0, plain sockets): the body, or "" on any failure.
+std::string http_get(const std::string& address, const std::string& path);
+// The value of the Prometheus sample `series` (e.g. `connswap_workers{state="active"}`) in a
+// /metrics text, or nullopt.
+std::optional<double> metric_value(const std::string& text, const std::string& series);
+
 // The value of `key=` in a log line ("" if absent).
 std::string log_field(const std::string& line, const std::string& key);
 
