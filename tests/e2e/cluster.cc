@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -147,8 +148,53 @@ Cluster::Cluster() {
   EXPECT_FALSE(certs.empty()) << "connswap-certs failed";
 }
 
+Cluster::~Cluster() {
+  shutdown();
+}
+
+void Cluster::shutdown() {
+  for (auto& client : clients_) {
+    if (client->running()) {
+      client->signal(SIGKILL);
+      client->wait_exit(kStartBudget);
+    }
+  }
+  // Workers first (they drain at once with no streams), directors last.
+  std::vector<Node*> order;
+  for (auto& node : nodes_) {
+    if (node->label != "director") {
+      order.push_back(node.get());
+    }
+  }
+  for (auto& node : nodes_) {
+    if (node->label == "director") {
+      order.push_back(node.get());
+    }
+  }
+  for (Node* node : order) {
+    testing::Process& p = *node->process;
+    if (!p.running()) {
+      continue;
+    }
+    ::kill(p.pid(), SIGCONT);
+    p.signal(SIGTERM);
+    auto status = p.wait_exit(kStartBudget);
+    EXPECT_TRUE(status && status->ok())
+        << p.name() << " on SIGTERM: " << (status ? testing::to_string(*status) : "no exit") << "\n"
+        << p.stderr_text();
+  }
+  for (const auto* p : all_) {
+    for (const char* report : {"Sanitizer", "runtime error:"}) {
+      EXPECT_TRUE(p->stderr_lines({report}).empty()) << p->name() << " has a sanitizer report:\n"
+                                                     << p->stderr_text();
+    }
+  }
+}
+
 std::filesystem::path Cluster::make_certs(const std::string& name) {
-  auto p = spawn("certs-" + name, {CONNSWAP_CERTS, "--out", (dir() / name).string()}, {});
+  clients_.push_back(
+      spawn("certs-" + name, {CONNSWAP_CERTS, "--out", (dir() / name).string()}, {}));
+  testing::Process* p = clients_.back().get();
   auto status = p->wait_exit(kStartBudget);
   if (!status || !status->ok()) {
     ADD_FAILURE() << "connswap-certs: " << (status ? testing::to_string(*status) : "timeout")
@@ -199,7 +245,6 @@ Node& Cluster::start_director(const Flags& flags) {
   Flags f = director_defaults();
   f["--user-addr"] = "127.0.0.1:0";
   f["--mgmt-addr"] = "127.0.0.1:0";
-  f["--metrics-addr"] = "127.0.0.1:0";
   f["--tls-cert"] = (c / "server.pem").string();
   f["--tls-key"] = (c / "server-key.pem").string();
   f["--tls-ca"] = (c / "ca.pem").string();

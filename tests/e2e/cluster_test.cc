@@ -162,7 +162,8 @@ TEST(Cluster, WorkersRegisterAgainWithARestartedDirector) {
   const std::string mgmt = first.mgmt();
   ASSERT_TRUE(first.process->signal(SIGKILL));
   ASSERT_TRUE(first.process->wait_exit(kStartBudget));
-  Node& second = c.start_director({{"--user-addr", user}, {"--mgmt-addr", mgmt}});
+  Node& second = c.start_director(
+      {{"--user-addr", user}, {"--mgmt-addr", mgmt}, {"--metrics-addr", "127.0.0.1:0"}});
   ASSERT_EQ(second.user(), user);
   // Workers see NOT_FOUND or a lost connection, and register again.
   EXPECT_TRUE(c.wait_registered("worker-a")) << c.logs();
