@@ -17,6 +17,8 @@ std::string_view role_name(Role role) {
       return "worker";
     case Role::kClient:
       return "client";
+    case Role::kCtl:
+      return "ctl";
   }
   return "unknown";
 }

@@ -15,9 +15,9 @@
 
 namespace connswap::app {
 
-enum class Role : std::uint8_t { kDirector, kWorker, kClient };
+enum class Role : std::uint8_t { kDirector, kWorker, kClient, kCtl };
 
-std::string_view role_name(Role role);  // "director", "worker", "client"
+std::string_view role_name(Role role);  // "director", "worker", "client", "ctl"
 
 // Exit statuses (STYLE 2.3): 0 ok, 1 runtime failure, 2 bad configuration.
 inline constexpr int kExitRuntime = 1;
