@@ -34,7 +34,14 @@ DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
                .Help("time from the last token of a failed worker to the first of the next")
                .Register(r)
                .Add({}, kGapBuckets)),
-      registrations_(counter(r, "connswap_registrations_total", "worker Register calls accepted")) {
+      registrations_(counter(r, "connswap_registrations_total", "worker Register calls accepted")),
+      tickets_(counter(r, "connswap_resume_tickets_total", "resume tickets sent to clients")),
+      resumes_(counter(r, "connswap_resumes_total", "streams continued from a resume ticket")),
+      resumes_refused_(
+          counter(r, "connswap_resumes_refused_total", "resume requests refused (bad tickets)")),
+      illegal_transitions_(counter(r,
+                                   "connswap_illegal_transitions_total",
+                                   "stream state machine transitions refused (router bugs)")) {
   auto& migrations = prometheus::BuildCounter()
                          .Name("connswap_migrations_total")
                          .Help("streams moved to another worker, by reason")
@@ -67,6 +74,10 @@ void DirectorMetrics::update(const services::DirectorStats& s) {
     workers_[i]->Set(counts[i]);
   }
   advance_to(registrations_, static_cast<double>(s.registrations));
+  advance_to(tickets_, static_cast<double>(s.tickets_issued));
+  advance_to(resumes_, static_cast<double>(s.resumes));
+  advance_to(resumes_refused_, static_cast<double>(s.resumes_refused));
+  advance_to(illegal_transitions_, static_cast<double>(s.router.illegal_transitions));
 }
 
 void DirectorMetrics::observe_gap(Duration gap) {

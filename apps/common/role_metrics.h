@@ -33,6 +33,10 @@ class DirectorMetrics {
   prometheus::Histogram& gap_;
   std::array<prometheus::Gauge*, 5> workers_{};  // active, unavailable, draining, failed, lost
   prometheus::Counter& registrations_;
+  prometheus::Counter& tickets_;
+  prometheus::Counter& resumes_;
+  prometheus::Counter& resumes_refused_;
+  prometheus::Counter& illegal_transitions_;
 };
 
 class WorkerMetrics {
