@@ -205,6 +205,42 @@ std::filesystem::path Cluster::make_certs(const std::string& name) {
   return dir() / name;
 }
 
+std::filesystem::path Cluster::make_key_file(const std::string& name) {
+  clients_.push_back(
+      spawn("keys-" + name, {CONNSWAP_KEYS, "--out", (dir() / name).string(), "--id", name}, {}));
+  testing::Process* p = clients_.back().get();
+  auto status = p->wait_exit(kStartBudget);
+  if (!status || !status->ok()) {
+    ADD_FAILURE() << "connswap-keys: " << (status ? testing::to_string(*status) : "timeout") << "\n"
+                  << p->stderr_text();
+    return {};
+  }
+  return dir() / name;
+}
+
+Cluster::ToolRun Cluster::ctl(const std::vector<std::string>& args,
+                              bool present_cert,
+                              const std::filesystem::path& certs_dir) {
+  const auto c = certs_dir.empty() ? certs() : certs_dir;
+  std::vector<std::string> argv = {
+      CONNSWAP_CTL,
+      "--director",
+      director_ != nullptr ? director_->mgmt() : "127.0.0.1:1",
+      "--tls-cert",
+      present_cert ? (c / "server.pem").string() : "",
+      "--tls-key",
+      (c / "server-key.pem").string(),
+      "--tls-ca",
+      (certs() / "ca.pem").string(),
+  };
+  argv.insert(argv.end(), args.begin(), args.end());
+  clients_.push_back(spawn("ctl", std::move(argv), {}));
+  testing::Process* p = clients_.back().get();
+  auto status = p->wait_exit(kStartBudget);
+  EXPECT_TRUE(status.has_value()) << "connswap-ctl did not exit";
+  return ToolRun{status.value_or(testing::ExitStatus{}), p->stdout_text(), p->stderr_text()};
+}
+
 std::unique_ptr<testing::Process> Cluster::spawn(
     const std::string& name,
     std::vector<std::string> args,

@@ -82,6 +82,21 @@ class Cluster {
   std::filesystem::path certs() const { return dir() / "certs"; }
   // A second, unrelated PKI (its own CA) in dir()/name; empty path on failure.
   std::filesystem::path make_certs(const std::string& name);
+  // A cluster key file from connswap-keys at dir()/name, its key id `name`; empty path on
+  // failure.
+  std::filesystem::path make_key_file(const std::string& name);
+
+  // What a short-lived tool printed and how it ended.
+  struct ToolRun {
+    testing::ExitStatus status;
+    std::string out, err;
+  };
+  // Runs connswap-ctl against director()'s MGMT port with `args` (subcommand and options),
+  // presenting the cluster's certificate unless `certs_dir` names another PKI or
+  // `present_cert` is false, and waits for it (kStartBudget).
+  ToolRun ctl(const std::vector<std::string>& args,
+              bool present_cert = true,
+              const std::filesystem::path& certs_dir = {});
 
   // Starts a director and waits for its ready-file. --user-addr/--mgmt-addr default to
   // port 0; no metrics endpoint unless --metrics-addr is given (stopping the Prometheus
