@@ -24,6 +24,9 @@ if(NOT TARGET CLI11::CLI11)
   target_include_directories(CLI11::CLI11 SYSTEM INTERFACE ${CLI11_INCLUDE_DIR})
 endif()
 
+# Metrics endpoint of the programs (prometheus-cpp-dev: core + pull, civetweb inside).
+find_package(prometheus-cpp CONFIG REQUIRED)
+
 if(CONNSWAP_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()

@@ -33,6 +33,6 @@ if [ "$which_builds" = all ]; then
     run_build asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONNSWAP_SANITIZE=ON \
       -DCONNSWAP_BUILD_BENCH=OFF
   step "fuzzing (libFuzzer, clang, ASan + UBSan), bounded"
-  scripts/fuzz.sh "${CONNSWAP_FUZZ_SECONDS:-30}"
+  scripts/fuzz.sh "${CONNSWAP_FUZZ_SECONDS:-20}"
 fi
 step "all tests passed"

@@ -21,11 +21,15 @@ void StreamVerifier::on_item(const StreamItem& item) {
     return;
   }
   if (const auto* a = std::get_if<Assigned>(&item)) {
-    // The connection id must never change: that is the point of migrating behind it.
-    if (!connection_id_.empty() && a->connection_id != connection_id_) {
+    // Once per call; the ids never change, not even across resumed calls: that is the point
+    // of migrating behind them.
+    if (assigned_ || (!connection_id_.empty() &&
+                      (a->connection_id != connection_id_ || a->stream_id != stream_id_))) {
       ++tally_.protocol_errors;
     }
+    assigned_ = true;
     connection_id_ = a->connection_id;
+    stream_id_ = a->stream_id;
     worker_ = a->worker;
   } else if (const auto* t = std::get_if<Token>(&item)) {
     on_token(*t);
@@ -33,10 +37,16 @@ void StreamVerifier::on_item(const StreamItem& item) {
     on_migrated(*m);
   } else if (const auto* d = std::get_if<Done>(&item)) {
     tally_.done = true;
-    if (d->tokens != tally_.tokens) {
+    if (d->tokens != call_tokens_) {
       ++tally_.protocol_errors;
     }
   }
+}
+
+void StreamVerifier::on_resumed() {
+  ++tally_.resumes;
+  assigned_ = false;
+  call_tokens_ = 0;
 }
 
 void StreamVerifier::on_token(const Token& t) {
@@ -58,6 +68,7 @@ void StreamVerifier::on_token(const Token& t) {
     return;
   }
   ++tally_.tokens;
+  ++call_tokens_;
   check_text(t);
 }
 
@@ -94,6 +105,7 @@ void ClientSummary::add(const StreamTally& tally) {
   lost += tally.lost;
   duplicated += tally.duplicated;
   out_of_order += tally.out_of_order;
+  resumes += tally.resumes;
   verified = verified && tally.verified;
 }
 
@@ -103,6 +115,7 @@ std::string format_summary(const ClientSummary& s) {
          " tokens=" + std::to_string(s.tokens) + " migrations=" + std::to_string(s.migrations) +
          " lost=" + std::to_string(s.lost) + " duplicated=" + std::to_string(s.duplicated) +
          " out_of_order=" + std::to_string(s.out_of_order) +
+         " resumes=" + std::to_string(s.resumes) + " rebinds=" + std::to_string(s.rebinds) +
          " quic_handshakes=" + std::to_string(s.quic_handshakes) +
          " verified=" + (verified ? "true" : "false");
 }

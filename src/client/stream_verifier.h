@@ -1,6 +1,7 @@
 #pragma once
 // Client-side checking of a Generate stream against the demo generator: every token exactly
-// once, in order, with the right text, across migrations. Pure: fed the items as received.
+// once, in order, with the right text, across migrations and across the calls that resume
+// it (on a new connection, possibly another director). Pure: fed the items as received.
 
 #include <cstdint>
 #include <set>
@@ -39,6 +40,7 @@ using StreamItem = std::variant<Assigned, Token, Migrated, Done>;
 struct StreamTally {
   std::uint64_t tokens = 0;  // distinct tokens received
   std::uint64_t migrations = 0;
+  std::uint64_t resumes = 0;  // calls that continued the stream (on_resumed)
   std::uint64_t lost = 0;
   std::uint64_t duplicated = 0;
   std::uint64_t out_of_order = 0;
@@ -54,6 +56,10 @@ class StreamVerifier {
   explicit StreamVerifier(GenerateRequest request);
 
   void on_item(const StreamItem& item);
+  // A new call continues the stream (a resume): it must start with an Assigned naming the
+  // same connection id and stream id, then carry on at next_seq(); its Done counts only
+  // its own tokens.
+  void on_resumed();
   // The result so far; meant to be read once the stream has ended.
   StreamTally tally() const;
   // The next sequence number expected (a client resuming elsewhere asks for this).
@@ -70,6 +76,9 @@ class StreamVerifier {
   std::uint64_t expected_;
   std::set<std::uint64_t> missing_;  // skipped numbers not (yet) received
   std::string connection_id_;
+  std::uint64_t stream_id_ = 0;
+  bool assigned_ = false;          // the current call's Assigned was seen
+  std::uint64_t call_tokens_ = 0;  // tokens on the current call (Done.tokens counts these)
   std::string worker_;
   StreamTally tally_;
 };
@@ -83,6 +92,8 @@ struct ClientSummary {
   std::uint64_t lost = 0;
   std::uint64_t duplicated = 0;
   std::uint64_t out_of_order = 0;
+  std::uint64_t resumes = 0;  // calls that continued a stream on a new connection
+  std::uint64_t rebinds = 0;  // client UDP port changes (QUIC connection migration)
   std::uint32_t quic_handshakes = 1;
   bool verified = true;  // every added stream verified (and at least one stream)
 
@@ -90,7 +101,8 @@ struct ClientSummary {
 };
 
 // `summary connection.id=<id> streams=N tokens=N migrations=N lost=N duplicated=N
-// out_of_order=N quic_handshakes=N verified=true|false` (the seed's shape, no newline).
+// out_of_order=N resumes=N rebinds=N quic_handshakes=N verified=true|false` (the seed's
+// shape plus resumes and rebinds, no newline).
 std::string format_summary(const ClientSummary& summary);
 
 }  // namespace connswap::client

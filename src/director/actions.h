@@ -10,6 +10,7 @@
 
 #include "base/generate.h"
 #include "base/time.h"
+#include "migration/state_machine.h"
 
 namespace connswap::director {
 
@@ -26,7 +27,9 @@ enum class FailureReason : std::uint8_t {
   kGap,                // the worker skipped a sequence number (protocol error)
   kHeartbeatLost,      // the worker's heartbeat expired on MGMT
   kDrain,              // planned: the worker drains (make-before-break)
+  kMoved,              // planned: an operator moved the stream (make-before-break)
 };
+inline constexpr std::size_t kFailureReasonCount = 9;
 std::string_view to_string(FailureReason reason);
 
 // gRPC-compatible numeric values, so the binding can map them one to one.
@@ -83,6 +86,11 @@ struct FinishStream {
   StatusCode code = StatusCode::kOk;
   std::string message;
   std::uint64_t tokens = 0;  // tokens forwarded on this stream
+  // kUnavailable only: where the stream stopped, so the binding can hand out a resume
+  // ticket (next_seq 0 otherwise).
+  std::uint64_t next_seq = 0;
+  std::vector<std::string> window;
+  std::uint32_t migrations = 0;
 };
 using Action = std::
     variant<StartAttempt, CancelAttempt, ForwardToken, SendAssigned, SendMigrated, FinishStream>;
@@ -126,8 +134,19 @@ struct WaitingForWorker {
   StreamRef ref;
   Timestamp until = 0;
 };
-using Event =
-    std::variant<WorkerAssigned, WorkerFailed, MigratingStream, FailoverGap, WaitingForWorker>;
+// The stream's migration state machine moved to `state` (debug; admin listings). `worker`
+// is the primary attempt's worker after the transition ("" while selecting).
+struct StateChanged {
+  StreamRef ref;
+  migration::MigrationState state = migration::MigrationState::kSelecting;
+  std::string worker;
+};
+using Event = std::variant<WorkerAssigned,
+                           WorkerFailed,
+                           MigratingStream,
+                           FailoverGap,
+                           WaitingForWorker,
+                           StateChanged>;
 
 // Counters for metrics; monotonic over the router's life.
 struct RouterStats {
@@ -140,9 +159,11 @@ struct RouterStats {
   std::uint64_t stale_dropped = 0;       // items for cancelled/unknown attempts
   std::uint64_t attempts_started = 0;
   std::uint64_t failovers = 0;  // migrations caused by failures
-  std::uint64_t drains = 0;     // make-before-break switchovers
+  std::uint64_t drains = 0;     // make-before-break switchovers off a draining worker
+  std::uint64_t moves = 0;      // make-before-break switchovers ordered by an operator
   std::uint64_t stalls = 0;
   std::uint64_t gaps = 0;
+  std::uint64_t illegal_transitions = 0;  // refused by a stream's state machine (a bug)
 };
 
 }  // namespace connswap::director

@@ -44,6 +44,7 @@ Result<void> validate(const DirectorConfig& config) {
   CONNSWAP_TRY(check_positive("first_token_timeout", config.first_token_timeout));
   CONNSWAP_TRY(check_positive("min_stall", config.min_stall));
   CONNSWAP_TRY(check_positive("worker_wait", config.worker_wait));
+  CONNSWAP_TRY(check_positive("handover_timeout", config.handover_timeout));
   CONNSWAP_TRY(check_positive("delivered_window", config.delivered_window));
   if (!(config.stall_factor >= 1.0 && config.stall_factor <= 1000.0)) {
     return make_error(Errc::kInvalidArgument, "stall_factor: must be in [1, 1000]");

@@ -31,6 +31,7 @@ struct DirectorConfig {
   Duration min_stall = 2 * kSecond;            // progress deadline floor
   double stall_factor = 4.0;                   // progress deadline = factor x EWMA gap
   Duration worker_wait = 5 * kSecond;          // no worker this long -> UNAVAILABLE
+  Duration handover_timeout = 10 * kSecond;    // a drain/move standby that never takes over
   std::uint32_t migration_limit = 3;           // failovers per stream before UNAVAILABLE
   std::uint32_t delivered_window = 256;        // tokens kept per stream as the prefix
 };

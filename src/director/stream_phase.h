@@ -1,11 +1,13 @@
 #pragma once
-// The per-stream phase and its one transition function: the seam where the coming
-// MigrationStateMachine (explicit table, timeouts, history) will plug in. The router never
-// assigns a phase directly; it asks next_phase() and treats nullopt as a bug.
+// The router's coarse view of a stream, derived from its migration::MigrationState (the
+// state machine is the one source of truth; see docs/ARCHITECTURE.md "Migration"):
+// selecting -> waiting, resuming -> starting, streaming/suspected -> streaming,
+// handover -> draining, completed/failed/aborted -> finished.
 
 #include <cstdint>
-#include <optional>
 #include <string_view>
+
+#include "migration/state_machine.h"
 
 namespace connswap::director {
 
@@ -17,19 +19,9 @@ enum class StreamPhase : std::uint8_t {
   kFinished,   // FinishStream emitted; the stream is about to be forgotten
 };
 
-enum class StreamInput : std::uint8_t {
-  kAttemptStarted,  // a worker was selected and StartAttempt emitted
-  kFirstToken,      // the live (or promoted standby) attempt delivered
-  kAttemptFailed,   // the primary attempt failed (promoting a standby if there is one)
-  kDrainStarted,    // the primary's worker drains and a standby attempt was started
-  kStandbyFailed,   // the standby attempt failed; the old one keeps streaming
-  kFinished,        // done, cancelled, limit reached or wait expired
-};
-
 std::string_view to_string(StreamPhase phase);
-std::string_view to_string(StreamInput input);
 
-// The phase after `input` in `from`, or nullopt if the input is not allowed there.
-std::optional<StreamPhase> next_phase(StreamPhase from, StreamInput input);
+// The phase a machine state shows as.
+StreamPhase phase_of(migration::MigrationState state);
 
 }  // namespace connswap::director

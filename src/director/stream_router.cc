@@ -1,5 +1,7 @@
 #include "director/stream_router.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "base/check.h"
@@ -24,6 +26,8 @@ std::string_view to_string(FailureReason reason) {
       return "heartbeat_lost";
     case FailureReason::kDrain:
       return "drain";
+    case FailureReason::kMoved:
+      return "move";
   }
   return "unknown";
 }
@@ -42,29 +46,64 @@ std::string_view to_string(StatusCode code) {
   return "UNKNOWN";
 }
 
+migration::MigrationConfig machine_config(const DirectorConfig& config) {
+  migration::MigrationConfig m;
+  m.select_timeout = config.worker_wait;
+  m.resume_timeout = 0;   // the router's adaptive first-token deadline (stall) instead
+  m.suspect_timeout = 0;  // the director raises no soft suspicion yet
+  m.handover_timeout = config.handover_timeout;
+  m.migration_limit = config.migration_limit;
+  return m;
+}
+
+namespace {
+
+std::string machine_label(const StreamRef& ref) {
+  return ref.connection_id + "/" + std::to_string(ref.stream_id);
+}
+
+}  // namespace
+
+StreamRouter::Stream::Stream(StreamRef r,
+                             GenerateRequest req,
+                             const migration::MigrationConfig& mc,
+                             Timestamp now)
+    : ref(std::move(r)), request(std::move(req)), machine(mc, machine_label(ref), now) {}
+
 StreamRouter::StreamRouter(const DirectorConfig& config, WorkerPool& pool)
-    : config_(config), pool_(pool) {}
+    : config_(config), machine_config_(machine_config(config)), pool_(pool) {}
 
 Result<StreamKey> StreamRouter::open_stream(std::string connection_id,
                                             std::uint64_t stream_id,
                                             GenerateRequest request,
                                             Timestamp now) {
-  if (request.start_seq == 0) {
+  return open_stream(StreamSpec{std::move(connection_id), stream_id, std::move(request), {}}, now);
+}
+
+Result<StreamKey> StreamRouter::open_stream(StreamSpec spec, Timestamp now) {
+  if (spec.request.start_seq == 0) {
     return make_error(Errc::kInvalidArgument, "start_seq must be >= 1");
   }
   const StreamKey key = next_stream_++;
-  Stream& s = streams_[key];
-  s.ref = StreamRef{key, std::move(connection_id), stream_id};
-  s.request = std::move(request);
+  Stream& s = streams_
+                  .try_emplace(key,
+                               StreamRef{key, std::move(spec.connection_id), spec.stream_id},
+                               std::move(spec.request),
+                               machine_config_,
+                               now)
+                  .first->second;
   s.next_seq = s.request.start_seq;
   s.last_token_at = now;
+  const std::size_t keep = std::min<std::size_t>(spec.window.size(), config_.delivered_window);
+  s.window.assign(std::make_move_iterator(spec.window.end() - static_cast<std::ptrdiff_t>(keep)),
+                  std::make_move_iterator(spec.window.end()));
   ++stats_.streams_opened;
   if (past_end(s.request, s.next_seq)) {
-    finish(s, StatusCode::kOk, "nothing to generate");
+    finish(s, StatusCode::kOk, "nothing to generate", now);
   } else if (!try_assign(s, {}, now)) {
     wait_for_worker(s, now);
   }
-  if (s.phase != StreamPhase::kFinished) {
+  if (!finished(s)) {
     rearm(s);
   }
   reap();
@@ -109,7 +148,7 @@ void StreamRouter::on_worker_token(AttemptId attempt,
     }
     forward(*s, seq, std::move(text), now);
   }
-  if (s->phase != StreamPhase::kFinished) {
+  if (!finished(*s)) {
     rearm(*s);
   }
   reap();
@@ -141,35 +180,38 @@ void StreamRouter::forward(Stream& s, std::uint64_t seq, std::string text, Times
   s.rate_attempt = a.id;
   if (!a.delivered) {
     a.delivered = true;
-    if (s.phase == StreamPhase::kStarting) {
-      advance(s, StreamInput::kFirstToken);
+    if (s.machine.state() == migration::MigrationState::kResuming) {
+      transition(s, migration::MigrationEvent::kResumed, "first token from " + a.worker, now);
     }
   }
   if (past_end(s.request, s.next_seq)) {
-    finish(s, StatusCode::kOk, "done");
+    finish(s, StatusCode::kOk, "done", now);
   }
 }
 
 // Make-before-break completes: the standby delivered, so it becomes the primary and the
-// draining worker's attempt is cancelled.
-void StreamRouter::switchover(Stream& s, Timestamp /*now*/) {
+// old worker's attempt (draining, or moved away from) is cancelled.
+void StreamRouter::switchover(Stream& s, Timestamp now) {
   const std::string from = s.primary.worker;
+  const FailureReason why = s.handover_reason;
   release(s, s.primary, /*cancel=*/true);
   s.primary = std::move(s.standby);
   s.standby = Attempt{};
   s.primary.delivered = true;
   ++s.migrations;
-  ++stats_.drains;
-  const std::string reason(to_string(FailureReason::kDrain));
+  ++(why == FailureReason::kMoved ? stats_.moves : stats_.drains);
+  const std::string reason(to_string(why));
   actions_.push_back(SendMigrated{s.ref.stream, from, s.primary.worker, reason, s.next_seq});
-  events_.push_back(
-      MigratingStream{s.ref, from, s.primary.worker, FailureReason::kDrain, s.next_seq});
+  events_.push_back(MigratingStream{s.ref, from, s.primary.worker, why, s.next_seq});
   s.failed_worker = from;
   s.gap_pending = true;
-  advance(s, StreamInput::kFirstToken);
+  transition(s,
+             migration::MigrationEvent::kResumed,
+             reason + ": standby on " + s.primary.worker + " took over from " + from,
+             now);
 }
 
-void StreamRouter::on_worker_done(AttemptId attempt, Timestamp /*now*/) {
+void StreamRouter::on_worker_done(AttemptId attempt, Timestamp now) {
   Stream* s = find_by_attempt(attempt);
   if (s == nullptr) {
     return;
@@ -177,7 +219,7 @@ void StreamRouter::on_worker_done(AttemptId attempt, Timestamp /*now*/) {
   // The worker ended the stream (max_tokens reached, or a real model's end of sequence).
   Attempt& a = s->primary.id == attempt ? s->primary : s->standby;
   release(*s, a, /*cancel=*/false);
-  finish(*s, StatusCode::kOk, "done");
+  finish(*s, StatusCode::kOk, "done", now);
   reap();
 }
 
@@ -190,18 +232,18 @@ void StreamRouter::on_worker_error(AttemptId attempt,
     return;
   }
   fail_attempt(*s, attempt, reason, std::string(detail), now);
-  if (s->phase != StreamPhase::kFinished) {
+  if (!finished(*s)) {
     rearm(*s);
   }
   reap();
 }
 
-void StreamRouter::on_client_cancel(StreamKey stream, Timestamp /*now*/) {
+void StreamRouter::on_client_cancel(StreamKey stream, Timestamp now) {
   auto it = streams_.find(stream);
-  if (it == streams_.end() || it->second.phase == StreamPhase::kFinished) {
+  if (it == streams_.end() || finished(it->second)) {
     return;
   }
-  finish(it->second, StatusCode::kCancelled, "cancelled by client");
+  finish(it->second, StatusCode::kCancelled, "cancelled by client", now);
   reap();
 }
 
@@ -226,19 +268,38 @@ void StreamRouter::on_client_blocked(StreamKey stream, bool blocked, Timestamp n
   }
 }
 
-void StreamRouter::advance(Stream& s, StreamInput input) {
-  auto next = next_phase(s.phase, input);
-  CONNSWAP_CHECK(next.has_value(), "invalid stream phase transition");
-  s.phase = *next;
+bool StreamRouter::transition(Stream& s,
+                              migration::MigrationEvent event,
+                              std::string_view reason,
+                              Timestamp now) {
+  auto next = s.machine.on_event(event, reason, now);
+  if (!next) {
+    ++stats_.illegal_transitions;  // the machine logged it; the state is unchanged
+    return false;
+  }
+  events_.push_back(StateChanged{s.ref, *next, s.primary.worker});
+  return true;
 }
 
 // Ends the stream: cancels live attempts, emits FinishStream; the entry is erased by reap()
-// at the end of the public call, so callers may still look at `s` until then.
-void StreamRouter::finish(Stream& s, StatusCode code, std::string message) {
+// at the end of the public call, so callers may still look at `s` until then. The machine
+// is already terminal when the stream failed (limit, no worker); else done or cancelled.
+void StreamRouter::finish(Stream& s, StatusCode code, std::string message, Timestamp now) {
   release(s, s.primary, /*cancel=*/true);
   release(s, s.standby, /*cancel=*/true);
   waiting_.erase(s.ref.stream);
-  advance(s, StreamInput::kFinished);
+  if (!finished(s)) {
+    transition(s,
+               code == StatusCode::kOk ? migration::MigrationEvent::kDone
+                                       : migration::MigrationEvent::kCancelled,
+               message,
+               now);
+  }
+  FinishStream f;
+  f.stream = s.ref.stream;
+  f.code = code;
+  f.message = std::move(message);
+  f.tokens = s.forwarded;
   switch (code) {
     case StatusCode::kOk:
       ++stats_.streams_ok;
@@ -248,9 +309,13 @@ void StreamRouter::finish(Stream& s, StatusCode code, std::string message) {
       break;
     default:
       ++stats_.streams_unavailable;
+      f.next_seq = s.next_seq;
+      f.window.assign(std::make_move_iterator(s.window.begin()),
+                      std::make_move_iterator(s.window.end()));
+      f.migrations = s.migrations;
       break;
   }
-  actions_.push_back(FinishStream{s.ref.stream, code, std::move(message), s.forwarded});
+  actions_.push_back(std::move(f));
   finished_.push_back(s.ref.stream);
 }
 
@@ -285,7 +350,27 @@ std::optional<StreamStatus> StreamRouter::status(StreamKey stream) const {
     return std::nullopt;
   }
   const Stream& s = it->second;
-  return StreamStatus{s.phase, s.next_seq, s.primary.worker, s.standby.worker, s.migrations};
+  return StreamStatus{phase_of(s.machine.state()),
+                      s.machine.state(),
+                      s.next_seq,
+                      s.primary.worker,
+                      s.standby.worker,
+                      s.migrations};
+}
+
+std::optional<ResumePoint> StreamRouter::resume_point(StreamKey stream) const {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) {
+    return std::nullopt;
+  }
+  const Stream& s = it->second;
+  return ResumePoint{
+      s.next_seq, std::vector<std::string>(s.window.begin(), s.window.end()), s.migrations};
+}
+
+const migration::MigrationStateMachine* StreamRouter::machine(StreamKey stream) const {
+  auto it = streams_.find(stream);
+  return it == streams_.end() ? nullptr : &it->second.machine;
 }
 
 }  // namespace connswap::director

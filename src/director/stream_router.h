@@ -1,9 +1,11 @@
 #pragma once
 // The director's heart: every client Generate stream, the worker attempt(s) serving it,
-// exactly-once in-order forwarding, failure detection and migration. Sans-IO: inputs carry
-// `now`; outputs are polled (poll_action/poll_event); deadline() says when to call
-// on_timeout(). O(1) expected per token; timers are a lazy min-heap touched only when a
-// deadline moves earlier or fires.
+// exactly-once in-order forwarding, failure detection and migration. Each stream's lifecycle
+// is a migration::MigrationStateMachine: every transition (and so every real migration) goes
+// through its table, with a reason, into its history; a refused one is logged and counted.
+// Sans-IO: inputs carry `now`; outputs are polled (poll_action/poll_event); deadline() says
+// when to call on_timeout(). O(1) expected per token; timers are a lazy min-heap touched
+// only when a deadline moves earlier or fires.
 
 #include <cstdint>
 #include <deque>
@@ -24,18 +26,11 @@
 #include "director/actions.h"
 #include "director/config.h"
 #include "director/stream_phase.h"
+#include "director/stream_types.h"
 #include "director/worker_pool.h"
+#include "migration/state_machine.h"
 
 namespace connswap::director {
-
-// A snapshot of one stream, for admin listings and tests.
-struct StreamStatus {
-  StreamPhase phase = StreamPhase::kWaiting;
-  std::uint64_t next_seq = 0;
-  std::string worker;   // primary attempt's worker ("" while waiting)
-  std::string standby;  // standby attempt's worker during a drain
-  std::uint32_t migrations = 0;
-};
 
 class StreamRouter {
  public:
@@ -52,6 +47,7 @@ class StreamRouter {
                                 std::uint64_t stream_id,
                                 GenerateRequest request,
                                 Timestamp now);
+  Result<StreamKey> open_stream(StreamSpec spec, Timestamp now);
 
   // Items from a worker attempt. Unknown or cancelled attempts are ignored (counted).
   void on_worker_token(AttemptId attempt, std::uint64_t seq, std::string text, Timestamp now);
@@ -62,10 +58,18 @@ class StreamRouter {
                        Timestamp now);
 
   // Worker-level signals: every attempt on `label` fails / starts make-before-break / a
-  // worker became selectable (waiting streams get it).
+  // worker became selectable (waiting streams get it). on_worker_draining returns how many
+  // streams started moving off the worker.
   void on_worker_lost(std::string_view label, FailureReason reason, Timestamp now);
-  void on_worker_draining(std::string_view label, Timestamp now);
+  std::size_t on_worker_draining(std::string_view label, Timestamp now);
   void on_worker_available(std::string_view label, Timestamp now);
+
+  // An operator moves `stream` make-before-break (Migrated.reason "move"): a standby attempt
+  // starts at next_seq on `to_worker` ("" = any selectable worker but the current one), and
+  // whichever attempt delivers first wins. True if a move started; false if the stream is
+  // not streaming (waiting, already handing over) or already on `to_worker`. kNotFound for
+  // an unknown stream; kUnavailable if `to_worker` is not selectable or no worker is free.
+  Result<bool> move_stream(StreamKey stream, std::string_view to_worker, Timestamp now);
 
   // The client reset or cancelled the stream: cancels its attempts, FinishStream(kCancelled).
   void on_client_cancel(StreamKey stream, Timestamp now);
@@ -90,6 +94,10 @@ class StreamRouter {
   std::size_t active_streams() const { return streams_.size(); }
   // A snapshot of `stream`, or nullopt once it has finished.
   std::optional<StreamStatus> status(StreamKey stream) const;
+  // The stream's resume point, or nullopt once it has finished.
+  std::optional<ResumePoint> resume_point(StreamKey stream) const;
+  // The stream's migration state machine (its history), or nullptr once it has finished.
+  const migration::MigrationStateMachine* machine(StreamKey stream) const;
 
  private:
   struct Attempt {
@@ -99,23 +107,24 @@ class StreamRouter {
     bool delivered = false;  // sent at least one acceptable token
   };
   struct Stream {
+    Stream(StreamRef r, GenerateRequest req, const migration::MigrationConfig& mc, Timestamp now);
+
     StreamRef ref;
     GenerateRequest request;
-    StreamPhase phase = StreamPhase::kWaiting;
+    migration::MigrationStateMachine machine;  // the lifecycle; terminal = finished
     std::uint64_t next_seq = kFirstSeq;
     std::uint64_t forwarded = 0;
     std::deque<std::string> window;  // last delivered_window tokens, oldest first
     Attempt primary;
-    Attempt standby;               // only while kDraining
-    std::uint32_t migrations = 0;  // Migrated events sent (failovers + drains)
-    std::uint32_t failovers = 0;   // failure-driven; limited by migration_limit
+    Attempt standby;                                        // only in kHandover
+    FailureReason handover_reason = FailureReason::kDrain;  // kDrain or kMoved
+    std::uint32_t migrations = 0;  // Migrated events sent (failovers + drains + moves)
     std::string failed_worker;     // from-worker of a pending migration ("" = none)
     FailureReason failed_reason = FailureReason::kWorkerError;
     bool gap_pending = false;
     Timestamp last_token_at = 0;
-    AttemptId rate_attempt = 0;  // attempt whose token set last_token_at
-    Duration ewma_gap = 0;       // 0 = rate unknown
-    Timestamp wait_until = kNever;
+    AttemptId rate_attempt = 0;   // attempt whose token set last_token_at
+    Duration ewma_gap = 0;        // 0 = rate unknown
     bool client_blocked = false;  // no stall deadlines while the client does not read
     Timestamp armed = kNever;     // earliest live timer entry
     std::uint32_t timer_gen = 0;
@@ -131,9 +140,15 @@ class StreamRouter {
   Stream* find_by_attempt(AttemptId attempt);
   void forward(Stream& s, std::uint64_t seq, std::string text, Timestamp now);
   void switchover(Stream& s, Timestamp now);
-  void advance(Stream& s, StreamInput input);
-  void finish(Stream& s, StatusCode code, std::string message);
+  // Applies `event` to the stream's machine and reports the new state; false (logged by
+  // the machine, counted in illegal_transitions) if the table refuses it.
+  bool transition(Stream& s,
+                  migration::MigrationEvent event,
+                  std::string_view reason,
+                  Timestamp now);
+  void finish(Stream& s, StatusCode code, std::string message, Timestamp now);
   void reap();
+  static bool finished(const Stream& s) { return s.machine.terminal(); }
   // stream_router_attempts.cc: attempts, failures, waits, timers.
   void start_attempt(Stream& s, const WorkerInfo& w, Attempt& slot, Timestamp now);
   void release(Stream& s, Attempt& a, bool cancel);
@@ -144,16 +159,19 @@ class StreamRouter {
   void fail_primary(Stream& s, FailureReason reason, std::string detail, Timestamp now);
   void wake_waiters(Timestamp now);
   void on_stream_timer(Stream& s, Timestamp now);
+  void on_machine_timeout(Stream& s, const migration::Transition& t, Timestamp now);
+  bool start_handover(Stream& s, const WorkerInfo& w, FailureReason why, Timestamp now);
   Timestamp attempt_deadline(const Stream& s, const Attempt& a) const;
   Timestamp stream_deadline(const Stream& s) const;
   void rearm(Stream& s);
 
   DirectorConfig config_;
+  migration::MigrationConfig machine_config_;
   WorkerPool& pool_;
   std::unordered_map<StreamKey, Stream> streams_;
   std::unordered_map<AttemptId, StreamKey> attempts_;
   std::map<std::string, std::unordered_set<AttemptId>, std::less<>> by_worker_;  // few workers
-  std::set<StreamKey> waiting_;  // streams in kWaiting, oldest key first
+  std::set<StreamKey> waiting_;  // streams in kSelecting, oldest key first
   std::vector<StreamKey> finished_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::deque<Action> actions_;

@@ -8,6 +8,9 @@
 namespace connswap::director {
 namespace {
 
+using migration::MigrationEvent;
+using migration::MigrationState;
+
 Duration scaled(double factor, Duration d) {
   return static_cast<Duration>(factor * static_cast<double>(d));
 }
@@ -58,8 +61,7 @@ bool StreamRouter::try_assign(Stream& s, std::span<const std::string> exclude, T
   }
   start_attempt(s, *w, s.primary, now);
   waiting_.erase(s.ref.stream);
-  s.wait_until = kNever;
-  advance(s, StreamInput::kAttemptStarted);
+  transition(s, MigrationEvent::kWorkerSelected, "attempt on " + w->label, now);
   const std::string& to = s.primary.worker;
   if (s.failed_worker.empty()) {
     actions_.push_back(SendAssigned{s.ref.stream, to});
@@ -73,20 +75,21 @@ bool StreamRouter::try_assign(Stream& s, std::span<const std::string> exclude, T
   return true;
 }
 
-void StreamRouter::wait_for_worker(Stream& s, Timestamp now) {
-  s.wait_until = now + config_.worker_wait;
+// The machine is in kSelecting; its select_timeout (= worker_wait) bounds the wait.
+void StreamRouter::wait_for_worker(Stream& s, Timestamp /*now*/) {
   waiting_.insert(s.ref.stream);
-  events_.push_back(WaitingForWorker{s.ref, s.wait_until});
+  events_.push_back(WaitingForWorker{s.ref, s.machine.deadline()});
 }
 
 void StreamRouter::fail_attempt(
     Stream& s, AttemptId id, FailureReason reason, std::string detail, Timestamp now) {
   if (id == s.standby.id) {
     // Make-before-break failed before the switch: the old attempt keeps the stream.
+    const std::string why = std::string(to_string(reason)) + " on standby " + s.standby.worker;
     events_.push_back(WorkerFailed{s.ref, s.standby.worker, reason, std::move(detail)});
     pool_.mark_failed(s.standby.worker, now);
     release(s, s.standby, /*cancel=*/true);
-    advance(s, StreamInput::kStandbyFailed);
+    transition(s, MigrationEvent::kStandbyFailed, why, now);
     return;
   }
   if (id == s.primary.id) {
@@ -94,8 +97,9 @@ void StreamRouter::fail_attempt(
   }
 }
 
-// The primary attempt failed: promote the standby if a drain is in progress, else migrate
-// to another worker (excluding this one) from next_seq, or wait for one.
+// The primary attempt failed: promote the standby if a handover is in progress, else
+// migrate to another worker (excluding this one) from next_seq, or wait for one. The
+// machine decides whether the migration limit is reached (kFailed).
 void StreamRouter::fail_primary(Stream& s,
                                 FailureReason reason,
                                 std::string detail,
@@ -110,15 +114,17 @@ void StreamRouter::fail_primary(Stream& s,
   s.failed_worker = from;
   s.failed_reason = reason;
   s.gap_pending = true;
-  if (++s.failovers > config_.migration_limit) {
+  const std::string why = std::string(to_string(reason)) + " on " + from;
+  transition(s, MigrationEvent::kWorkerFailed, why, now);
+  if (s.machine.state() == MigrationState::kFailed) {
     finish(s,
            StatusCode::kUnavailable,
            "migration limit (" + std::to_string(config_.migration_limit) +
-               ") reached; last failure: " + std::string(to_string(reason)) + " on " + from);
+               ") reached; last failure: " + why,
+           now);
     return;
   }
   ++stats_.failovers;
-  advance(s, StreamInput::kAttemptFailed);
   if (s.standby.id != 0) {
     s.primary = std::move(s.standby);
     s.standby = Attempt{};
@@ -161,7 +167,7 @@ void StreamRouter::on_worker_lost(std::string_view label, FailureReason reason, 
       }
       Stream& s = streams_.at(a->second);
       fail_attempt(s, id, reason, detail, now);
-      if (s.phase != StreamPhase::kFinished) {
+      if (!finished(s)) {
         rearm(s);
       }
     }
@@ -169,30 +175,83 @@ void StreamRouter::on_worker_lost(std::string_view label, FailureReason reason, 
   reap();
 }
 
-void StreamRouter::on_worker_draining(std::string_view label, Timestamp now) {
+std::size_t StreamRouter::on_worker_draining(std::string_view label, Timestamp now) {
   pool_.mark_draining(label, now);
   auto it = by_worker_.find(label);
   if (it == by_worker_.end()) {
-    return;
+    return 0;
   }
   std::vector<AttemptId> ids(it->second.begin(), it->second.end());
   std::sort(ids.begin(), ids.end());
   const std::string exclude[] = {std::string(label)};
+  std::size_t moving = 0;
   for (AttemptId id : ids) {
     Stream& s = streams_.at(attempts_.at(id));
-    const bool eligible = s.primary.id == id && s.standby.id == 0 &&
-                          (s.phase == StreamPhase::kStarting || s.phase == StreamPhase::kStreaming);
-    if (!eligible) {
-      continue;
+    if (s.primary.id != id) {
+      continue;  // a standby on the draining worker: it is not carrying the stream
     }
     const WorkerInfo* w = pool_.select(exclude);
     if (w == nullptr) {
       break;  // nowhere to go: keep streaming on the draining worker
     }
-    start_attempt(s, *w, s.standby, now);
-    advance(s, StreamInput::kDrainStarted);
-    rearm(s);
+    moving += start_handover(s, *w, FailureReason::kDrain, now) ? 1 : 0;
   }
+  return moving;
+}
+
+Result<bool> StreamRouter::move_stream(StreamKey stream,
+                                       std::string_view to_worker,
+                                       Timestamp now) {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) {
+    return make_error(Errc::kNotFound, "no stream " + std::to_string(stream));
+  }
+  Stream& s = it->second;
+  const WorkerInfo* w = nullptr;
+  if (!to_worker.empty()) {
+    w = pool_.find(to_worker);
+    if (w == nullptr || w->state != WorkerState::kActive) {
+      return make_error(Errc::kUnavailable,
+                        "worker " + std::string(to_worker) + " is not selectable");
+    }
+    if (w->label == s.primary.worker) {
+      return false;  // already there
+    }
+  } else {
+    const std::string exclude[] = {s.primary.worker};
+    w = pool_.select(exclude);
+    if (w == nullptr) {
+      return make_error(Errc::kUnavailable, "no other selectable worker");
+    }
+  }
+  const bool started = start_handover(s, *w, FailureReason::kMoved, now);
+  reap();
+  return started;
+}
+
+// Make-before-break toward `w`: a standby attempt starts at next_seq beside the primary;
+// whichever delivers next_seq first wins (switchover). Only from a live, single attempt.
+bool StreamRouter::start_handover(Stream& s,
+                                  const WorkerInfo& w,
+                                  FailureReason why,
+                                  Timestamp now) {
+  const MigrationState state = s.machine.state();
+  const bool eligible =
+      s.primary.id != 0 && s.standby.id == 0 &&
+      (state == MigrationState::kResuming || state == MigrationState::kStreaming ||
+       state == MigrationState::kSuspected);
+  if (!eligible) {
+    return false;
+  }
+  const std::string from = s.primary.worker;
+  start_attempt(s, w, s.standby, now);
+  s.handover_reason = why;
+  transition(s,
+             MigrationEvent::kHandoverStarted,
+             std::string(to_string(why)) + ": standby on " + w.label + " beside " + from,
+             now);
+  rearm(s);
+  return true;
 }
 
 void StreamRouter::on_worker_available(std::string_view /*label*/, Timestamp now) {
@@ -218,7 +277,7 @@ void StreamRouter::on_timeout(Timestamp now) {
     Stream& s = it->second;
     s.armed = kNever;
     on_stream_timer(s, now);
-    if (s.phase != StreamPhase::kFinished) {
+    if (!finished(s)) {
       rearm(s);
     }
   }
@@ -226,10 +285,13 @@ void StreamRouter::on_timeout(Timestamp now) {
 }
 
 void StreamRouter::on_stream_timer(Stream& s, Timestamp now) {
-  if (s.phase == StreamPhase::kWaiting) {
-    if (now >= s.wait_until) {
-      finish(s, StatusCode::kUnavailable, "no worker available");
+  if (auto t = s.machine.on_timeout(now)) {
+    on_machine_timeout(s, *t, now);
+    if (finished(s) || s.machine.state() == MigrationState::kSelecting) {
+      return;
     }
+  }
+  if (s.machine.state() == MigrationState::kSelecting) {
     return;
   }
   if (s.standby.id != 0 && attempt_deadline(s, s.standby) <= now) {
@@ -242,6 +304,20 @@ void StreamRouter::on_stream_timer(Stream& s, Timestamp now) {
                  FailureReason::kStall,
                  "no token for " + std::to_string(idle / kMillisecond) + " ms",
                  now);
+  }
+}
+
+// The machine applied a state timeout: act on what it decided.
+void StreamRouter::on_machine_timeout(Stream& s, const migration::Transition& t, Timestamp now) {
+  events_.push_back(StateChanged{s.ref, t.to, s.primary.worker});
+  if (t.from == MigrationState::kSelecting) {
+    // select_timeout (= worker_wait): no worker came.
+    finish(s, StatusCode::kUnavailable, "no worker available", now);
+  } else if (t.from == MigrationState::kHandover && s.standby.id != 0) {
+    // handover_timeout: the standby never took over; the old attempt keeps the stream.
+    events_.push_back(
+        WorkerFailed{s.ref, s.standby.worker, FailureReason::kStall, "handover timeout"});
+    release(s, s.standby, /*cancel=*/true);
   }
 }
 
@@ -262,14 +338,14 @@ Timestamp StreamRouter::attempt_deadline(const Stream& s, const Attempt& a) cons
 }
 
 Timestamp StreamRouter::stream_deadline(const Stream& s) const {
-  switch (s.phase) {
-    case StreamPhase::kWaiting:
-      return s.wait_until;
-    case StreamPhase::kFinished:
-      return kNever;
-    default:
-      return std::min(attempt_deadline(s, s.primary), attempt_deadline(s, s.standby));
+  if (finished(s)) {
+    return kNever;
   }
+  const Timestamp machine = s.machine.deadline();
+  if (s.machine.state() == MigrationState::kSelecting) {
+    return machine;
+  }
+  return std::min({machine, attempt_deadline(s, s.primary), attempt_deadline(s, s.standby)});
 }
 
 // Lazy timers: push only when the deadline moved earlier than the live entry; a later

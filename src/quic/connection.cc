@@ -58,10 +58,17 @@ void Impl::report_close(CloseKind kind, std::uint64_t code, std::string reason) 
   close_reported = true;
   // Garbage that never became a connection is not worth an info line per datagram.
   bool was_connection = conn != nullptr && ngtcp2_conn_get_handshake_completed(conn) != 0;
-  auto level = was_connection || kind == CloseKind::kHandshakeFailed ? spdlog::level::info
-                                                                     : spdlog::level::debug;
-  log::get("quic").log(
-      level, "conn={} closed kind={} code={:#x}: {}", id, to_string(kind), code, reason);
+  // A failed handshake (bad certificate, ALPN) is a peer misbehaving: warn, with its address.
+  auto level = kind == CloseKind::kHandshakeFailed ? spdlog::level::warn
+               : was_connection                    ? spdlog::level::info
+                                                   : spdlog::level::debug;
+  log::get("quic").log(level,
+                       "conn={} peer={} closed kind={} code={:#x}: {}",
+                       id,
+                       path.remote.to_string(),
+                       to_string(kind),
+                       code,
+                       reason);
   events.emplace_back(ConnectionClosed{kind, code, std::move(reason)});
 }
 

@@ -66,6 +66,7 @@ Result<std::shared_ptr<const TlsContext>> TlsContext::make_server(const ServerTl
   if (!options.client_ca_file.empty()) {
     CONNSWAP_TRY(load_trust(creds, options.client_ca_file));
     ctx->require_client_cert_ = true;
+    ctx->client_cert_optional_ = options.client_cert_optional;
   }
   return std::shared_ptr<const TlsContext>(std::move(ctx));
 }

@@ -14,6 +14,10 @@ struct ServerTlsOptions {
   std::string cert_file;       // PEM chain
   std::string key_file;        // PEM private key
   std::string client_ca_file;  // non-empty: require client certificates from this CA (mTLS)
+  // With client_ca_file: a client that sends no certificate still completes the handshake
+  // (Connection::peer_certificate_presented() is false; the application decides); one that
+  // sends a certificate the CA does not verify still fails it.
+  bool client_cert_optional = false;
   std::string alpn = std::string(kAlpn);  // the only protocol accepted (mandatory)
 };
 
@@ -36,6 +40,7 @@ class TlsContext {
   bool is_server() const { return server_; }
   bool insecure() const { return insecure_; }
   bool requires_client_cert() const { return require_client_cert_; }
+  bool client_cert_optional() const { return client_cert_optional_; }  // see ServerTlsOptions
   void* credentials() const { return creds_; }  // gnutls_certificate_credentials_t
   const std::string& alpn() const { return alpn_; }
 
@@ -46,6 +51,7 @@ class TlsContext {
   bool server_ = false;
   bool insecure_ = false;
   bool require_client_cert_ = false;
+  bool client_cert_optional_ = false;
 };
 
 }  // namespace connswap::quic

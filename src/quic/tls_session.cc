@@ -52,10 +52,30 @@ Result<void> configure_client(gnutls_session_t s,
   return {};
 }
 
+// Optional client certificates (MGMT ports): none is fine, the application decides; one
+// that is sent must verify against the client CA, or the handshake fails.
+int verify_optional_client_cert(gnutls_session_t s) {
+  unsigned count = 0;
+  if (gnutls_certificate_get_peers(s, &count) == nullptr || count == 0) {
+    return 0;
+  }
+  unsigned status = 0;
+  if (gnutls_certificate_verify_peers2(s, &status) < 0 || status != 0) {
+    return -1;
+  }
+  return 0;
+}
+
 Result<void> configure_server(gnutls_session_t s, const TlsContext& ctx) {
   CONNSWAP_TRY(gtls_check(ngtcp2_crypto_gnutls_configure_server_session(s) == 0 ? 0 : -1,
                           "ngtcp2_crypto_gnutls_configure_server_session"));
-  if (ctx.requires_client_cert()) {
+  if (ctx.requires_client_cert() && ctx.client_cert_optional()) {
+    gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
+    // Send no CA names in CertificateRequest: a client then sends its certificate even when
+    // another CA issued it, and is refused here instead of passing as anonymous.
+    gnutls_certificate_send_x509_rdn_sequence(s, 1);
+    gnutls_session_set_verify_function(s, verify_optional_client_cert);
+  } else if (ctx.requires_client_cert()) {
     gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
     gnutls_session_set_verify_cert(s, nullptr, 0);
   }

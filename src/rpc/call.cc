@@ -86,6 +86,11 @@ wire::CallHeader Call::header() const {
   return call ? call->header : wire::CallHeader{};
 }
 
+PeerInfo Call::peer() const {
+  auto core = core_.lock();
+  return core ? core->peer() : PeerInfo{};
+}
+
 Timestamp Call::deadline() const {
   auto core = core_.lock();
   const detail::CallState* call = core ? core->find(id_) : nullptr;

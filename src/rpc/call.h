@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "base/bytes.h"
 #include "base/error.h"
@@ -27,6 +28,13 @@ class Core;
 }  // namespace detail
 
 using CallId = std::uint64_t;
+
+// Who is at the other end of a Session, as its transport binding knows it (rpcnet sets it
+// when the QUIC handshake completes). Handlers read it with Call::peer() to authorize.
+struct PeerInfo {
+  std::string address;         // printable peer address ("127.0.0.1:40000"); "" if unknown
+  bool authenticated = false;  // the transport verified a certificate the peer presented
+};
 
 // One message body, or nullopt when the peer ended its messages (server side: the client
 // half-closed). Return false if the message cannot be decoded: the call then fails
@@ -66,6 +74,7 @@ class Call {
   std::size_t queued_bytes() const;  // written but not yet taken by the transport's peer
   wire::CallHeader header() const;   // method, metadata; timeout_ms as received/sent
   Timestamp deadline() const;        // kNever when none
+  PeerInfo peer() const;             // the Session's peer; empty for a handle to no Session
   CallId id() const { return id_; }
 
  private:

@@ -77,4 +77,12 @@ std::size_t Session::open_calls() const {
   return core_->open_calls();
 }
 
+void Session::set_peer(PeerInfo peer) {
+  core_->set_peer(std::move(peer));
+}
+
+const PeerInfo& Session::peer() const {
+  return core_->peer();
+}
+
 }  // namespace connswap::rpc

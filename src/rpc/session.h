@@ -84,6 +84,11 @@ class Session {
 
   std::size_t open_calls() const;
 
+  // Who the peer is (Call::peer() of every call, present and future). Default: unknown,
+  // not authenticated.
+  void set_peer(PeerInfo peer);
+  const PeerInfo& peer() const;
+
  private:
   // Shared only so that Call handles can hold a weak_ptr and detect a dead Session.
   std::shared_ptr<detail::Core> core_;

@@ -71,6 +71,8 @@ class Channel final : private net::ConnectionHandler, private detail::PeerObserv
   }
 
   bool connected() const { return peer_->open(); }  // handshake done, not lost
+  // The handshake completed at some point (stays true after loss): one real QUIC handshake.
+  bool handshake_completed() const { return peer_->was_open(); }
   bool lost() const { return peer_->lost(); }
   // Replaces the loss callback. If the connection is already lost, `fn` runs on a later turn.
   void on_lost(LostFn fn);

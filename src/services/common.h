@@ -18,6 +18,9 @@ inline constexpr std::string_view kRegistryRegister = "connswap.v1.Registry/Regi
 inline constexpr std::string_view kRegistryHeartbeat = "connswap.v1.Registry/Heartbeat";
 inline constexpr std::string_view kRegistryDrain = "connswap.v1.Registry/Drain";
 inline constexpr std::string_view kWorkerAdminHealth = "connswap.v1.WorkerAdmin/Health";
+inline constexpr std::string_view kMigrationDrainWorker = "connswap.v1.Migration/DrainWorker";
+inline constexpr std::string_view kMigrationMoveStream = "connswap.v1.Migration/MoveStream";
+inline constexpr std::string_view kMigrationListSessions = "connswap.v1.Migration/ListSessions";
 
 // Call metadata key: the client's connection id, echoed in Assigned and passed on to the
 // worker so that all three processes log the same `connection.id`.

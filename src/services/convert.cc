@@ -67,6 +67,7 @@ std::optional<client::StreamItem> to_stream_item(const v1::GenerateItem& item) {
                               item.migrated().resume_seq()};
     case v1::GenerateItem::kDone:
       return client::Done{item.done().tokens(), item.done().finish_reason()};
+    case v1::GenerateItem::kTicket:  // for GenerateClient's resume, not the verifier
     case v1::GenerateItem::ITEM_NOT_SET:
       break;
   }

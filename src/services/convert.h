@@ -22,7 +22,8 @@ v1::WorkerGenerateRequest to_worker_request(const GenerateRequest& request,
                                             const std::vector<std::string>& prefix);
 GenerateRequest from_proto(const v1::WorkerGenerateRequest& request);
 
-// A received GenerateItem for the StreamVerifier; nullopt if its oneof is empty.
+// A received GenerateItem for the StreamVerifier; nullopt if its oneof is empty or a
+// ResumeTicket (which only the resuming client looks at).
 std::optional<client::StreamItem> to_stream_item(const v1::GenerateItem& item);
 
 }  // namespace connswap::services

@@ -31,7 +31,8 @@ DirectorService::Impl::Impl(const director::DirectorConfig& config,
       connector_(connector),
       now_(std::move(now)),
       pool_(config_),
-      router_(config_, pool_) {}
+      router_(config_, pool_),
+      sessions_(migration::SessionConfig{}) {}
 
 void DirectorService::Impl::on_generate(GenerateCall call, const v1::GenerateRequest& request) {
   if (stopped_) {
@@ -39,24 +40,66 @@ void DirectorService::Impl::on_generate(GenerateCall call, const v1::GenerateReq
     return;
   }
   std::string connection_id = connection_id_of(call.raw());
+  if (request.has_resume()) {
+    on_resume(std::move(call), request.resume(), connection_id);
+    return;
+  }
   if (connection_id.empty()) {
     connection_id = "conn-" + std::to_string(next_connection_++);
   }
-  const std::uint64_t stream_id = next_stream_id_++;
+  // Stream ids are unique per director; a resumed stream keeps the id another director gave
+  // it, so skip ids its connection already has open here.
+  std::uint64_t stream_id = next_stream_id_++;
+  while (find_client(connection_id, stream_id) != nullptr) {
+    stream_id = next_stream_id_++;
+  }
   const Timestamp now = now_();
+  GenerateRequest plain = from_proto(request);
   run([&] {
-    auto key = router_.open_stream(connection_id, stream_id, from_proto(request), now);
+    auto key = router_.open_stream(connection_id, stream_id, plain, now);
     if (!key) {
       (void)call.finish({rpc::StatusCode::kInvalidArgument, key.error().message()});
       return;
     }
-    ClientStream& c = clients_[*key];
-    c.call = call;
+    ClientStream c;
     c.connection_id = std::move(connection_id);
     c.stream_id = stream_id;
-    call.on_done([this, k = *key](const rpc::Status&) { on_client_done(k); });
-    call.on_writable([this, k = *key] { run([&] { flush(k); }); });
+    c.request = std::move(plain);
+    add_client(*key, std::move(call), std::move(c));
   });
+}
+
+void DirectorService::Impl::add_client(StreamKey key, GenerateCall call, ClientStream&& stream) {
+  const Timestamp now = now_();
+  if (auto opened = sessions_.open_stream(stream.connection_id, stream.stream_id, now); !opened) {
+    logger().debug("connection.id={} stream.id={} error=\"{}\": not in the session book",
+                   stream.connection_id,
+                   stream.stream_id,
+                   opened.error().message());
+  }
+  ClientStream& c = clients_[key];
+  c = std::move(stream);
+  c.call = call;
+  c.ticket_at = now;
+  call.on_done([this, key](const rpc::Status& status) {
+    if (auto it = clients_.find(key); it != clients_.end() &&
+                                      status.code == rpc::StatusCode::kUnavailable &&
+                                      status.message.starts_with("connection lost")) {
+      (void)sessions_.on_connection_closed(it->second.connection_id, now_());
+    }
+    on_client_done(key);
+  });
+  call.on_writable([this, key] { run([&] { flush(key); }); });
+}
+
+DirectorService::Impl::ClientStream* DirectorService::Impl::find_client(
+    std::string_view connection_id, std::uint64_t stream_id) {
+  for (auto& [key, c] : clients_) {
+    if (c.stream_id == stream_id && c.connection_id == connection_id) {
+      return &c;
+    }
+  }
+  return nullptr;
 }
 
 void DirectorService::Impl::on_client_done(StreamKey key) {
@@ -70,14 +113,19 @@ void DirectorService::Impl::on_client_done(StreamKey key) {
 
 void DirectorService::Impl::on_timeout(Timestamp now) {
   run([&] { router_.on_timeout(now); });
+  sessions_.on_timeout(now);
 }
 
+// Tickets go out last: by then every token the router forwarded is queued before them, so
+// a ticket never claims a token the client has not been sent.
 void DirectorService::Impl::drain() {
   for (;;) {
     if (auto action = router_.poll_action()) {
       execute(*action);
     } else if (auto event = router_.poll_event()) {
       log_event(*event);
+    } else if (!tickets_due_.empty()) {
+      issue_due_tickets();
     } else {
       return;
     }
@@ -94,11 +142,7 @@ void DirectorService::Impl::execute(director::Action& action) {
         } else if constexpr (std::is_same_v<T, director::CancelAttempt>) {
           cancel_attempt(a.attempt);
         } else if constexpr (std::is_same_v<T, director::ForwardToken>) {
-          auto* t = item.mutable_token();
-          t->set_seq(a.seq);
-          t->set_text(std::move(a.text));
-          t->set_worker(std::move(a.worker));
-          send(a.stream, std::move(item));
+          forward_token(a);
         } else if constexpr (std::is_same_v<T, director::SendAssigned>) {
           auto it = clients_.find(a.stream);
           if (it != clients_.end()) {
@@ -107,6 +151,7 @@ void DirectorService::Impl::execute(director::Action& action) {
             as->set_stream_id(it->second.stream_id);
             as->set_worker(std::move(a.worker));
             send(a.stream, std::move(item));
+            ticket_due(a.stream, /*forced=*/true);
           }
         } else if constexpr (std::is_same_v<T, director::SendMigrated>) {
           auto* m = item.mutable_migrated();
@@ -122,7 +167,24 @@ void DirectorService::Impl::execute(director::Action& action) {
       action);
 }
 
+void DirectorService::Impl::forward_token(director::ForwardToken& a) {
+  auto it = clients_.find(a.stream);
+  if (it == clients_.end()) {
+    return;
+  }
+  (void)sessions_.on_tokens({it->second.connection_id, it->second.stream_id}, 1, now_());
+  ++it->second.since_ticket;
+  v1::GenerateItem item;
+  auto* t = item.mutable_token();
+  t->set_seq(a.seq);
+  t->set_text(std::move(a.text));
+  t->set_worker(std::move(a.worker));
+  send(a.stream, std::move(item));
+  ticket_due(a.stream, /*forced=*/false);
+}
+
 void DirectorService::Impl::log_event(const director::Event& event) {
+  track(event);
   std::visit(
       [this](const auto& e) {
         using T = std::decay_t<decltype(e)>;
@@ -156,11 +218,16 @@ void DirectorService::Impl::log_event(const director::Event& event) {
           ++extra_.failover_gaps;
           extra_.failover_gap_max = std::max(extra_.failover_gap_max, e.gap);
           extra_.failover_gap_total += e.gap;
+          if (gap_observer_) {
+            gap_observer_(e.gap);
+          }
           logger().debug("stream.id={} from_worker={} to_worker={} gap_ms={}: failover gap",
                          e.ref.stream_id,
                          e.from,
                          e.to,
                          e.gap / kMillisecond);
+        } else if constexpr (std::is_same_v<T, director::StateChanged>) {
+          // Per-transition detail is the machine's own debug log (module "migration").
         } else {
           logger().warn("stream.id={} connection.id={}: ⏳ no worker available, waiting",
                         e.ref.stream_id,
@@ -187,11 +254,15 @@ void DirectorService::Impl::finish_stream(const director::FinishStream& f) {
     return;
   }
   ClientStream& c = it->second;
+  on_finished_stream(c, f.code);
   if (f.code == director::StatusCode::kOk) {
     v1::GenerateItem item;
     item.mutable_done()->set_tokens(f.tokens);
     item.mutable_done()->set_finish_reason(f.message);
     c.outbox.push_back(std::move(item));
+  } else if (f.code == director::StatusCode::kUnavailable) {
+    // The stream may continue elsewhere (or here, later): a ticket from where it stopped.
+    send_ticket(f.stream, {f.next_seq, f.window, f.migrations});
   }
   c.finish = rpc::Status{to_rpc(f.code), f.message};
   flush(f.stream);
@@ -259,11 +330,21 @@ void DirectorService::Impl::stop() {
     u.call.raw().on_done(nullptr);
     u.call.cancel({rpc::StatusCode::kCancelled, "director stopping"});
   }
+  // A last ticket for every stream (best effort: what the send queue still takes), so its
+  // client continues on another director, or on this one once restarted.
+  for (auto& [key, c] : clients_) {
+    if (auto point = router_.resume_point(key)) {
+      send_ticket(key, *point);
+    }
+  }
   auto clients = std::move(clients_);
   clients_.clear();
   for (auto& [key, c] : clients) {
     c.call.on_done(nullptr);
     c.call.on_writable(nullptr);
+    while (!c.outbox.empty() && c.call.write(c.outbox.front())) {
+      c.outbox.pop_front();
+    }
     (void)c.call.finish({rpc::StatusCode::kUnavailable, "director stopping"});
   }
 }
@@ -317,8 +398,22 @@ DirectorStats DirectorService::stats() const {
   return impl_->stats();
 }
 
+void DirectorService::on_failover_gap(std::function<void(Duration)> fn) {
+  impl_->gap_observer_ = std::move(fn);
+}
+
 const director::WorkerPool& DirectorService::pool() const {
   return impl_->pool();
+}
+
+const migration::ConnectionSessionManager& DirectorService::sessions() const {
+  return impl_->sessions();
+}
+
+void DirectorService::enable_resume(migration::Keyring keyring,
+                                    const ResumeConfig& config,
+                                    WallClockFn wall_now) {
+  impl_->enable_resume(std::move(keyring), config, std::move(wall_now));
 }
 
 Duration DirectorService::heartbeat_interval(const director::DirectorConfig& config) {

@@ -1,9 +1,12 @@
 #pragma once
 // DirectorService: the director's RPC binding. Serves connswap.v1.Director/Generate (USER)
-// and connswap.v1.Registry/* (MGMT) on rpc::Registries, and drives director::StreamRouter
-// + WorkerPool: client calls become router streams, router actions become worker calls
-// (through a WorkerConnector) and items written to the client, worker call outcomes and
-// registry calls become router inputs. Sans-IO: it sees only rpc::Sessions and `now`.
+// and connswap.v1.Registry/* + connswap.v1.Migration/* (MGMT) on rpc::Registries, and
+// drives director::StreamRouter + WorkerPool: client calls become router streams, router
+// actions become worker calls (through a WorkerConnector) and items written to the client,
+// worker call outcomes and registry calls become router inputs. It keeps the
+// migration::ConnectionSessionManager (admin listings) and, once enable_resume() gave it the
+// cluster keys, hands clients resume tickets and continues streams from them. Sans-IO: it
+// sees only rpc::Sessions, `now` and the wall clock through WallClockFn.
 //
 // The owner (apps/director, or a test) must:
 //   1. construct it, call add_user_methods()/add_mgmt_methods() on the registries its
@@ -14,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -22,6 +26,9 @@
 #include "director/actions.h"
 #include "director/config.h"
 #include "director/worker_pool.h"
+#include "migration/keys.h"
+#include "migration/session_manager.h"
+#include "migration/token.h"
 #include "rpc/registry.h"
 #include "rpc/session.h"
 #include "services/common.h"
@@ -40,7 +47,7 @@ class WorkerConnector {
   virtual Result<rpc::Session*> connect(std::string_view user_addr, Timestamp now) = 0;
 };
 
-inline constexpr std::size_t kFailureReasonCount = 8;  // director::FailureReason values
+inline constexpr std::size_t kFailureReasonCount = director::kFailureReasonCount;
 
 // Metrics, as plain numbers (the app exports them).
 struct DirectorStats {
@@ -56,7 +63,21 @@ struct DirectorStats {
   std::uint64_t max_outbox = 0;          // most items ever queued for one client stream
   std::uint64_t registrations = 0;       // Register calls accepted
   std::uint64_t heartbeats_unknown = 0;  // Heartbeats answered NOT_FOUND
+  std::uint64_t tickets_issued = 0;      // ResumeTicket items sent
+  std::uint64_t resumes = 0;             // streams continued from a ticket
+  std::uint64_t resumes_refused = 0;     // resume requests refused (bad/replayed tickets...)
 };
+
+// Resume tickets (docs/PROTOCOL.md §8.6).
+struct ResumeConfig {
+  std::uint32_t every_tokens = 32;  // a fresh ticket after this many tokens...
+  Duration every = 1 * kSecond;     // ...or at the first token this long after the last one
+  std::uint64_t ttl_seconds = 300;  // token lifetime
+  migration::TokenPolicy policy;    // clock skew, replay cache size
+};
+
+// Wall-clock Unix seconds (tokens and snapshots cross processes); read by the owner.
+using WallClockFn = std::function<migration::UnixSeconds()>;
 
 class DirectorService {
  public:
@@ -68,8 +89,14 @@ class DirectorService {
 
   // Registers Director/Generate. kInvalidArgument if already registered there.
   [[nodiscard]] Result<void> add_user_methods(rpc::Registry& user);
-  // Registers Registry/Register, Registry/Heartbeat and Registry/Drain.
+  // Registers Registry/Register, Registry/Heartbeat, Registry/Drain and
+  // Migration/DrainWorker, Migration/MoveStream, Migration/ListSessions. The owner guards
+  // them (apps/common mgmt_auth): the service itself does not authenticate.
   [[nodiscard]] Result<void> add_mgmt_methods(rpc::Registry& mgmt);
+  // Turns resume on: tickets signed and sealed with `keyring`'s current key; tickets of
+  // any of its keys are accepted. Off by default (a resume request is FAILED_PRECONDITION).
+  // Call before the first stream; a later call replaces the keys but keeps the replay cache.
+  void enable_resume(migration::Keyring keyring, const ResumeConfig& config, WallClockFn wall_now);
 
   // When on_timeout() must next run (heartbeat expiry, stalls, worker waits).
   Timestamp deadline() const;
@@ -80,8 +107,14 @@ class DirectorService {
   void stop();
 
   DirectorStats stats() const;
+  // Runs `fn(gap)` for every failover gap (last token of the old worker -> first token of
+  // the new one), as it is measured; stats() keep only the max and total. For histograms.
+  // One observer; a later call replaces it.
+  void on_failover_gap(std::function<void(Duration)> fn);
   // The pool (read-only), for admin listings and tests.
   const director::WorkerPool& pool() const;
+  // The client sessions (read-only), for admin listings and tests.
+  const migration::ConnectionSessionManager& sessions() const;
 
   // The heartbeat interval told to workers: heartbeat_timeout / 3 (the seed's 5 s of 15 s).
   static Duration heartbeat_interval(const director::DirectorConfig& config);

@@ -256,9 +256,23 @@ Result<void> DirectorService::add_mgmt_methods(rpc::Registry& mgmt) {
       mgmt, kRegistryHeartbeat, impl_, [](Impl& impl, auto call, HeartbeatRequest r) {
         impl.on_heartbeat(std::move(call), r);
       })));
-  return add_mgmt<DrainRequest, DrainResponse>(
+  CONNSWAP_TRY((add_mgmt<DrainRequest, DrainResponse>(
       mgmt, kRegistryDrain, impl_, [](Impl& impl, auto call, DrainRequest r) {
         impl.on_drain(std::move(call), r);
+      })));
+  using v1::DrainWorkerRequest, v1::DrainWorkerResponse, v1::MoveStreamRequest;
+  using v1::MoveStreamResponse, v1::ListSessionsRequest, v1::ListSessionsResponse;
+  CONNSWAP_TRY((add_mgmt<DrainWorkerRequest, DrainWorkerResponse>(
+      mgmt, kMigrationDrainWorker, impl_, [](Impl& impl, auto call, DrainWorkerRequest r) {
+        impl.on_drain_worker(std::move(call), r);
+      })));
+  CONNSWAP_TRY((add_mgmt<MoveStreamRequest, MoveStreamResponse>(
+      mgmt, kMigrationMoveStream, impl_, [](Impl& impl, auto call, MoveStreamRequest r) {
+        impl.on_move_stream(std::move(call), r);
+      })));
+  return add_mgmt<ListSessionsRequest, ListSessionsResponse>(
+      mgmt, kMigrationListSessions, impl_, [](Impl& impl, auto call, ListSessionsRequest r) {
+        impl.on_list_sessions(std::move(call), r);
       });
 }
 

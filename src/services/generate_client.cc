@@ -1,5 +1,6 @@
 #include "services/generate_client.h"
 
+#include <algorithm>
 #include <utility>
 #include <variant>
 
@@ -17,15 +18,21 @@ spdlog::logger& logger() {
   return log::get("client");
 }
 
+// Tokens kept since the last ticket (sent back on resume as the prefix tail). A director
+// issues tickets every few tokens; past this the tail is dropped (the prefix gets a hole).
+constexpr std::size_t kMaxRecent = 4096;
+
 }  // namespace
 
 class GenerateClient::Impl {
  public:
   Impl(GenerateClientConfig config, rpc::Session& session)
-      : config_(std::move(config)), session_(session) {}
+      : config_(std::move(config)), session_(&session) {}
 
   Result<void> start(Timestamp now);
   void cancel();
+  std::size_t resume(rpc::Session& session, Timestamp now);
+  void abandon();
 
   struct Stream {
     explicit Stream(GenerateRequest r) : request(r), verifier(std::move(r)) {}
@@ -35,16 +42,29 @@ class GenerateClient::Impl {
     std::optional<rpc::Status> status;
     std::string worker;
     std::uint64_t stream_id = 0;
+    std::optional<v1::ResumeTicket> ticket;  // the last one received
+    std::vector<std::string> recent;         // token texts since ticket->next_seq
+    bool recent_complete = true;             // recent was not cut at kMaxRecent
+    bool interrupted = false;                // waiting for resume() or abandon()
+    bool resumed_call = false;               // the current call is a resume, no item yet
   };
 
+  Result<void> start_call(Stream& s, v1::GenerateRequest request, Timestamp now);
   void on_item(Stream& s, const v1::GenerateItem& item);
+  void on_ticket(Stream& s, const v1::ResumeTicket& ticket);
   void on_done(Stream& s, const rpc::Status& status);
+  bool resumable(const Stream& s, const rpc::Status& status) const;
+  void settle();
+  std::size_t interrupted_count() const;
 
   GenerateClientConfig config_;
-  rpc::Session& session_;
+  rpc::Session* session_;
   std::vector<std::unique_ptr<Stream>> streams_;
   std::size_t open_ = 0;
+  bool progress_ = false;
+  bool finished_fired_ = false;  // on_finished runs once
   std::function<void()> on_finished_;
+  std::function<void()> on_interrupted_;
 };
 
 Result<void> GenerateClient::Impl::start(Timestamp now) {
@@ -59,34 +79,55 @@ Result<void> GenerateClient::Impl::start(Timestamp now) {
     streams_.push_back(std::make_unique<Stream>(std::move(r)));
   }
   for (auto& sp : streams_) {
-    Stream* s = sp.get();
-    rpc::CallOptions options;
-    options.method = std::string(kDirectorGenerate);
-    options.deadline = config_.timeout == 0 ? kNever : now + config_.timeout;
-    options.metadata[std::string(kConnectionIdKey)] = config_.connection_id;
-    rpc::ClientCallbacks<v1::GenerateItem> callbacks;
-    callbacks.on_message = [this, s](v1::GenerateItem&& item) { on_item(*s, item); };
-    callbacks.on_done = [this, s](const rpc::Status& status) { on_done(*s, status); };
-    auto call = rpc::start_call<v1::GenerateRequest, v1::GenerateItem>(
-        session_, std::move(options), std::move(callbacks), now);
-    Result<void> sent =
-        call ? call->write(to_proto(s->request)) : Result<void>(Unexpected(call.error()));
-    if (sent) {
-      sent = call->half_close();
-    }
+    Result<void> sent = start_call(*sp, to_proto(sp->request), now);
     if (!sent) {
       cancel();
       streams_.clear();
       open_ = 0;
       return sent;
     }
-    s->call = call->raw();
-    ++open_;
   }
   return {};
 }
 
+Result<void> GenerateClient::Impl::start_call(Stream& s,
+                                              v1::GenerateRequest request,
+                                              Timestamp now) {
+  Stream* sp = &s;
+  rpc::CallOptions options;
+  options.method = std::string(kDirectorGenerate);
+  options.deadline = config_.timeout == 0 ? kNever : now + config_.timeout;
+  options.metadata[std::string(kConnectionIdKey)] = config_.connection_id;
+  rpc::ClientCallbacks<v1::GenerateItem> callbacks;
+  callbacks.on_message = [this, sp](v1::GenerateItem&& item) { on_item(*sp, item); };
+  callbacks.on_done = [this, sp](const rpc::Status& status) { on_done(*sp, status); };
+  auto call = rpc::start_call<v1::GenerateRequest, v1::GenerateItem>(
+      *session_, std::move(options), std::move(callbacks), now);
+  Result<void> sent = call ? call->write(request) : Result<void>(Unexpected(call.error()));
+  if (sent) {
+    sent = call->half_close();
+  }
+  if (!sent) {
+    if (call) {
+      call->raw().on_done(nullptr);
+      call->cancel();
+    }
+    return sent;
+  }
+  s.call = call->raw();
+  ++open_;
+  return {};
+}
+
 void GenerateClient::Impl::on_item(Stream& s, const v1::GenerateItem& item) {
+  if (s.resumed_call) {
+    s.resumed_call = false;
+    s.verifier.on_resumed();
+  }
+  if (item.has_ticket()) {
+    on_ticket(s, item.ticket());
+    return;
+  }
   auto converted = to_stream_item(item);
   if (!converted) {
     return;
@@ -101,6 +142,14 @@ void GenerateClient::Impl::on_item(Stream& s, const v1::GenerateItem& item) {
                   a->worker,
                   a->stream_id);
   } else if (auto* t = std::get_if<client::Token>(&*converted)) {
+    progress_ = true;
+    if (s.ticket && s.recent_complete) {
+      s.recent.push_back(t->text);
+      if (s.recent.size() > kMaxRecent) {
+        s.recent.clear();
+        s.recent_complete = false;
+      }
+    }
     logger().log(config_.log_tokens ? spdlog::level::info : spdlog::level::debug,
                  "connection.id={} worker={} stream.id={} sequence={}: 📦 received token",
                  conn,
@@ -110,34 +159,148 @@ void GenerateClient::Impl::on_item(Stream& s, const v1::GenerateItem& item) {
   } else if (auto* m = std::get_if<client::Migrated>(&*converted)) {
     s.worker = m->to;
     logger().info(
-        "connection.id={} from_worker={} to_worker={}: 🔀 CONNECTION MIGRATION: switching "
-        "workers",
+        "connection.id={} from_worker={} to_worker={} reason={} resume_seq={}: 🔀 CONNECTION "
+        "MIGRATION: switching workers",
         conn,
         m->from,
-        m->to);
+        m->to,
+        m->reason,
+        m->resume_seq);
   }
+}
+
+void GenerateClient::Impl::on_ticket(Stream& s, const v1::ResumeTicket& ticket) {
+  if (!config_.resume) {
+    return;
+  }
+  // The ticket covers every token before it, so it starts at the next one we expect.
+  if (ticket.next_seq() != s.verifier.next_seq()) {
+    logger().warn("connection.id={} stream.id={} next_seq={} expected={}: ticket ignored",
+                  config_.connection_id,
+                  s.stream_id,
+                  ticket.next_seq(),
+                  s.verifier.next_seq());
+    return;
+  }
+  logger().debug("connection.id={} stream.id={} next_seq={} expires_at={}: 🎫 resume ticket",
+                 config_.connection_id,
+                 s.stream_id,
+                 ticket.next_seq(),
+                 ticket.expires_at());
+  s.ticket = ticket;
+  s.recent.clear();
+  s.recent_complete = true;
+}
+
+// UNAVAILABLE is the director or its connection going away (or no worker there now):
+// another try, here or on another director, may continue the stream. Anything else is an
+// answer about the stream itself.
+bool GenerateClient::Impl::resumable(const Stream& s, const rpc::Status& status) const {
+  return config_.resume && s.ticket.has_value() && status.code == rpc::StatusCode::kUnavailable &&
+         !s.verifier.tally().done;
 }
 
 void GenerateClient::Impl::on_done(Stream& s, const rpc::Status& status) {
   s.status = status;
   s.call = rpc::Call();
+  s.resumed_call = false;
+  --open_;
+  if (resumable(s, status)) {
+    s.interrupted = true;
+    logger().warn(
+        "connection.id={} stream.id={} last_seq={} status=\"{}\": ⏸️  stream "
+        "interrupted, will resume",
+        config_.connection_id,
+        s.stream_id,
+        s.verifier.next_seq() - 1,
+        status.to_string());
+    if (on_interrupted_) {
+      on_interrupted_();
+    }
+    return;
+  }
   if (!status.ok()) {
     logger().warn("connection.id={} stream.id={} status=\"{}\": ❌ stream failed",
                   config_.connection_id,
                   s.stream_id,
                   status.to_string());
   }
-  if (--open_ == 0 && on_finished_) {
+  settle();
+}
+
+std::size_t GenerateClient::Impl::resume(rpc::Session& session, Timestamp now) {
+  session_ = &session;
+  std::size_t started = 0;
+  for (auto& sp : streams_) {
+    Stream& s = *sp;
+    if (!s.interrupted) {
+      continue;
+    }
+    v1::GenerateRequest request;
+    v1::Resume* r = request.mutable_resume();
+    r->set_token(s.ticket->token());
+    r->set_snapshot(s.ticket->snapshot());
+    r->set_last_seq(s.verifier.next_seq() - 1);
+    if (s.recent_complete) {
+      r->mutable_recent()->Add(s.recent.begin(), s.recent.end());
+    }
+    if (auto sent = start_call(s, std::move(request), now); !sent) {
+      logger().debug("connection.id={} stream.id={} error=\"{}\": resume call not started",
+                     config_.connection_id,
+                     s.stream_id,
+                     sent.error().message());
+      continue;  // still interrupted: the owner tries again
+    }
+    s.interrupted = false;
+    s.resumed_call = true;
+    ++started;
+    logger().info("connection.id={} stream.id={} last_seq={}: ♻️  resuming stream",
+                  config_.connection_id,
+                  s.stream_id,
+                  s.verifier.next_seq() - 1);
+  }
+  return started;
+}
+
+void GenerateClient::Impl::abandon() {
+  for (auto& s : streams_) {
+    if (s->interrupted) {
+      s->interrupted = false;
+      logger().warn("connection.id={} stream.id={} status=\"{}\": ❌ stream failed (not resumed)",
+                    config_.connection_id,
+                    s->stream_id,
+                    s->status ? s->status->to_string() : "none");
+    }
+  }
+  settle();
+}
+
+std::size_t GenerateClient::Impl::interrupted_count() const {
+  return static_cast<std::size_t>(std::count_if(
+      streams_.begin(), streams_.end(), [](const auto& s) { return s->interrupted; }));
+}
+
+void GenerateClient::Impl::settle() {
+  if (open_ == 0 && !streams_.empty() && interrupted_count() == 0 && !finished_fired_ &&
+      on_finished_) {
+    finished_fired_ = true;
     on_finished_();
   }
 }
 
 void GenerateClient::Impl::cancel() {
   for (auto& s : streams_) {
+    if (s->interrupted) {
+      s->interrupted = false;
+      s->status = rpc::Status{rpc::StatusCode::kCancelled, "cancelled while interrupted"};
+    }
+  }
+  for (auto& s : streams_) {
     if (!s->call.done()) {
       s->call.cancel();  // runs on_done (CANCELLED)
     }
   }
+  settle();
 }
 
 // GenerateClient: forwards to Impl.
@@ -159,7 +322,27 @@ void GenerateClient::on_finished(std::function<void()> fn) {
 }
 
 bool GenerateClient::finished() const {
-  return !impl_->streams_.empty() && impl_->open_ == 0;
+  return !impl_->streams_.empty() && impl_->open_ == 0 && impl_->interrupted_count() == 0;
+}
+
+void GenerateClient::on_interrupted(std::function<void()> fn) {
+  impl_->on_interrupted_ = std::move(fn);
+}
+
+std::size_t GenerateClient::interrupted() const {
+  return impl_->interrupted_count();
+}
+
+std::size_t GenerateClient::resume(rpc::Session& session, Timestamp now) {
+  return impl_->resume(session, now);
+}
+
+void GenerateClient::abandon() {
+  impl_->abandon();
+}
+
+bool GenerateClient::take_progress() {
+  return std::exchange(impl_->progress_, false);
 }
 
 std::vector<GenerateResult> GenerateClient::results() const {

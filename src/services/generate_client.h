@@ -1,11 +1,15 @@
 #pragma once
 // GenerateClient: the client library. Starts N connswap.v1.Director/Generate calls on one
 // rpc::Session, checks each with a client::StreamVerifier, logs the seed's lines
-// (assigned, received token, CONNECTION MIGRATION) and builds the summary line. Sans-IO.
+// (assigned, received token, CONNECTION MIGRATION) and builds the summary line. Keeps the
+// last ResumeTicket of each stream: a stream whose call ends UNAVAILABLE (connection lost,
+// director stopping, no worker) with a ticket in hand is interrupted, not failed, until the
+// owner resumes it on a new Session (any director of the cluster) or abandons it. Sans-IO.
 //
 // The owner must: construct it with the connection's Session; start(now); run the loop
-// until finished() (on_finished tells); read summary(). cancel() or destruction abandons
-// calls still open.
+// until finished() (on_finished tells); on on_interrupted, get a working Session (a new
+// connection, with backoff) and call resume(session, now), or abandon(); read summary().
+// cancel() or destruction abandons calls still open.
 
 #include <cstdint>
 #include <functional>
@@ -31,6 +35,7 @@ struct GenerateClientConfig {
   GenerateRequest request{.prompt = "hello", .max_tokens = 60};
   bool log_tokens = true;  // "📦 received token" at info (else at debug)
   Duration timeout = 0;    // per call deadline; 0 = none
+  bool resume = true;      // keep tickets; an UNAVAILABLE call with one interrupts its stream
 };
 
 // One stream's outcome.
@@ -50,9 +55,23 @@ class GenerateClient {
 
   // Starts every call. Fails (starting none) if the Session refuses one.
   [[nodiscard]] Result<void> start(Timestamp now);
-  // Runs once, when the last call has ended.
+  // Runs once, when the last call has ended and no stream is interrupted.
   void on_finished(std::function<void()> fn);
   bool finished() const;
+
+  // Runs each time a stream becomes interrupted (its call ended UNAVAILABLE with a ticket).
+  void on_interrupted(std::function<void()> fn);
+  // Streams waiting for resume() or abandon().
+  std::size_t interrupted() const;
+  // Starts a resume call on `session` (which must outlive the client, like the first one)
+  // for every interrupted stream: its last ticket, last_seq and the tokens since the
+  // ticket. Returns how many started.
+  std::size_t resume(rpc::Session& session, Timestamp now);
+  // Gives up on the interrupted streams: they end with the status their call ended with.
+  void abandon();
+  // True once a resumed call of some stream has received a token since the last check
+  // (the owner's reconnect budget resets on progress).
+  bool take_progress();
 
   std::vector<GenerateResult> results() const;
   // The summary over every stream; verified only if each call ended OK and verified.

@@ -27,7 +27,13 @@ bool valid_label(const std::string& label) {
 Result<void> validate(const WorkerConfig& config) {
   CONNSWAP_TRY(check_addr("user_addr", config.user_addr));
   CONNSWAP_TRY(check_addr("mgmt_addr", config.mgmt_addr));
-  CONNSWAP_TRY(check_addr("director_mgmt_addr", config.director_mgmt_addr));
+  const std::vector<std::string> directors = director_addrs(config);
+  if (directors.empty()) {
+    return make_error(Errc::kInvalidArgument, "director_mgmt_addr: no address");
+  }
+  for (const std::string& d : directors) {
+    CONNSWAP_TRY(check_addr("director_mgmt_addr", d));
+  }
   if (!valid_label(config.label)) {
     return make_error(Errc::kInvalidArgument,
                       "label: 1-64 printable characters without spaces or '='");
@@ -40,6 +46,26 @@ Result<void> validate(const WorkerConfig& config) {
     return make_error(Errc::kInvalidArgument, "recovery_after: must be > 0 for fail_mode=error");
   }
   return {};
+}
+
+std::vector<std::string> director_addrs(const WorkerConfig& config) {
+  std::vector<std::string> out;
+  std::string_view rest = config.director_mgmt_addr;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view part = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!part.empty() && part.front() == ' ') {
+      part.remove_prefix(1);
+    }
+    while (!part.empty() && part.back() == ' ') {
+      part.remove_suffix(1);
+    }
+    if (!part.empty()) {
+      out.emplace_back(part);
+    }
+  }
+  return out;
 }
 
 }  // namespace connswap::worker

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "base/time.h"
@@ -12,20 +13,25 @@
 namespace connswap::worker {
 
 struct WorkerConfig {
-  std::string user_addr = "127.0.0.1:62001";           // Generate streams from the director
-  std::string mgmt_addr = "127.0.0.1:63001";           // health checks and admin calls
-  std::string label = "worker-a";                      // unique name in the director's pool
-  std::string director_mgmt_addr = "127.0.0.1:61001";  // where to register and heartbeat
-  Duration token_interval = 500 * kMillisecond;        // pacing; 0 = unpaced
-  Duration fail_after = 15 * kSecond;                  // simulated failure; 0 = never
-  FailMode fail_mode = FailMode::kError;               // how the simulated failure looks
-  Duration recovery_after = 10 * kSecond;              // kError: unavailable this long
-  Duration heartbeat_interval = 5 * kSecond;           // registration refresh period
-  std::size_t prefix_window = 256;                     // tokens of history for the model
+  std::string user_addr = "127.0.0.1:62001";  // Generate streams from the director
+  std::string mgmt_addr = "127.0.0.1:63001";  // health checks and admin calls
+  std::string label = "worker-a";             // unique name in the director's pool
+  // Where to register and heartbeat: one host:port, or several comma-separated (the worker
+  // registers with every director of the list; director_addrs() splits it).
+  std::string director_mgmt_addr = "127.0.0.1:61001";
+  Duration token_interval = 500 * kMillisecond;  // pacing; 0 = unpaced
+  Duration fail_after = 15 * kSecond;            // simulated failure; 0 = never
+  FailMode fail_mode = FailMode::kError;         // how the simulated failure looks
+  Duration recovery_after = 10 * kSecond;        // kError: unavailable this long
+  Duration heartbeat_interval = 5 * kSecond;     // registration refresh period
+  std::size_t prefix_window = 256;               // tokens of history for the model
 };
 
 // Checks addresses parse, the label is non-empty and printable without spaces, and the
 // heartbeat interval is positive. Returns kInvalidArgument naming the first bad field.
 Result<void> validate(const WorkerConfig& config);
+
+// The director MGMT addresses of config.director_mgmt_addr, in order (empty parts dropped).
+std::vector<std::string> director_addrs(const WorkerConfig& config);
 
 }  // namespace connswap::worker

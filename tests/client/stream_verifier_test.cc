@@ -95,6 +95,62 @@ TEST(StreamVerifier, ResumedStreamStartsAtStartSeq) {
   EXPECT_EQ(v.next_seq(), 33U);
 }
 
+// A stream resumed on a new call (another connection, maybe another director): the
+// continuation is checked as one stream; each call's Done counts only its own tokens.
+TEST(StreamVerifier, AcceptsAContinuationOnANewCall) {
+  struct ResumeCase {
+    const char* name;
+    std::vector<StreamItem> second_call;  // after tokens 1..3 and on_resumed()
+    StreamTally want;
+  };
+  const Assigned elsewhere{"conn-1234", 1, "worker-b"};
+  const auto cases = std::to_array<ResumeCase>({
+      {"continues at the next seq",
+       {elsewhere, tok(4), tok(5), tok(6), Done{3, ""}},
+       {.tokens = 6, .resumes = 1, .done = true, .verified = true}},
+      {"repeats a token",
+       {elsewhere, tok(3), tok(4), tok(5), tok(6), Done{3, ""}},
+       {.tokens = 6, .resumes = 1, .duplicated = 1, .done = true}},
+      {"another stream id",
+       {Assigned{"conn-1234", 2, "worker-b"}, tok(4), tok(5), tok(6), Done{3, ""}},
+       {.tokens = 6, .resumes = 1, .protocol_errors = 1, .done = true}},
+      {"another connection id",
+       {Assigned{"conn-9", 1, "worker-b"}, tok(4), tok(5), tok(6), Done{3, ""}},
+       {.tokens = 6, .resumes = 1, .protocol_errors = 1, .done = true}},
+      {"Done counting the first call too",
+       {elsewhere, tok(4), tok(5), tok(6), Done{6, ""}},
+       {.tokens = 6, .resumes = 1, .protocol_errors = 1, .done = true}},
+  });
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    StreamVerifier v(kRequest);
+    for (const auto& item : std::vector<StreamItem>{assigned(), tok(1), tok(2), tok(3)}) {
+      v.on_item(item);
+    }
+    v.on_resumed();
+    for (const auto& item : c.second_call) {
+      v.on_item(item);
+    }
+    const StreamTally t = v.tally();
+    EXPECT_EQ(t.tokens, c.want.tokens);
+    EXPECT_EQ(t.resumes, c.want.resumes);
+    EXPECT_EQ(t.duplicated, c.want.duplicated);
+    EXPECT_EQ(t.protocol_errors, c.want.protocol_errors);
+    EXPECT_EQ(t.lost, 0U);
+    EXPECT_EQ(t.verified, c.want.verified);
+  }
+}
+
+TEST(StreamVerifier, SecondAssignedWithoutResumeIsAProtocolError) {
+  StreamVerifier v(kRequest);
+  for (const auto& item : std::vector<StreamItem>{
+           assigned(), tok(1), assigned(), tok(2), tok(3), tok(4), tok(5), tok(6), Done{6, ""}}) {
+    v.on_item(item);
+  }
+  EXPECT_EQ(v.tally().protocol_errors, 1U);
+  EXPECT_FALSE(v.tally().verified);
+}
+
 TEST(ClientSummary, FormatsSeedLine) {
   ClientSummary s{.connection_id = "conn-1234"};
   StreamVerifier v(kRequest);
@@ -105,7 +161,7 @@ TEST(ClientSummary, FormatsSeedLine) {
   s.add(v.tally());
   EXPECT_EQ(format_summary(s),
             "summary connection.id=conn-1234 streams=1 tokens=6 migrations=1 lost=0 "
-            "duplicated=0 out_of_order=0 quic_handshakes=1 verified=true");
+            "duplicated=0 out_of_order=0 resumes=0 rebinds=0 quic_handshakes=1 verified=true");
   StreamVerifier bad(kRequest);
   bad.on_item(tok(2));
   s.add(bad.tally());

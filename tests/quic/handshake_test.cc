@@ -132,6 +132,62 @@ TEST(Handshake, MutualTlsRejectsMissingClientCert) {
   EXPECT_EQ(c->kind, CloseKind::kHandshakeFailed) << c->reason;
 }
 
+// MGMT ports: a certificate is optional, but one that is sent must verify.
+TEST(Handshake, OptionalClientCertAcceptsAnonymousClient) {
+  ServerTlsOptions so = server_tls_options();
+  so.client_ca_file = pki().ca_cert.string();
+  so.client_cert_optional = true;
+  Link link(client_config(), server_config(server_tls(so)));
+  link.start();
+  ASSERT_TRUE(link.run_until(
+      [&] { return link.server() != nullptr && link.server()->handshake_completed(); }));
+  EXPECT_FALSE(link.server()->peer_certificate_presented());
+}
+
+TEST(Handshake, OptionalClientCertReportsVerifiedCert) {
+  ServerTlsOptions so = server_tls_options();
+  so.client_ca_file = pki().ca_cert.string();
+  so.client_cert_optional = true;
+  ClientTlsOptions co = client_tls_options();
+  co.cert_file = pki().client_cert.string();
+  co.key_file = pki().client_key.string();
+  Link link(client_config(client_tls(co)), server_config(server_tls(so)));
+  link.start();
+  ASSERT_TRUE(link.run_until(
+      [&] { return link.server() != nullptr && link.server()->handshake_completed(); }));
+  EXPECT_TRUE(link.server()->peer_certificate_presented());
+}
+
+// connswap nodes present their one certificate (EKU serverAuth) as the MGMT client cert.
+TEST(Handshake, OptionalClientCertAcceptsNodeServerCert) {
+  ServerTlsOptions so = server_tls_options();
+  so.client_ca_file = pki().ca_cert.string();
+  so.client_cert_optional = true;
+  ClientTlsOptions co = client_tls_options();
+  co.cert_file = pki().server_cert.string();
+  co.key_file = pki().server_key.string();
+  Link link(client_config(client_tls(co)), server_config(server_tls(so)));
+  link.start();
+  ASSERT_TRUE(link.run_until(
+      [&] { return link.server() != nullptr && link.server()->handshake_completed(); }));
+  EXPECT_TRUE(link.server()->peer_certificate_presented());
+}
+
+TEST(Handshake, OptionalClientCertRejectsCertFromOtherCa) {
+  ServerTlsOptions so = server_tls_options();
+  so.client_ca_file = pki().ca_cert.string();
+  so.client_cert_optional = true;
+  ClientTlsOptions co = client_tls_options();
+  co.cert_file = pki().other_cert.string();  // another cluster's node certificate
+  co.key_file = pki().other_key.string();
+  Link link(client_config(client_tls(co)), server_config(server_tls(so)));
+  link.start();
+  ASSERT_TRUE(link.run_until_closed(30 * kSecond));
+  const ConnectionClosed* s = find_closed(link.server_events);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->kind, CloseKind::kHandshakeFailed) << s->reason;
+}
+
 TEST(Handshake, TimesOutWithoutServer) {
   ClientConfig cc = client_config();
   cc.transport.handshake_timeout = 3 * kSecond;

@@ -96,6 +96,19 @@ TEST_F(CallShapes, ServerSeesMetadataAndDeadline) {
   EXPECT_EQ(parked_[0]->call.raw().deadline(), now_ + 1501 * kMillisecond);
 }
 
+TEST_F(CallShapes, HandlerSeesThePeerTheBindingSet) {
+  ASSERT_TRUE(client_->start_call(options("test.Echo/Park"), {}, now_));
+  pump();
+  ASSERT_EQ(parked_.size(), 1u);
+  EXPECT_EQ(parked_[0]->call.raw().peer().address, "");  // unknown until the binding says
+  EXPECT_FALSE(parked_[0]->call.raw().peer().authenticated);
+  server_->set_peer({"192.0.2.7:4433", true});
+  EXPECT_EQ(server_->peer().address, "192.0.2.7:4433");
+  EXPECT_EQ(parked_[0]->call.raw().peer().address, "192.0.2.7:4433");
+  EXPECT_TRUE(parked_[0]->call.raw().peer().authenticated);
+  EXPECT_FALSE(Call().peer().authenticated);  // a handle to no call
+}
+
 TEST_F(CallShapes, HandlerAnswersLater) {
   ClientCall<EchoRequest, EchoResponse> call;
   auto rec = start("test.Echo/Park", &call);

@@ -94,6 +94,43 @@ TEST_F(Topology, UserAndMgmtListenersOnOneLoop) {
   EXPECT_EQ(closed[0].id, opened[0].id);
 }
 
+// MGMT authentication: the client CA is configured but a certificate optional; handlers see
+// who connected (rpc::Call::peer) and refuse anonymous callers themselves.
+TEST_F(Topology, HandlersSeeWhetherTheClientCertificateVerified) {
+  quic::ServerTlsOptions tls;
+  tls.cert_file = pki_.server_cert.string();
+  tls.key_file = pki_.server_key.string();
+  tls.client_ca_file = pki_.ca_cert.string();
+  tls.client_cert_optional = true;
+  auto server_tls_ctx = quic::TlsContext::make_server(tls);
+  ASSERT_TRUE(server_tls_ctx) << server_tls_ctx.error().message();
+  rpc::Registry mgmt;
+  std::vector<rpc::PeerInfo> seen;
+  ASSERT_TRUE(
+      (mgmt.add_unary<EchoRequest, EchoResponse>("mgmt.Admin/Who", [&](EchoCall call, EchoRequest) {
+        seen.push_back(call.raw().peer());
+        (void)call.reply(EchoResponse());
+      })));
+  auto options = server_options();
+  options.quic.tls = *server_tls_ctx;
+  auto server = Server::listen(loop_, std::move(options), mgmt);
+  ASSERT_TRUE(server) << server.error().message();
+  const Address addr = (*server)->local_address();
+  auto with_cert = Channel::connect(loop_, channel_options(addr, /*with_cert=*/true));
+  auto anonymous = Channel::connect(loop_, channel_options(addr));
+  ASSERT_TRUE(with_cert && anonymous);
+  auto a = unary("mgmt.Admin/Who", EchoRequest(), kNever, with_cert->get());
+  ASSERT_TRUE(wait([&] { return a->status.has_value(); }));
+  auto b = unary("mgmt.Admin/Who", EchoRequest(), kNever, anonymous->get());
+  ASSERT_TRUE(wait([&] { return b->status.has_value(); }));
+  ASSERT_TRUE(a->status->ok() && b->status->ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_TRUE(seen[0].authenticated);
+  EXPECT_FALSE(seen[1].authenticated);
+  EXPECT_EQ(seen[1].address.rfind("127.0.0.1:", 0), 0u) << seen[1].address;
+  EXPECT_NE(seen[0].address, seen[1].address);
+}
+
 // The director's shape: a call on connection A (client -> front) is answered from the
 // events of a call on connection B (front -> back), on the same loop.
 TEST_F(Topology, ProxyAnswersACallFromAnotherConnectionsEvents) {

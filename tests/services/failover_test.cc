@@ -1,6 +1,8 @@
 // End-to-end failover: in-band error, crash, hang, heartbeat loss, drain, a lone worker
 // replaced within the wait. One director, two workers, fake links, virtual time.
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "services/scenario.h"
@@ -41,6 +43,8 @@ TEST(Failover, InBandErrorMigratesOnceWithResumeSeq) {
   LogCapture worker_log("worker");
   LogCapture client_log("client");
   World world;
+  std::vector<Duration> gaps;  // the observer sees each gap the stats summarize
+  world.director->on_failover_gap([&](Duration gap) { gaps.push_back(gap); });
   // The seed: worker-a fails 15 s in; with 500 ms tokens that is after token 30.
   world.add_worker(worker_config("worker-a", FailMode::kError, 15 * kSecond));
   world.add_worker(worker_config("worker-b"));
@@ -48,6 +52,9 @@ TEST(Failover, InBandErrorMigratesOnceWithResumeSeq) {
   expect_verified(o, 1);
   EXPECT_EQ(o.result.worker, "worker-b");
   const auto stats = world.director->stats();
+  ASSERT_EQ(gaps.size(), 1U);
+  EXPECT_EQ(gaps[0], stats.failover_gap_max);
+  EXPECT_GT(gaps[0], 0U);
   EXPECT_EQ(stats.migrations_by_reason[static_cast<int>(director::FailureReason::kWorkerError)],
             1U);
   EXPECT_EQ(stats.failover_gaps, 1U);
@@ -62,8 +69,8 @@ TEST(Failover, InBandErrorMigratesOnceWithResumeSeq) {
       "info stream.id=1 connection.id=conn-1234 from_worker=worker-a to_worker=worker-b: 🔀 "
       "migrating connection to new worker"));
   EXPECT_TRUE(client_log.contains(
-      "info connection.id=conn-1234 from_worker=worker-a to_worker=worker-b: 🔀 CONNECTION "
-      "MIGRATION: switching workers"));
+      "info connection.id=conn-1234 from_worker=worker-a to_worker=worker-b reason=error "
+      "resume_seq=31: 🔀 CONNECTION MIGRATION: switching workers"));
   EXPECT_TRUE(client_log.contains(
       "info connection.id=conn-1234 worker=worker-b stream.id=1 sequence=31: 📦 received "
       "token"));

@@ -39,7 +39,8 @@ TEST(Scale, FiftyStreamsFromTwoClientsAcrossAFailover) {
   EXPECT_EQ(client::format_summary(n1.client->summary()),
             "summary connection.id=conn-1 streams=25 tokens=1500 migrations=" +
                 std::to_string(n1.client->summary().migrations) +
-                " lost=0 duplicated=0 out_of_order=0 quic_handshakes=1 verified=true");
+                " lost=0 duplicated=0 out_of_order=0 resumes=0 rebinds=0 quic_handshakes=1 "
+                "verified=true");
 }
 
 TEST(Restart, WorkerRegistersAgainAfterNotFound) {

@@ -29,7 +29,7 @@ TEST(Services, NormalStreamDeliversOneToSixtyExactlyOnce) {
   EXPECT_TRUE(results[0].tally.verified);
   EXPECT_EQ(client::format_summary(node.client->summary()),
             "summary connection.id=conn-1234 streams=1 tokens=60 migrations=0 lost=0 "
-            "duplicated=0 out_of_order=0 quic_handshakes=1 verified=true");
+            "duplicated=0 out_of_order=0 resumes=0 rebinds=0 quic_handshakes=1 verified=true");
   // Seed lines, exactly (level + message).
   EXPECT_TRUE(director_log.contains(
       "info connection.id=conn-1234 worker=worker-a stream.id=1: 🔄 worker assigned to stream"));

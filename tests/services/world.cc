@@ -101,6 +101,7 @@ World::World(director::DirectorConfig config) : director_config(std::move(config
 
 World::~World() {
   clients.clear();
+  admin.clear();
   if (director) {
     director->stop();
   }
@@ -119,6 +120,9 @@ void World::start_director() {
   director = std::make_unique<DirectorService>(director_config, *this, [this] { return now; });
   EXPECT_TRUE(director->add_user_methods(*director_user));
   EXPECT_TRUE(director->add_mgmt_methods(*director_mgmt));
+  if (on_director_start) {
+    on_director_start(*director);
+  }
 }
 
 Result<rpc::Session*> World::connect(std::string_view user_addr, Timestamp) {
@@ -146,6 +150,14 @@ WorkerNode& World::add_worker(worker::WorkerConfig config) {
   ref.registration->start(now);
   settle();
   return ref;
+}
+
+std::size_t World::reconnect(ClientNode& node) {
+  graveyard.push_back(std::move(node.conn));
+  node.conn = std::make_unique<Conn>(*director_user);
+  const std::size_t started = node.client->resume(*node.conn->client, now);
+  settle();
+  return started;
 }
 
 ClientNode& World::add_client(GenerateClientConfig config, rpc::testing::LinkConfig link) {
@@ -193,6 +205,9 @@ std::vector<Conn*> World::conns() const {
   }
   for (const auto& c : clients) {
     out.push_back(c->conn.get());
+  }
+  for (const auto& c : admin) {
+    out.push_back(c.get());
   }
   std::erase_if(out, [](Conn* c) { return !c->alive; });
   return out;

@@ -5,6 +5,7 @@
 // crash (connections lost), be partitioned from the director's MGMT port, drain and
 // restart; the director can restart.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,6 +76,9 @@ class World : public WorkerConnector {
   WorkerNode& add_worker(worker::WorkerConfig config);
   // Starts a client with `config` (its calls start at once).
   ClientNode& add_client(GenerateClientConfig config, rpc::testing::LinkConfig link = {});
+  // Gives the client a new connection to the current director (the old one is kept, dead,
+  // in the graveyard) and resumes its interrupted streams there; returns how many.
+  std::size_t reconnect(ClientNode& node);
   // Replaces the director by a fresh one (a restart); every connection to it is lost.
   // `tell_workers`: whether the workers' RegistrationClients are told their MGMT
   // connection went (else they find out from a NOT_FOUND heartbeat).
@@ -91,6 +95,10 @@ class World : public WorkerConnector {
   WorkerNode& worker(const std::string& label) { return *workers.at(label); }
 
   Timestamp now = 1000 * kSecond;
+  migration::UnixSeconds wall_base = 1'700'000'000;  // wall clock at `now` = 1000 s
+  // Runs on every director as it starts (e.g. enable_resume), restarts included.
+  std::function<void(DirectorService&)> on_director_start;
+  migration::UnixSeconds wall_now() const { return wall_base + (now / kSecond - 1000); }
   bool director_reachable = true;  // false: workers' DirectorLink::session() fails
   director::DirectorConfig director_config;
   std::unique_ptr<rpc::Registry> director_user, director_mgmt;
@@ -98,6 +106,7 @@ class World : public WorkerConnector {
   std::map<std::string, std::unique_ptr<WorkerNode>> workers;
   std::map<std::string, std::unique_ptr<Conn>> director_to_worker;  // by user_addr
   std::vector<std::unique_ptr<ClientNode>> clients;
+  std::vector<std::unique_ptr<Conn>> admin;  // operator connections to the director's MGMT
   // Kept alive (not pumped) after they were replaced, so no Session dies inside a callback.
   std::vector<std::unique_ptr<Conn>> graveyard;
   std::vector<std::unique_ptr<DirectorService>> old_directors;

@@ -45,6 +45,8 @@ TestPki make_test_pki() {
   t.client_key = t.dir / "client-key.pem";
   t.other_ca_cert = t.dir / "other-ca.pem";
   t.other_ca_key = t.dir / "other-ca-key.pem";
+  t.other_cert = t.dir / "other.pem";
+  t.other_key = t.dir / "other-key.pem";
 
   auto ca =
       or_abort(pki::make_ca({.common_name = "connswap test CA", .validity_days = 2}), "making CA");
@@ -65,7 +67,15 @@ TestPki make_test_pki() {
   write(ca, t.ca_cert, t.ca_key);
   write(server, t.server_cert, t.server_key);
   write(client, t.client_cert, t.client_key);
+  auto other_leaf = or_abort(pki::make_leaf(other,
+                                            {.common_name = "localhost",
+                                             .role = pki::LeafRole::kServer,
+                                             .dns_names = {"localhost"},
+                                             .ip_addresses = {"127.0.0.1", "::1"},
+                                             .validity_days = 2}),
+                             "making other-CA cert");
   write(other, t.other_ca_cert, t.other_ca_key);
+  write(other_leaf, t.other_cert, t.other_key);
   return t;
 }
 

@@ -15,8 +15,9 @@ struct TestPki {
   std::filesystem::path ca_cert, ca_key;
   std::filesystem::path server_cert, server_key;      // SANs localhost, 127.0.0.1, ::1; serverAuth
   std::filesystem::path client_cert, client_key;      // CN "connswap-test-client"; clientAuth
-  std::filesystem::path other_ca_cert, other_ca_key;  // a CA that signed nothing here
-  TempDir owner;                                      // owns `dir`
+  std::filesystem::path other_ca_cert, other_ca_key;  // an unrelated CA
+  std::filesystem::path other_cert, other_key;  // like server_cert, but signed by the other CA
+  TempDir owner;                                // owns `dir`
 };
 
 // Generates a TestPki (a few ms: ECDSA P-256). On failure reports a GTest failure with the

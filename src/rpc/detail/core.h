@@ -64,6 +64,8 @@ class Core : public std::enable_shared_from_this<Core> {
   void on_timeout(Timestamp now);
   Result<CallId> start_call(CallOptions options, CallCallbacks callbacks, Timestamp now);
   std::size_t open_calls() const { return calls_.size() - finished_.size(); }
+  void set_peer(PeerInfo peer) { peer_ = std::move(peer); }
+  const PeerInfo& peer() const { return peer_; }
 
   // rpc::Call
   CallState* find(CallId id);
@@ -111,6 +113,7 @@ class Core : public std::enable_shared_from_this<Core> {
   StreamTransport& transport_;
   const Registry* registry_;
   SessionConfig config_;
+  PeerInfo peer_;
   Timestamp now_ = 0;  // latest `now` seen; for work triggered by handle operations
   bool closed_ = false;
   bool transport_gone_ = false;  // connection lost / Session destroyed: no stream actions

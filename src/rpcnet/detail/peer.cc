@@ -67,6 +67,9 @@ void Peer::on_handshake(net::Conn& conn) {
   open_ = true;
   info_.peer = conn.path().remote;
   info_.client_certificate = conn.quic().peer_certificate_presented();
+  // A certificate the peer presented has been verified (the handshake fails otherwise:
+  // a server verifies against its client CA, a client against its trust anchors).
+  session_.set_peer({info_.peer.to_string(), info_.client_certificate});
   transport_.set_ready();
   observer_.on_peer_open(*this);
   // Calls started before the handshake are waiting for a stream.

@@ -1,0 +1,126 @@
+#include "common/director_options.h"
+
+#include <fmt/format.h>
+
+#include "common/option_names.h"
+
+namespace connswap::app {
+
+void add_director_options(CLI::App& app, DirectorArgs& args) {
+  constexpr Role r = Role::kDirector;
+  director::DirectorConfig& c = args.config;
+  add_env_option(app, r, "--user-addr", c.user_addr, "USER listen address (client Generate)");
+  add_env_option(app, r, "--mgmt-addr", c.mgmt_addr, "MGMT listen address (worker Registry)");
+  add_env_option(app, r, "--policy", args.policy, "worker choice: round_robin|least_loaded")
+      ->check(CLI::IsMember({"round_robin", "least_loaded"}));
+  add_ms_option(app,
+                r,
+                "--heartbeat-timeout-ms",
+                c.heartbeat_timeout,
+                "no heartbeat this long: the worker is lost (workers heartbeat every third)");
+  add_ms_option(app,
+                r,
+                "--failure-hold-ms",
+                c.failure_hold,
+                "a worker that failed a stream gets no new stream this long");
+  add_ms_option(app,
+                r,
+                "--first-token-timeout-ms",
+                c.first_token_timeout,
+                "attempt start -> first token, else the attempt stalled");
+  add_ms_option(app, r, "--min-stall-ms", c.min_stall, "floor of the progress deadline");
+  add_env_option(app,
+                 r,
+                 "--stall-factor",
+                 c.stall_factor,
+                 "progress deadline = factor x average token gap (>= 1)");
+  add_ms_option(app,
+                r,
+                "--worker-wait-ms",
+                c.worker_wait,
+                "no worker available this long: the stream ends UNAVAILABLE");
+  add_env_option(app,
+                 r,
+                 "--migration-limit",
+                 c.migration_limit,
+                 "failovers per stream before it ends UNAVAILABLE");
+  add_ms_option(app,
+                r,
+                "--handover-timeout-ms",
+                c.handover_timeout,
+                "a drain/move standby that has not taken over by then is abandoned");
+  add_env_option(app,
+                 r,
+                 "--cluster-key-file",
+                 args.cluster_key_file,
+                 "cluster key file (connswap-keys): signs and checks resume tickets; directors "
+                 "sharing it resume each other's streams; empty = no tickets");
+  add_env_option(app,
+                 r,
+                 "--resume-every-tokens",
+                 args.resume.every_tokens,
+                 "a fresh resume ticket to the client after this many tokens (0 = by time only)");
+  add_ms_option(app,
+                r,
+                "--resume-every-ms",
+                args.resume.every,
+                "...or at the first token this long after the last ticket (0 = by count only)");
+  add_env_option(
+      app, r, "--resume-ttl-s", args.resume.ttl_seconds, "resume token lifetime in seconds");
+  add_env_option(app,
+                 r,
+                 "--delivered-window",
+                 c.delivered_window,
+                 "tokens kept per stream and sent to the next worker as its prefix");
+  add_common_options(app, r, args.common, /*long_lived=*/true);
+}
+
+Result<void> finish_director_options(DirectorArgs& args) {
+  auto policy = director::parse_policy(args.policy);
+  if (!policy) {
+    return make_error(Errc::kInvalidArgument, "--policy: " + policy.error().detail);
+  }
+  args.config.policy = *policy;
+  if (auto ok = director::validate(args.config); !ok) {
+    return make_error(Errc::kInvalidArgument, name_options(ok.error().detail));
+  }
+  if (args.resume.ttl_seconds == 0) {
+    return make_error(Errc::kInvalidArgument, "--resume-ttl-s: must be > 0");
+  }
+  if (args.resume.every_tokens == 0 && args.resume.every == 0) {
+    return make_error(Errc::kInvalidArgument,
+                      "--resume-every-tokens, --resume-every-ms: one must be > 0");
+  }
+  return {};
+}
+
+std::string describe(const DirectorArgs& a) {
+  const director::DirectorConfig& c = a.config;
+  return fmt::format(
+      "user_addr={} mgmt_addr={} policy={} heartbeat_timeout_ms={} failure_hold_ms={} "
+      "first_token_timeout_ms={} min_stall_ms={} stall_factor={} worker_wait_ms={} "
+      "migration_limit={} delivered_window={} handover_timeout_ms={} cluster_key_file={} "
+      "resume_every_tokens={} resume_every_ms={} resume_ttl_s={} metrics_addr={} tls_cert={} "
+      "tls_ca={}",
+      c.user_addr,
+      c.mgmt_addr,
+      director::to_string(c.policy),
+      c.heartbeat_timeout / kMillisecond,
+      c.failure_hold / kMillisecond,
+      c.first_token_timeout / kMillisecond,
+      c.min_stall / kMillisecond,
+      c.stall_factor,
+      c.worker_wait / kMillisecond,
+      c.migration_limit,
+      c.delivered_window,
+      c.handover_timeout / kMillisecond,
+      a.cluster_key_file.empty() ? "off" : a.cluster_key_file,
+      a.resume.every_tokens,
+      a.resume.every / kMillisecond,
+      a.resume.ttl_seconds,
+      a.common.metrics_addr.empty() ? "off" : a.common.metrics_addr,
+      a.common.tls.cert,
+      a.common.tls.ca);
+}
+
+}  // namespace connswap::app

@@ -1,0 +1,124 @@
+#include "common/role_metrics.h"
+
+#include "common/metrics.h"
+#include "director/actions.h"
+
+namespace connswap::app {
+namespace {
+
+prometheus::Gauge& gauge(prometheus::Registry& r,
+                         const std::string& name,
+                         const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+}
+
+prometheus::Counter& counter(prometheus::Registry& r,
+                             const std::string& name,
+                             const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+}
+
+// Failover gaps are a few ms (drain) to seconds (heartbeat loss).
+const prometheus::Histogram::BucketBoundaries kGapBuckets = {
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30};
+
+}  // namespace
+
+DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
+    : active_streams_(gauge(r, "connswap_active_streams", "client Generate streams in progress")),
+      streams_opened_(counter(r, "connswap_streams_total", "client Generate streams opened")),
+      tokens_forwarded_(
+          counter(r, "connswap_tokens_forwarded_total", "tokens forwarded to clients")),
+      gap_(prometheus::BuildHistogram()
+               .Name("connswap_failover_gap_seconds")
+               .Help("time from the last token of a failed worker to the first of the next")
+               .Register(r)
+               .Add({}, kGapBuckets)),
+      registrations_(counter(r, "connswap_registrations_total", "worker Register calls accepted")),
+      tickets_(counter(r, "connswap_resume_tickets_total", "resume tickets sent to clients")),
+      resumes_(counter(r, "connswap_resumes_total", "streams continued from a resume ticket")),
+      resumes_refused_(
+          counter(r, "connswap_resumes_refused_total", "resume requests refused (bad tickets)")),
+      illegal_transitions_(counter(r,
+                                   "connswap_illegal_transitions_total",
+                                   "stream state machine transitions refused (router bugs)")) {
+  auto& migrations = prometheus::BuildCounter()
+                         .Name("connswap_migrations_total")
+                         .Help("streams moved to another worker, by reason")
+                         .Register(r);
+  for (std::size_t i = 0; i < migrations_.size(); ++i) {
+    const auto reason = director::to_string(static_cast<director::FailureReason>(i));
+    migrations_[i] = &migrations.Add({{"reason", std::string(reason)}});
+  }
+  auto& workers =
+      prometheus::BuildGauge().Name("connswap_workers").Help("workers by state").Register(r);
+  const char* states[] = {"active", "unavailable", "draining", "failed", "lost"};
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i] = &workers.Add({{"state", states[i]}});
+  }
+}
+
+void DirectorMetrics::update(const services::DirectorStats& s) {
+  active_streams_.Set(static_cast<double>(s.active_streams));
+  advance_to(streams_opened_, static_cast<double>(s.router.streams_opened));
+  advance_to(tokens_forwarded_, static_cast<double>(s.router.tokens_forwarded));
+  for (std::size_t i = 0; i < migrations_.size(); ++i) {
+    advance_to(*migrations_[i], static_cast<double>(s.migrations_by_reason[i]));
+  }
+  const std::uint32_t counts[] = {s.workers.active,
+                                  s.workers.unavailable,
+                                  s.workers.draining,
+                                  s.workers.failed,
+                                  s.workers.lost};
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i]->Set(counts[i]);
+  }
+  advance_to(registrations_, static_cast<double>(s.registrations));
+  advance_to(tickets_, static_cast<double>(s.tickets_issued));
+  advance_to(resumes_, static_cast<double>(s.resumes));
+  advance_to(resumes_refused_, static_cast<double>(s.resumes_refused));
+  advance_to(illegal_transitions_, static_cast<double>(s.router.illegal_transitions));
+}
+
+void DirectorMetrics::observe_gap(Duration gap) {
+  gap_.Observe(static_cast<double>(gap) / static_cast<double>(kSecond));
+}
+
+WorkerMetrics::WorkerMetrics(prometheus::Registry& r)
+    : streams_(gauge(r, "connswap_worker_streams", "Generate streams being served")),
+      available_(gauge(r, "connswap_worker_available", "1 if accepting new streams")),
+      tokens_(counter(r, "connswap_worker_tokens_total", "tokens sent")),
+      failures_(counter(r, "connswap_worker_failures_total", "simulated failures started")),
+      heartbeats_(counter(r, "connswap_worker_heartbeats_total", "heartbeats acknowledged")),
+      registrations_(
+          counter(r, "connswap_worker_registrations_total", "registrations acknowledged")) {
+  auto& outcomes = prometheus::BuildCounter()
+                       .Name("connswap_worker_streams_total")
+                       .Help("Generate streams by outcome")
+                       .Register(r);
+  const char* names[] = {"accepted", "refused", "done", "failed", "cancelled"};
+  for (std::size_t i = 0; i < outcomes_.size(); ++i) {
+    outcomes_[i] = &outcomes.Add({{"outcome", names[i]}});
+  }
+}
+
+void WorkerMetrics::update(const services::WorkerServiceStats& s,
+                           const services::WorkerStatus& status,
+                           const services::RegistrationStats& reg) {
+  streams_.Set(status.load);
+  available_.Set(status.available ? 1 : 0);
+  advance_to(tokens_, static_cast<double>(s.tokens));
+  const std::uint64_t outcomes[] = {
+      s.streams_accepted, s.streams_refused, s.streams_done, s.streams_failed, s.streams_cancelled};
+  for (std::size_t i = 0; i < outcomes_.size(); ++i) {
+    advance_to(*outcomes_[i], static_cast<double>(outcomes[i]));
+  }
+  advance_to(heartbeats_, static_cast<double>(reg.heartbeats));
+  advance_to(registrations_, static_cast<double>(reg.registrations));
+}
+
+void WorkerMetrics::count_failure() {
+  failures_.Increment();
+}
+
+}  // namespace connswap::app

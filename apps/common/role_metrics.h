@@ -1,0 +1,60 @@
+#pragma once
+// The metrics each role exports (names in docs/ARCHITECTURE.md, "Metrics"), refreshed from
+// the services' stats() on the loop thread. Prometheus metrics are thread-safe, so the
+// Exposer's threads may read them at any time.
+
+#include <array>
+#include <cstdint>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "base/time.h"
+#include "services/director_service.h"
+#include "services/registration_client.h"
+#include "services/worker_service.h"
+
+namespace connswap::app {
+
+class DirectorMetrics {
+ public:
+  explicit DirectorMetrics(prometheus::Registry& registry);
+  void update(const services::DirectorStats& stats);
+  // One failover: last token of the old worker -> first token of the new one.
+  void observe_gap(Duration gap);
+
+ private:
+  prometheus::Gauge& active_streams_;
+  prometheus::Counter& streams_opened_;
+  prometheus::Counter& tokens_forwarded_;
+  std::array<prometheus::Counter*, services::kFailureReasonCount> migrations_{};
+  prometheus::Histogram& gap_;
+  std::array<prometheus::Gauge*, 5> workers_{};  // active, unavailable, draining, failed, lost
+  prometheus::Counter& registrations_;
+  prometheus::Counter& tickets_;
+  prometheus::Counter& resumes_;
+  prometheus::Counter& resumes_refused_;
+  prometheus::Counter& illegal_transitions_;
+};
+
+class WorkerMetrics {
+ public:
+  explicit WorkerMetrics(prometheus::Registry& registry);
+  void update(const services::WorkerServiceStats& stats,
+              const services::WorkerStatus& status,
+              const services::RegistrationStats& registration);
+  void count_failure();  // the failure plan left kServe
+
+ private:
+  prometheus::Gauge& streams_;
+  prometheus::Gauge& available_;
+  prometheus::Counter& tokens_;
+  std::array<prometheus::Counter*, 5> outcomes_{};  // accepted, refused, done, failed, cancelled
+  prometheus::Counter& failures_;
+  prometheus::Counter& heartbeats_;
+  prometheus::Counter& registrations_;
+};
+
+}  // namespace connswap::app

@@ -1,0 +1,207 @@
+#include "director/director_app.h"
+
+#include <array>
+#include <chrono>
+#include <fstream>
+#include <string_view>
+
+#include <unistd.h>
+
+#include "base/log.h"
+#include "common/mgmt_auth.h"
+#include "common/tls_files.h"
+#include "migration/keys.h"
+
+namespace connswap::app {
+namespace {
+
+spdlog::logger& logger() {
+  return log::get("director");
+}
+
+// Every MGMT method: workers (Registry) and operators (Migration) need a cluster certificate.
+constexpr std::array<std::string_view, 6> kGuarded = {services::kRegistryRegister,
+                                                      services::kRegistryHeartbeat,
+                                                      services::kRegistryDrain,
+                                                      services::kMigrationDrainWorker,
+                                                      services::kMigrationMoveStream,
+                                                      services::kMigrationListSessions};
+constexpr Duration kMetricsPeriod = 1 * kSecond;
+
+// Wall-clock Unix seconds, for resume tokens and snapshots (read here, never in src/).
+migration::UnixSeconds unix_now() {
+  return static_cast<migration::UnixSeconds>(
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+// Reads the cluster key file and turns resume tickets on. kInvalidArgument names the file.
+Result<void> enable_resume(services::DirectorService& service, const DirectorArgs& args) {
+  const std::string& path = args.cluster_key_file;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return make_error(Errc::kInvalidArgument, "--cluster-key-file: cannot read " + path);
+  }
+  std::string text(migration::kMaxKeyFileSize + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > migration::kMaxKeyFileSize) {
+    return make_error(Errc::kInvalidArgument, "--cluster-key-file: " + path + " is over 1 MiB");
+  }
+  auto keyring = migration::load_keyring(text);
+  if (!keyring) {
+    return make_error(Errc::kInvalidArgument,
+                      "--cluster-key-file: " + path + ": " + keyring.error().detail);
+  }
+  logger().info("cluster_key_file={} keys={} current={}: 🎫 resume tickets on",
+                path,
+                keyring->size(),
+                keyring->current().id);
+  service.enable_resume(std::move(*keyring), args.resume, unix_now);
+  return {};
+}
+
+Result<std::unique_ptr<rpcnet::Server>> serve(net::Loop& loop,
+                                              const std::string& addr,
+                                              std::shared_ptr<const quic::TlsContext> tls,
+                                              const Bytes& secret,
+                                              const rpc::Registry& registry,
+                                              rpcnet::ConnectionHooks hooks = {}) {
+  auto listen = Address::parse(addr);
+  if (!listen) {
+    return make_error(Errc::kInvalidArgument, addr + ": " + listen.error().detail);
+  }
+  rpcnet::ServerOptions options;
+  options.listen = *listen;
+  options.quic.tls = std::move(tls);
+  options.quic.static_secret = secret;
+  options.hooks = std::move(hooks);
+  auto server = rpcnet::Server::listen(loop, std::move(options), registry);
+  if (!server) {
+    return make_error(Errc::kIo, "cannot listen on " + addr + ": " + server.error().message());
+  }
+  return server;
+}
+
+}  // namespace
+
+DirectorApp::DirectorApp(net::Loop& loop, const DirectorArgs& args)
+    : loop_(loop), args_(args), driver_(loop) {}
+
+DirectorApp::~DirectorApp() {
+  if (service_) {
+    service_->stop();  // before the Sessions (servers, channels) go
+  }
+}
+
+Result<std::unique_ptr<DirectorApp>> DirectorApp::start(net::Loop& loop, const DirectorArgs& args) {
+  std::unique_ptr<DirectorApp> app(new DirectorApp(loop, args));
+  const TlsFiles& files = args.common.tls;
+  CONNSWAP_TRY(check_tls_files(files));
+  auto user_tls = make_server_tls(files, ClientAuth::kNone);
+  auto mgmt_tls = make_server_tls(files, ClientAuth::kOptional);
+  auto client_tls = make_client_tls(files, /*present_cert=*/true);
+  auto secret = reset_secret(files);
+  for (const Error* e : {user_tls ? nullptr : &user_tls.error(),
+                         mgmt_tls ? nullptr : &mgmt_tls.error(),
+                         client_tls ? nullptr : &client_tls.error(),
+                         secret ? nullptr : &secret.error()}) {
+    if (e != nullptr) {
+      return make_error(Errc::kInvalidArgument, "TLS: " + e->message());
+    }
+  }
+  app->user_tls_ = *user_tls;
+  app->mgmt_tls_ = *mgmt_tls;
+  app->client_tls_ = *client_tls;
+  app->reset_secret_ = *secret;
+  CONNSWAP_TRY(app->listen());
+  return app;
+}
+
+Result<void> DirectorApp::listen() {
+  workers_ = std::make_unique<WorkerChannels>(loop_, client_tls_);
+  service_ = std::make_unique<services::DirectorService>(
+      args_.config, *workers_, [this] { return loop_.now(); });
+  if (!args_.cluster_key_file.empty()) {
+    CONNSWAP_TRY(enable_resume(*service_, args_));
+  }
+  CONNSWAP_TRY(service_->add_user_methods(user_));
+  CONNSWAP_TRY(service_->add_mgmt_methods(mgmt_inner_));
+  CONNSWAP_TRY(add_authenticated(mgmt_inner_, mgmt_, kGuarded));
+
+  auto user = serve(loop_, args_.config.user_addr, user_tls_, reset_secret_, user_);
+  if (!user) {
+    return Unexpected(std::move(user).error());
+  }
+  user_server_ = std::move(*user);
+  rpcnet::ConnectionHooks hooks;
+  hooks.on_open = [](const rpcnet::ConnectionInfo& info) {
+    logger().info("peer={} conn={} client_certificate={}: MGMT connection",
+                  info.peer.to_string(),
+                  info.id,
+                  info.client_certificate);
+  };
+  auto mgmt = serve(loop_, args_.config.mgmt_addr, mgmt_tls_, reset_secret_, mgmt_, hooks);
+  if (!mgmt) {
+    return Unexpected(std::move(mgmt).error());
+  }
+  mgmt_server_ = std::move(*mgmt);
+
+  if (!args_.common.metrics_addr.empty()) {
+    auto metrics = MetricsServer::start(args_.common.metrics_addr);
+    if (!metrics) {
+      return Unexpected(std::move(metrics).error());
+    }
+    metrics_server_ = std::move(*metrics);
+    metrics_ = std::make_unique<DirectorMetrics>(metrics_server_->registry());
+    service_->on_failover_gap([m = metrics_.get()](Duration gap) { m->observe_gap(gap); });
+    driver_.every(kMetricsPeriod, [this](Timestamp) { metrics_->update(service_->stats()); });
+  }
+  driver_.add([this] { return service_->deadline(); },
+              [this](Timestamp now) { service_->on_timeout(now); });
+  return {};
+}
+
+ReadyFields DirectorApp::ready_fields() const {
+  ReadyFields fields = {{"user", user_server_->local_address().to_string()},
+                        {"mgmt", mgmt_server_->local_address().to_string()}};
+  if (metrics_server_) {
+    fields.emplace_back("metrics", metrics_server_->address());
+  }
+  fields.emplace_back("pid", std::to_string(::getpid()));
+  return fields;
+}
+
+int DirectorApp::run() {
+  loop_.on_stop_signal([this](int signo) {
+    logger().info("signal={}: 🛑 shutting down", signo);
+    stop();
+  });
+  logger().info("user_addr={} mgmt_addr={}: 🚀 director ready",
+                user_server_->local_address().to_string(),
+                mgmt_server_->local_address().to_string());
+  driver_.run();
+  return 0;
+}
+
+void DirectorApp::stop() {
+  if (stopping_) {
+    return;
+  }
+  stopping_ = true;
+  service_->stop();  // client streams end UNAVAILABLE; worker calls are cancelled
+  if (metrics_) {
+    metrics_->update(service_->stats());
+  }
+  // Each step is posted behind the connections' flushes: first the UNAVAILABLE trailers
+  // and resets go out, then the CONNECTION_CLOSEs, then the loop ends.
+  loop_.post([this] {
+    user_server_->stop();
+    mgmt_server_->stop();
+    workers_->close_all();
+    loop_.post([this] { loop_.stop(); });
+  });
+}
+
+}  // namespace connswap::app

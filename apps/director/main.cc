@@ -1,0 +1,50 @@
+// connswap-director: clients stream Generate calls to USER; workers register on MGMT; each
+// stream is proxied to a worker and moved to another one when it fails (docs/PROTOCOL.md §7).
+
+#include <CLI/CLI.hpp>
+
+#include "base/log.h"
+#include "common/director_options.h"
+#include "common/ready_file.h"
+#include "director/director_app.h"
+#include "net/loop.h"
+
+using namespace connswap;
+using namespace connswap::app;
+
+int main(int argc, char** argv) {
+  DirectorArgs args;
+  CLI::App cli{
+      "connswap-director: proxies client Generate streams (USER port) to workers that register "
+      "on the MGMT port, and moves a stream to another worker when its worker fails.",
+      "connswap-director"};
+  add_director_options(cli, args);
+  cli.footer(
+      "Every option also reads the environment variable shown (flags win). MGMT calls need a "
+      "client certificate issued by --tls-ca (mTLS). Exit status: 0 after SIGINT/SIGTERM; 1 "
+      "runtime failure; 2 bad configuration (options, TLS files, ports in use).");
+  if (int code = parse_or_exit(cli, Role::kDirector, argc, argv); code >= 0) {
+    return code;
+  }
+  if (auto ok = apply_log_level(args.common.log_level); !ok) {
+    return fail(Role::kDirector, kExitUsage, ok.error().detail);
+  }
+  if (auto ok = finish_director_options(args); !ok) {
+    return fail(Role::kDirector, kExitUsage, ok.error().detail);
+  }
+
+  net::Loop loop;
+  quiet_startup(args.common.log_level);  // only the error line if binding fails
+  auto app = DirectorApp::start(loop, args);
+  if (!app) {
+    return fail(Role::kDirector, kExitUsage, app.error().detail);
+  }
+  (void)apply_log_level(args.common.log_level);
+  log::get("director").info("{}: effective configuration", describe(args));
+  if (!args.common.ready_file.empty()) {
+    if (auto ok = write_ready_file(args.common.ready_file, (*app)->ready_fields()); !ok) {
+      return fail(Role::kDirector, kExitRuntime, ok.error().detail);
+    }
+  }
+  return (*app)->run();
+}

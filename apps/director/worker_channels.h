@@ -1,0 +1,43 @@
+#pragma once
+// The director's production services::WorkerConnector: one rpcnet::Channel per worker USER
+// address, made on first use, dropped when its connection is lost and made again on the
+// next use. A lost Channel is destroyed on a later loop turn (never inside its callbacks).
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/loop.h"
+#include "quic/tls.h"
+#include "rpcnet/channel.h"
+#include "services/director_service.h"
+
+namespace connswap::app {
+
+class WorkerChannels final : public services::WorkerConnector {
+ public:
+  // `tls`: client context verifying workers against the cluster CA.
+  WorkerChannels(net::Loop& loop, std::shared_ptr<const quic::TlsContext> tls);
+  ~WorkerChannels() override;
+  WorkerChannels(const WorkerChannels&) = delete;
+  WorkerChannels& operator=(const WorkerChannels&) = delete;
+
+  // services::WorkerConnector
+  Result<rpc::Session*> connect(std::string_view user_addr, Timestamp now) override;
+
+  std::size_t size() const { return channels_.size(); }
+  // Closes every connection (CONNECTION_CLOSE); open calls end UNAVAILABLE.
+  void close_all();
+
+ private:
+  void retire(const std::string& user_addr);
+
+  net::Loop& loop_;
+  std::shared_ptr<const quic::TlsContext> tls_;
+  std::map<std::string, std::unique_ptr<rpcnet::Channel>, std::less<>> channels_;
+  std::vector<std::unique_ptr<rpcnet::Channel>> retired_;  // destroyed on a later turn
+  std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);
+};
+
+}  // namespace connswap::app

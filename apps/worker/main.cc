@@ -1,0 +1,53 @@
+// connswap-worker: serves Generate streams for the director (USER port) and health checks
+// (MGMT port), registers and heartbeats with the director, simulates a failure on schedule
+// (error, crash, hang) and drains on SIGTERM/SIGINT (docs/PROTOCOL.md §7).
+
+#include <CLI/CLI.hpp>
+
+#include "base/log.h"
+#include "common/ready_file.h"
+#include "common/worker_options.h"
+#include "net/loop.h"
+#include "worker/worker_app.h"
+
+using namespace connswap;
+using namespace connswap::app;
+
+int main(int argc, char** argv) {
+  WorkerArgs args;
+  CLI::App cli{
+      "connswap-worker: generates token streams for the director, registers and heartbeats "
+      "on the director's MGMT port, and fails on purpose when told to.",
+      "connswap-worker"};
+  add_worker_options(cli, args);
+  cli.footer(
+      "Every option also reads the environment variable shown (flags win). The node "
+      "certificate (--tls-cert) is also the client certificate on the director's MGMT port. "
+      "SIGTERM/SIGINT drain (a second one exits at once). Exit status: 0 after a drain; 1 "
+      "runtime failure or second signal; 2 bad configuration (options, TLS files, ports in "
+      "use); 3 simulated crash.");
+  if (int code = parse_or_exit(cli, Role::kWorker, argc, argv); code >= 0) {
+    return code;
+  }
+  if (auto ok = apply_log_level(args.common.log_level); !ok) {
+    return fail(Role::kWorker, kExitUsage, ok.error().detail);
+  }
+  if (auto ok = finish_worker_options(args); !ok) {
+    return fail(Role::kWorker, kExitUsage, ok.error().detail);
+  }
+
+  net::Loop loop;
+  quiet_startup(args.common.log_level);  // only the error line if binding fails
+  auto app = WorkerApp::start(loop, args);
+  if (!app) {
+    return fail(Role::kWorker, kExitUsage, app.error().detail);
+  }
+  (void)apply_log_level(args.common.log_level);
+  log::get("worker").info("{}: effective configuration", describe(args));
+  if (!args.common.ready_file.empty()) {
+    if (auto ok = write_ready_file(args.common.ready_file, (*app)->ready_fields()); !ok) {
+      return fail(Role::kWorker, kExitRuntime, ok.error().detail);
+    }
+  }
+  return (*app)->run();
+}

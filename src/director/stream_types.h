@@ -1,0 +1,49 @@
+#pragma once
+// Plain values the StreamRouter takes and gives about one stream: how a stream is opened
+// (StreamSpec), what it looks like now (StreamStatus), where it could resume (ResumePoint),
+// and the state machine configuration derived from DirectorConfig.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/generate.h"
+#include "director/config.h"
+#include "director/stream_phase.h"
+#include "migration/state_machine.h"
+
+namespace connswap::director {
+
+// A snapshot of one stream, for admin listings and tests.
+struct StreamStatus {
+  StreamPhase phase = StreamPhase::kWaiting;  // phase_of(state)
+  migration::MigrationState state = migration::MigrationState::kSelecting;
+  std::uint64_t next_seq = 0;
+  std::string worker;   // primary attempt's worker ("" while waiting)
+  std::string standby;  // standby attempt's worker during a drain or move
+  std::uint32_t migrations = 0;
+};
+
+// What a director needs to let the stream continue elsewhere (a resume snapshot): the first
+// seq not yet forwarded and the forwarded tokens just before it, oldest first.
+struct ResumePoint {
+  std::uint64_t next_seq = 0;
+  std::vector<std::string> window;
+  std::uint32_t migrations = 0;
+};
+
+// A stream as the client opens it. `window` seeds the delivered-token window (a resumed
+// stream: the tokens the client already has, oldest first); request.start_seq >= 1.
+struct StreamSpec {
+  std::string connection_id;
+  std::uint64_t stream_id = 0;
+  GenerateRequest request;
+  std::vector<std::string> window;
+};
+
+// The machine's per-state timeouts and limit for `config`: select_timeout = worker_wait,
+// handover_timeout, migration_limit; the resuming state's timeout is the router's adaptive
+// first-token deadline instead (it is suspended while the client does not read).
+migration::MigrationConfig machine_config(const DirectorConfig& config);
+
+}  // namespace connswap::director

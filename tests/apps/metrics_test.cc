@@ -1,0 +1,98 @@
+// Metrics: the endpoint binds (port 0 -> a real port), refuses bad or busy addresses, and
+// the role metrics carry the documented names.
+
+#include "common/metrics.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
+#include "common/role_metrics.h"
+
+namespace connswap::app::testing {
+namespace {
+
+std::vector<std::string> family_names(prometheus::Registry& registry) {
+  std::vector<std::string> names;
+  for (const auto& family : registry.Collect()) {
+    names.push_back(family.name);
+  }
+  return names;
+}
+
+bool has(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+TEST(Metrics, BindsPortZeroAndReportsTheRealPort) {
+  auto server = MetricsServer::start("127.0.0.1:0");
+  ASSERT_TRUE(server) << server.error().message();
+  const std::string& addr = (*server)->address();
+  EXPECT_EQ(addr.rfind("127.0.0.1:", 0), 0U);
+  EXPECT_NE(addr, "127.0.0.1:0");
+
+  auto busy = MetricsServer::start(addr);  // the same port again
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code, Errc::kIo);
+
+  auto bad = MetricsServer::start("metrics-host");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::kInvalidArgument);
+}
+
+TEST(Metrics, DirectorNames) {
+  prometheus::Registry registry;
+  DirectorMetrics metrics(registry);
+  services::DirectorStats stats;
+  stats.active_streams = 3;
+  stats.router.tokens_forwarded = 42;
+  stats.migrations_by_reason[0] = 2;
+  stats.workers.active = 2;
+  metrics.update(stats);
+  metrics.observe_gap(250 * kMillisecond);
+  stats.router.tokens_forwarded = 50;
+  metrics.update(stats);  // counters follow the cumulative stats
+  const auto names = family_names(registry);
+  for (const char* name : {"connswap_active_streams",
+                           "connswap_tokens_forwarded_total",
+                           "connswap_migrations_total",
+                           "connswap_failover_gap_seconds",
+                           "connswap_workers"}) {
+    EXPECT_TRUE(has(names, name)) << name;
+  }
+  for (const auto& family : registry.Collect()) {
+    if (family.name == "connswap_tokens_forwarded_total") {
+      EXPECT_EQ(family.metric.at(0).counter.value, 50.0);
+    } else if (family.name == "connswap_failover_gap_seconds") {
+      EXPECT_EQ(family.metric.at(0).histogram.sample_count, 1U);
+      EXPECT_DOUBLE_EQ(family.metric.at(0).histogram.sample_sum, 0.25);
+    } else if (family.name == "connswap_migrations_total") {
+      EXPECT_EQ(family.metric.size(), services::kFailureReasonCount);
+    }
+  }
+}
+
+TEST(Metrics, WorkerNames) {
+  prometheus::Registry registry;
+  WorkerMetrics metrics(registry);
+  services::WorkerServiceStats stats;
+  stats.tokens = 7;
+  services::WorkerStatus status;
+  status.load = 1;
+  metrics.update(stats, status, {});
+  metrics.count_failure();
+  const auto names = family_names(registry);
+  for (const char* name : {"connswap_worker_streams",
+                           "connswap_worker_tokens_total",
+                           "connswap_worker_streams_total",
+                           "connswap_worker_failures_total"}) {
+    EXPECT_TRUE(has(names, name)) << name;
+  }
+}
+
+}  // namespace
+}  // namespace connswap::app::testing

@@ -1,0 +1,256 @@
+// The programs' configuration layer: environment names, flags over environment, the
+// RUST_LOG fallback, and one-line errors for bad values.
+
+#include "common/options.h"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "apps/env.h"
+#include "common/director_options.h"
+#include "common/worker_options.h"
+
+namespace connswap::app::testing {
+namespace {
+
+// Parses `args` (program name added) into `cli`; returns parse_or_exit's code (-1: go on).
+int parse(CLI::App& cli, Role role, std::vector<std::string> args) {
+  args.insert(args.begin(), "connswap-test");
+  std::vector<const char*> argv;
+  for (const auto& a : args) {
+    argv.push_back(a.c_str());
+  }
+  return parse_or_exit(cli, role, static_cast<int>(argv.size()), argv.data());
+}
+
+struct EnvCase {
+  const char* flag;
+  const char* env;
+};
+
+TEST(AppOptions, DirectorEnvNames) {
+  DirectorArgs args;
+  CLI::App cli;
+  add_director_options(cli, args);
+  for (const EnvCase& c : std::vector<EnvCase>{
+           {"--user-addr", "CONNECTION_SWAP_DIRECTOR_USER_ADDR"},
+           {"--mgmt-addr", "CONNECTION_SWAP_DIRECTOR_MGMT_ADDR"},
+           {"--policy", "CONNECTION_SWAP_DIRECTOR_POLICY"},
+           {"--heartbeat-timeout-ms", "CONNECTION_SWAP_DIRECTOR_HEARTBEAT_TIMEOUT_MS"},
+           {"--failure-hold-ms", "CONNECTION_SWAP_DIRECTOR_FAILURE_HOLD_MS"},
+           {"--first-token-timeout-ms", "CONNECTION_SWAP_DIRECTOR_FIRST_TOKEN_TIMEOUT_MS"},
+           {"--min-stall-ms", "CONNECTION_SWAP_DIRECTOR_MIN_STALL_MS"},
+           {"--stall-factor", "CONNECTION_SWAP_DIRECTOR_STALL_FACTOR"},
+           {"--worker-wait-ms", "CONNECTION_SWAP_DIRECTOR_WORKER_WAIT_MS"},
+           {"--migration-limit", "CONNECTION_SWAP_DIRECTOR_MIGRATION_LIMIT"},
+           {"--metrics-addr", "CONNECTION_SWAP_DIRECTOR_METRICS_ADDR"},
+           {"--ready-file", "CONNECTION_SWAP_DIRECTOR_READY_FILE"},
+           {"--tls-cert", "CONNECTION_SWAP_TLS_CERT"},
+           {"--tls-key", "CONNECTION_SWAP_TLS_KEY"},
+           {"--tls-ca", "CONNECTION_SWAP_TLS_CA"},
+           {"--log-level", "CONNECTION_SWAP_LOG"},
+       }) {
+    const CLI::Option* opt = cli.get_option(c.flag);
+    ASSERT_NE(opt, nullptr) << c.flag;
+    EXPECT_EQ(opt->get_envname(), c.env) << c.flag;
+    EXPECT_NE(cli.help().find(c.env), std::string::npos) << c.env << " missing from --help";
+  }
+}
+
+TEST(AppOptions, WorkerEnvNames) {
+  WorkerArgs args;
+  CLI::App cli;
+  add_worker_options(cli, args);
+  for (const EnvCase& c : std::vector<EnvCase>{
+           {"--user-addr", "CONNECTION_SWAP_WORKER_USER_ADDR"},
+           {"--mgmt-addr", "CONNECTION_SWAP_WORKER_MGMT_ADDR"},
+           {"--label", "CONNECTION_SWAP_WORKER_LABEL"},
+           {"--director-mgmt-addr", "CONNECTION_SWAP_DIRECTOR_MGMT_ADDR"},  // the seed's name
+           {"--token-interval-ms", "CONNECTION_SWAP_WORKER_TOKEN_INTERVAL_MS"},
+           {"--fail-after-ms", "CONNECTION_SWAP_WORKER_FAIL_AFTER_MS"},
+           {"--fail-mode", "CONNECTION_SWAP_WORKER_FAIL_MODE"},
+           {"--recovery-ms", "CONNECTION_SWAP_WORKER_RECOVERY_MS"},
+           {"--heartbeat-interval-ms", "CONNECTION_SWAP_WORKER_HEARTBEAT_INTERVAL_MS"},
+           {"--drain-timeout-ms", "CONNECTION_SWAP_WORKER_DRAIN_TIMEOUT_MS"},
+           {"--metrics-addr", "CONNECTION_SWAP_WORKER_METRICS_ADDR"},
+           {"--ready-file", "CONNECTION_SWAP_WORKER_READY_FILE"},
+       }) {
+    const CLI::Option* opt = cli.get_option(c.flag);
+    ASSERT_NE(opt, nullptr) << c.flag;
+    EXPECT_EQ(opt->get_envname(), c.env) << c.flag;
+  }
+  EXPECT_EQ(env_name(Role::kClient, "--director"), "CONNECTION_SWAP_CLIENT_DIRECTOR");
+}
+
+TEST(AppOptions, DefaultsAreTheSeeds) {
+  EnvGuard env;
+  DirectorArgs d;
+  CLI::App dcli;
+  add_director_options(dcli, d);
+  ASSERT_EQ(parse(dcli, Role::kDirector, {}), -1);
+  ASSERT_TRUE(finish_director_options(d));
+  EXPECT_EQ(d.config.user_addr, "127.0.0.1:61000");
+  EXPECT_EQ(d.config.mgmt_addr, "127.0.0.1:61001");
+  EXPECT_EQ(d.config.policy, director::BalancePolicy::kRoundRobin);
+  EXPECT_EQ(d.common.metrics_addr, "");
+
+  WorkerArgs w;
+  CLI::App wcli;
+  add_worker_options(wcli, w);
+  ASSERT_EQ(parse(wcli, Role::kWorker, {}), -1);
+  ASSERT_TRUE(finish_worker_options(w));
+  EXPECT_EQ(w.config.user_addr, "127.0.0.1:62001");
+  EXPECT_EQ(w.config.mgmt_addr, "127.0.0.1:63001");
+  EXPECT_EQ(w.config.label, "worker-a");
+  EXPECT_EQ(w.config.director_mgmt_addr, "127.0.0.1:61001");
+  EXPECT_EQ(w.config.token_interval, 500 * kMillisecond);
+  EXPECT_EQ(w.config.fail_after, 15 * kSecond);
+  EXPECT_EQ(w.config.fail_mode, worker::FailMode::kError);
+  EXPECT_EQ(w.config.recovery_after, 10 * kSecond);
+  EXPECT_EQ(w.drain_timeout, 30 * kSecond);
+}
+
+TEST(AppOptions, EnvironmentSetsEveryKindOfOption) {
+  EnvGuard env;
+  env.set("CONNECTION_SWAP_WORKER_USER_ADDR", "127.0.0.1:62002");
+  env.set("CONNECTION_SWAP_WORKER_LABEL", "worker-b");
+  env.set("CONNECTION_SWAP_DIRECTOR_MGMT_ADDR", "127.0.0.1:7001");
+  env.set("CONNECTION_SWAP_WORKER_FAIL_AFTER_MS", "0");
+  env.set("CONNECTION_SWAP_WORKER_FAIL_MODE", "hang");
+  env.set("CONNECTION_SWAP_TLS_CA", "/etc/cluster/ca.pem");
+  WorkerArgs w;
+  CLI::App cli;
+  add_worker_options(cli, w);
+  ASSERT_EQ(parse(cli, Role::kWorker, {}), -1);
+  ASSERT_TRUE(finish_worker_options(w));
+  EXPECT_EQ(w.config.user_addr, "127.0.0.1:62002");
+  EXPECT_EQ(w.config.label, "worker-b");
+  EXPECT_EQ(w.config.director_mgmt_addr, "127.0.0.1:7001");
+  EXPECT_EQ(w.config.fail_after, 0U);
+  EXPECT_EQ(w.config.fail_mode, worker::FailMode::kHang);
+  EXPECT_EQ(w.common.tls.ca, "/etc/cluster/ca.pem");
+
+  env.set("CONNECTION_SWAP_DIRECTOR_HEARTBEAT_TIMEOUT_MS", "3000");
+  env.set("CONNECTION_SWAP_DIRECTOR_STALL_FACTOR", "2.5");
+  env.set("CONNECTION_SWAP_DIRECTOR_POLICY", "least_loaded");
+  DirectorArgs d;
+  CLI::App dcli;
+  add_director_options(dcli, d);
+  ASSERT_EQ(parse(dcli, Role::kDirector, {}), -1);
+  ASSERT_TRUE(finish_director_options(d));
+  EXPECT_EQ(d.config.heartbeat_timeout, 3 * kSecond);
+  EXPECT_EQ(d.config.stall_factor, 2.5);
+  EXPECT_EQ(d.config.policy, director::BalancePolicy::kLeastLoaded);
+  EXPECT_EQ(d.config.mgmt_addr, "127.0.0.1:7001");  // the same variable, shared on purpose
+}
+
+TEST(AppOptions, FlagsWinOverEnvironment) {
+  EnvGuard env;
+  env.set("CONNECTION_SWAP_WORKER_LABEL", "from-env");
+  env.set("CONNECTION_SWAP_WORKER_TOKEN_INTERVAL_MS", "100");
+  env.set("CONNECTION_SWAP_LOG", "debug");
+  WorkerArgs w;
+  CLI::App cli;
+  add_worker_options(cli, w);
+  ASSERT_EQ(parse(cli,
+                  Role::kWorker,
+                  {"--label", "from-flag", "--token-interval-ms", "0", "--log-level", "warn"}),
+            -1);
+  EXPECT_EQ(w.config.label, "from-flag");
+  EXPECT_EQ(w.config.token_interval, 0U);
+  EXPECT_EQ(w.common.log_level, "warn");
+}
+
+TEST(AppOptions, LogLevelFallsBackToRustLogThenInfo) {
+  EnvGuard env;
+  EXPECT_EQ(effective_log_spec(""), "info");
+  env.set("RUST_LOG", "debug");
+  EXPECT_EQ(effective_log_spec(""), "debug");
+  EXPECT_EQ(effective_log_spec("warn"), "warn");
+  // CONNECTION_SWAP_LOG reaches the --log-level option, so it beats RUST_LOG.
+  env.set("CONNECTION_SWAP_LOG", "error");
+  DirectorArgs d;
+  CLI::App cli;
+  add_director_options(cli, d);
+  ASSERT_EQ(parse(cli, Role::kDirector, {}), -1);
+  EXPECT_EQ(effective_log_spec(d.common.log_level), "error");
+  EXPECT_TRUE(apply_log_level("info"));
+  EXPECT_FALSE(apply_log_level("loud"));
+}
+
+TEST(AppOptions, BadAddressNamesTheOption) {
+  EnvGuard env;
+  DirectorArgs d;
+  CLI::App cli;
+  add_director_options(cli, d);
+  ASSERT_EQ(parse(cli, Role::kDirector, {"--user-addr", "nowhere"}), -1);
+  auto r = finish_director_options(d);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(r.error().detail.rfind("--user-addr: ", 0), 0U) << r.error().detail;
+
+  env.set("CONNECTION_SWAP_DIRECTOR_MGMT_ADDR", "127.0.0.1:99999");
+  WorkerArgs w;
+  CLI::App wcli;
+  add_worker_options(wcli, w);
+  ASSERT_EQ(parse(wcli, Role::kWorker, {}), -1);
+  auto wr = finish_worker_options(w);
+  ASSERT_FALSE(wr);
+  EXPECT_EQ(wr.error().detail.rfind("--director-mgmt-addr: ", 0), 0U) << wr.error().detail;
+}
+
+TEST(AppOptions, BadValuesExitTwoWithOneLine) {
+  EnvGuard env;
+  struct Case {
+    Role role;
+    std::vector<std::string> args;
+  };
+  for (const Case& c : std::vector<Case>{
+           {Role::kDirector, {"--policy", "random"}},
+           {Role::kDirector, {"--heartbeat-timeout-ms", "soon"}},
+           {Role::kDirector, {"--no-such-option"}},
+           {Role::kWorker, {"--fail-mode", "explode"}},
+           {Role::kWorker, {"--fail-after-ms", "-5"}},
+           {Role::kDirector, {"--migration-limit", "-1"}},
+       }) {
+    DirectorArgs d;
+    WorkerArgs w;
+    CLI::App cli;
+    if (c.role == Role::kDirector) {
+      add_director_options(cli, d);
+    } else {
+      add_worker_options(cli, w);
+    }
+    ::testing::internal::CaptureStderr();
+    const int code = parse(cli, c.role, c.args);
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(code, kExitUsage) << c.args[0];
+    const std::string prefix = "connswap-" + std::string(role_name(c.role)) + ": error: ";
+    EXPECT_EQ(err.rfind(prefix, 0), 0U) << err;
+    EXPECT_EQ(err.find('\n'), err.size() - 1) << "not one line: " << err;
+  }
+}
+
+TEST(AppOptions, ValidationErrorsNameOptions) {
+  EnvGuard env;
+  DirectorArgs d;
+  CLI::App cli;
+  add_director_options(cli, d);
+  ASSERT_EQ(parse(cli, Role::kDirector, {"--stall-factor", "0.5"}), -1);
+  auto r = finish_director_options(d);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().detail.rfind("--stall-factor: ", 0), 0U) << r.error().detail;
+
+  WorkerArgs w;
+  CLI::App wcli;
+  add_worker_options(wcli, w);
+  ASSERT_EQ(parse(wcli, Role::kWorker, {"--label", "has space"}), -1);
+  auto wr = finish_worker_options(w);
+  ASSERT_FALSE(wr);
+  EXPECT_EQ(wr.error().detail.rfind("--label: ", 0), 0U) << wr.error().detail;
+}
+
+}  // namespace
+}  // namespace connswap::app::testing
