@@ -146,14 +146,17 @@ void DirectorApp::stop() {
   }
   stopping_ = true;
   service_->stop();  // client streams end UNAVAILABLE; worker calls are cancelled
-  user_server_->stop();
-  mgmt_server_->stop();
-  workers_->close_all();
   if (metrics_) {
     metrics_->update(service_->stats());
   }
-  // Posted after the connections' flushes, so the CONNECTION_CLOSEs go out first.
-  loop_.post([this] { loop_.stop(); });
+  // Each step is posted behind the connections' flushes: first the UNAVAILABLE trailers
+  // and resets go out, then the CONNECTION_CLOSEs, then the loop ends.
+  loop_.post([this] {
+    user_server_->stop();
+    mgmt_server_->stop();
+    workers_->close_all();
+    loop_.post([this] { loop_.stop(); });
+  });
 }
 
 }  // namespace connswap::app

@@ -4,6 +4,11 @@
 #include "common/tls_files.h"
 
 namespace connswap::app {
+namespace {
+
+constexpr Duration kKeepalive = 200 * kMillisecond;
+
+}  // namespace
 
 WorkerChannels::WorkerChannels(net::Loop& loop, std::shared_ptr<const quic::TlsContext> tls)
     : loop_(loop), tls_(std::move(tls)) {}
@@ -25,6 +30,9 @@ Result<rpc::Session*> WorkerChannels::connect(std::string_view user_addr, Timest
   options.remote = *remote;
   options.quic.tls = tls_;
   options.quic.server_name = host_of(user_addr);
+  // A PING whenever the connection is quiet this long: a crashed worker's host answers with
+  // ICMP port-unreachable, so the loss shows within ~this instead of a stall deadline.
+  options.quic.transport.keepalive = kKeepalive;
   auto channel = rpcnet::Channel::connect(loop_, std::move(options));
   if (!channel) {
     return Unexpected(std::move(channel).error());
