@@ -83,7 +83,8 @@ StreamRouter::Stream* StreamRouter::find_by_attempt(AttemptId attempt) {
 void StreamRouter::on_worker_token(AttemptId attempt,
                                    std::uint64_t seq,
                                    std::string text,
-                                   Timestamp now) {
+                                   Timestamp now,
+                                   std::uint64_t emit_ns) {
   Stream* s = find_by_attempt(attempt);
   if (s == nullptr) {
     return;
@@ -107,7 +108,7 @@ void StreamRouter::on_worker_token(AttemptId attempt,
     if (from_standby) {
       switchover(*s, now);
     }
-    forward(*s, seq, std::move(text), now);
+    forward(*s, seq, std::move(text), now, emit_ns);
   }
   if (s->phase != StreamPhase::kFinished) {
     rearm(*s);
@@ -116,7 +117,8 @@ void StreamRouter::on_worker_token(AttemptId attempt,
 }
 
 // Forwards the token at next_seq from the primary attempt and updates progress tracking.
-void StreamRouter::forward(Stream& s, std::uint64_t seq, std::string text, Timestamp now) {
+void StreamRouter::forward(
+    Stream& s, std::uint64_t seq, std::string text, Timestamp now, std::uint64_t emit_ns) {
   Attempt& a = s.primary;
   CONNSWAP_ASSERT(seq == s.next_seq && a.id != 0);
   if (s.rate_attempt == a.id) {
@@ -133,7 +135,7 @@ void StreamRouter::forward(Stream& s, std::uint64_t seq, std::string text, Times
   if (s.window.size() > config_.delivered_window) {
     s.window.pop_front();
   }
-  actions_.push_back(ForwardToken{s.ref.stream, seq, std::move(text), a.worker});
+  actions_.push_back(ForwardToken{s.ref.stream, seq, std::move(text), a.worker, emit_ns});
   ++stats_.tokens_forwarded;
   ++s.forwarded;
   ++s.next_seq;

@@ -54,7 +54,12 @@ class StreamRouter {
                                 Timestamp now);
 
   // Items from a worker attempt. Unknown or cancelled attempts are ignored (counted).
-  void on_worker_token(AttemptId attempt, std::uint64_t seq, std::string text, Timestamp now);
+  // `emit_ns` (the worker's emit time, opaque) travels to the token's ForwardToken.
+  void on_worker_token(AttemptId attempt,
+                       std::uint64_t seq,
+                       std::string text,
+                       Timestamp now,
+                       std::uint64_t emit_ns = 0);
   void on_worker_done(AttemptId attempt, Timestamp now);
   void on_worker_error(AttemptId attempt,
                        FailureReason reason,
@@ -129,7 +134,7 @@ class StreamRouter {
 
   // stream_router.cc: inputs and forwarding.
   Stream* find_by_attempt(AttemptId attempt);
-  void forward(Stream& s, std::uint64_t seq, std::string text, Timestamp now);
+  void forward(Stream& s, std::uint64_t seq, std::string text, Timestamp now, std::uint64_t emit_ns);
   void switchover(Stream& s, Timestamp now);
   void advance(Stream& s, StreamInput input);
   void finish(Stream& s, StatusCode code, std::string message);

@@ -98,6 +98,7 @@ void DirectorService::Impl::execute(director::Action& action) {
           t->set_seq(a.seq);
           t->set_text(std::move(a.text));
           t->set_worker(std::move(a.worker));
+          t->set_emit_ns(a.emit_ns);
           send(a.stream, std::move(item));
         } else if constexpr (std::is_same_v<T, director::SendAssigned>) {
           auto it = clients_.find(a.stream);
