@@ -37,9 +37,11 @@ echo "compare_grpc: load average $(cut -d' ' -f1-3 /proc/loadavg); $runs runs x 
 for run in $(seq "$runs"); do
   for s in $streams_list; do
     "$bench" --direct --workers 1 --streams "$s" --seconds "$secs" --warmup 1 --quiet \
-      --json "$tmp/connswap-$s-$run.json" >"$tmp/connswap-$s-$run.txt"
+      --json "$tmp/connswap-$s-$run.json" >"$tmp/connswap-$s-$run.txt" ||
+      { echo "compare_grpc: connswap-bench failed" >&2; exit 1; }
     "$grpc" load --target "$addr" --ca "$tmp/certs/ca.pem" --streams "$s" --seconds "$secs" \
-      --warmup 1 --server-pid "$server_pid" >"$tmp/grpc-$s-$run.json" 2>/dev/null
+      --warmup 1 --server-pid "$server_pid" >"$tmp/grpc-$s-$run.json" 2>"$tmp/grpc-load.err" ||
+      { echo "compare_grpc: connswap-grpc-bench load failed: $(cat "$tmp/grpc-load.err")" >&2; exit 1; }
     echo "compare_grpc: run $run streams $s: connswap $(python3 -c "import json;print(round(json.load(open('$tmp/connswap-$s-$run.json'))['tokens']['per_s']))") tokens/s, gRPC $(python3 -c "import json;print(round(json.load(open('$tmp/grpc-$s-$run.json'))['tokens']['per_s']))") tokens/s" >&2
   done
 done

@@ -53,13 +53,10 @@ std::string slurp(const std::string& path) {
 
 class Writer final : public grpc::ServerWriteReactor<WorkerItem> {
  public:
-  Writer(const WorkerGenerateRequest& request, bool buffer_hint)
+  explicit Writer(const WorkerGenerateRequest& request)
       : prompt_(request.prompt()),
         seq_(request.start_seq() == 0 ? 1 : request.start_seq()),
         max_(request.max_tokens()) {
-    if (buffer_hint) {
-      options_.set_buffer_hint();
-    }
     next();
   }
   void OnWriteDone(bool ok) override {
@@ -82,29 +79,26 @@ class Writer final : public grpc::ServerWriteReactor<WorkerItem> {
     token->set_text(connswap::worker::demo_token(prompt_, seq_));
     token->set_emit_ns(now_ns());
     ++seq_;
-    StartWrite(&item_, options_);
+    // No WriteOptions::set_buffer_hint: a hinted write completes (OnWriteDone) only once a
+    // later write flushes it, and a reactor has one write in flight, so it would stall.
+    StartWrite(&item_);
   }
 
   std::string prompt_;
   std::uint64_t seq_;
   std::uint64_t max_;
   WorkerItem item_;
-  grpc::WriteOptions options_;
 };
 
 class Service final : public connswap::bench::GrpcWorker::CallbackService {
  public:
-  explicit Service(bool buffer_hint) : buffer_hint_(buffer_hint) {}
   grpc::ServerWriteReactor<WorkerItem>* Generate(grpc::CallbackServerContext* /*context*/,
                                                  const WorkerGenerateRequest* request) override {
-    return new Writer(*request, buffer_hint_);
+    return new Writer(*request);
   }
-
- private:
-  bool buffer_hint_;
 };
 
-int serve(const std::string& cert, const std::string& key, const std::string& ready, bool hint) {
+int serve(const std::string& cert, const std::string& key, const std::string& ready) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -112,7 +106,7 @@ int serve(const std::string& cert, const std::string& key, const std::string& re
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before gRPC starts its threads
   grpc::SslServerCredentialsOptions tls;
   tls.pem_key_cert_pairs.push_back({slurp(key), slurp(cert)});
-  Service service(hint);
+  Service service;
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
@@ -274,12 +268,10 @@ int main(int argc, char** argv) {
   CLI::App app{"connswap-grpc-bench: Worker/Generate-shaped streaming over gRPC C++ (TLS)"};
   app.require_subcommand(1);
   std::string cert = "certs/server.pem", key = "certs/server-key.pem", ready;
-  bool hint = false;
   auto* s = app.add_subcommand("serve", "serve GrpcWorker/Generate on 127.0.0.1:0 until SIGTERM");
   s->add_option("--cert", cert, "PEM server certificate");
   s->add_option("--key", key, "PEM key");
   s->add_option("--ready-file", ready, "write user=ADDR and pid= here once listening")->required();
-  s->add_flag("--buffer-hint", hint, "WriteOptions::set_buffer_hint on every write");
   LoadArgs la;
   la.ca = "certs/ca.pem";
   auto* l = app.add_subcommand("load", "N streams on one channel; JSON on stdout");
@@ -291,7 +283,7 @@ int main(int argc, char** argv) {
   l->add_option("--server-pid", la.server_pid, "server PID, for its CPU");
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) {
-    return serve(cert, key, ready, hint);
+    return serve(cert, key, ready);
   }
   return load(la);
 }
