@@ -80,11 +80,8 @@ StreamRouter::Stream* StreamRouter::find_by_attempt(AttemptId attempt) {
   return &streams_.at(it->second);
 }
 
-void StreamRouter::on_worker_token(AttemptId attempt,
-                                   std::uint64_t seq,
-                                   std::string text,
-                                   Timestamp now,
-                                   std::uint64_t emit_ns) {
+void StreamRouter::on_worker_token(
+    AttemptId attempt, std::uint64_t seq, std::string text, Timestamp now, std::uint64_t emit_ns) {
   Stream* s = find_by_attempt(attempt);
   if (s == nullptr) {
     return;
@@ -131,10 +128,7 @@ void StreamRouter::forward(
     events_.push_back(FailoverGap{s.ref, s.failed_worker, a.worker, now - s.last_token_at});
     s.failed_worker.clear();
   }
-  s.window.push_back(text);
-  if (s.window.size() > config_.delivered_window) {
-    s.window.pop_front();
-  }
+  s.window.push(text, config_.delivered_window);
   actions_.push_back(ForwardToken{s.ref.stream, seq, std::move(text), a.worker, emit_ns});
   ++stats_.tokens_forwarded;
   ++s.forwarded;

@@ -24,6 +24,7 @@
 #include "director/actions.h"
 #include "director/config.h"
 #include "director/stream_phase.h"
+#include "director/token_window.h"
 #include "director/worker_pool.h"
 
 namespace connswap::director {
@@ -109,7 +110,7 @@ class StreamRouter {
     StreamPhase phase = StreamPhase::kWaiting;
     std::uint64_t next_seq = kFirstSeq;
     std::uint64_t forwarded = 0;
-    std::deque<std::string> window;  // last delivered_window tokens, oldest first
+    TokenWindow window;  // last delivered_window tokens, oldest first
     Attempt primary;
     Attempt standby;               // only while kDraining
     std::uint32_t migrations = 0;  // Migrated events sent (failovers + drains)
@@ -134,7 +135,8 @@ class StreamRouter {
 
   // stream_router.cc: inputs and forwarding.
   Stream* find_by_attempt(AttemptId attempt);
-  void forward(Stream& s, std::uint64_t seq, std::string text, Timestamp now, std::uint64_t emit_ns);
+  void forward(
+      Stream& s, std::uint64_t seq, std::string text, Timestamp now, std::uint64_t emit_ns);
   void switchover(Stream& s, Timestamp now);
   void advance(Stream& s, StreamInput input);
   void finish(Stream& s, StatusCode code, std::string message);

@@ -2,7 +2,6 @@
 // DirectorService's state, shared by director_service.cc (client streams, actions) and
 // director_upstream.cc (worker calls, registry). Not for use outside src/services.
 
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +11,7 @@
 #include <connswap/v1/director.pb.h>
 #include <connswap/v1/worker.pb.h>
 
+#include "base/fifo.h"
 #include "director/stream_router.h"
 #include "director/worker_pool.h"
 #include "rpc/client.h"
@@ -50,8 +50,8 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   // One client Generate call.
   struct ClientStream {
     GenerateCall call;
-    std::deque<v1::GenerateItem> outbox;  // items the call's send queue did not take yet
-    std::optional<rpc::Status> finish;    // trailer to send once the outbox is empty
+    Fifo<v1::GenerateItem> outbox;      // items the call's send queue did not take yet
+    std::optional<rpc::Status> finish;  // trailer to send once the outbox is empty
     std::vector<director::AttemptId> attempts;
     bool blocked = false;  // write() hit the high-water mark; worker calls are paused
     std::string connection_id;
