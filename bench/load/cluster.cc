@@ -76,7 +76,8 @@ Cluster::~Cluster() {
 Result<Child> Cluster::spawn(const std::string& name,
                              const fs::path& exe,
                              std::vector<std::string> args,
-                             bool wait_ready) {
+                             bool wait_ready,
+                             const std::string& wrapper) {
   Child child;
   child.name = name;
   child.err_path = config_.work_dir / (name + ".err");
@@ -84,8 +85,15 @@ Result<Child> Cluster::spawn(const std::string& name,
   if (wait_ready) {
     args.push_back("--ready-file=" + ready.string());
   }
+  std::vector<std::string> words;
+  std::istringstream split(wrapper);
+  for (std::string w; split >> w;) {
+    words.push_back(w);
+  }
+  words.push_back(exe.string());
+  args.insert(args.begin(), words.begin() + 1, words.end());
+  std::string exe_s = words.front();
   std::vector<char*> argv;
-  std::string exe_s = exe.string();
   argv.push_back(exe_s.data());
   for (auto& a : args) {
     argv.push_back(a.data());
@@ -97,7 +105,7 @@ Result<Child> Cluster::spawn(const std::string& name,
   const std::string err = child.err_path.string();
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const int rc = posix_spawn(&child.pid, exe_s.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawnp(&child.pid, exe_s.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     return make_error(Errc::kIo, "cannot start " + exe_s + ": " + std::strerror(rc));
@@ -142,7 +150,11 @@ Result<void> Cluster::start(const SpawnConfig& config) {
       "--user-addr=127.0.0.1:0", "--mgmt-addr=127.0.0.1:0", "--log-level=warn"};
   args.insert(args.end(), tls.begin(), tls.end());
   args.insert(args.end(), config.director_args.begin(), config.director_args.end());
-  auto director = spawn("director", config.bin_dir / "director" / "connswap-director", args, true);
+  auto director = spawn("director",
+                        config.bin_dir / "director" / "connswap-director",
+                        args,
+                        true,
+                        config.director_wrapper);
   if (!director) {
     return Unexpected(director.error());
   }

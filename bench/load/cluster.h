@@ -33,6 +33,8 @@ struct SpawnConfig {
   // Worker 0 fails on its own with --fail-mode error after this (0 = never).
   Duration error_after = 0;
   std::vector<std::string> director_args;  // extra flags, appended
+  // Runs the director under this command ("valgrind --tool=massif"): split on spaces.
+  std::string director_wrapper;
   std::vector<std::string> worker_args;
 };
 
@@ -58,7 +60,8 @@ class Cluster {
   Result<Child> spawn(const std::string& name,
                       const std::filesystem::path& exe,
                       std::vector<std::string> args,
-                      bool wait_ready);
+                      bool wait_ready,
+                      const std::string& wrapper = "");
 
   SpawnConfig config_;
   Child director_;

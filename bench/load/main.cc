@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
   app.add_option("--server-name", a.server_name, "name the target's certificate carries");
   app.add_option("--director-arg", a.director_args, "extra flag for the started director")
       ->allow_extra_args(false);
+  app.add_option("--director-wrapper",
+                 a.director_wrapper,
+                 "run the started director under this command (e.g. 'valgrind --tool=massif')");
   app.add_option("--worker-arg", a.worker_args, "extra flag for the started workers")
       ->allow_extra_args(false);
   app.add_flag("-q,--quiet", a.quiet, "no progress line on stderr");

@@ -176,6 +176,7 @@ int run_bench(const BenchArgs& args) {
     sc.workers = args.workers;
     sc.token_interval = args.interval;
     sc.director_args = args.director_args;
+    sc.director_wrapper = args.director_wrapper;
     sc.worker_args = args.worker_args;
     if (args.fail == Fault::kError) {
       sc.error_after = from_seconds(open_budget + args.warmup + fail_at);

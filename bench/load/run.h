@@ -38,6 +38,7 @@ struct BenchArgs {
   std::string tls_ca;
   std::string server_name = "localhost";
   std::vector<std::string> director_args;
+  std::string director_wrapper;
   std::vector<std::string> worker_args;
   bool quiet = false;
 };
