@@ -18,15 +18,13 @@ say() { printf '\n==> %s\n' "$*"; }
 die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
 
 pids=()
-viewer=""
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
+stop_all() {
   local i pid
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do  # client, workers, then the director
-    kill -TERM "${pids[i]}" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do  # idle workers and the director exit at once; 5 s at most
+  # Client, workers, then the director, each given 5 s: a worker with no streams left
+  # drains at once, and the director outlives them so they do not try to register again.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    pid=${pids[i]}
+    kill -TERM "$pid" 2>/dev/null || continue
     for _ in $(seq 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
@@ -34,11 +32,12 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
-  if [ -n "$viewer" ]; then
-    sleep 0.3  # let the viewer print the last lines
-    kill "$viewer" 2>/dev/null || true
-    wait "$viewer" 2>/dev/null || true
-  fi
+  pids=()
+}
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  stop_all
   exit "$status"
 }
 trap cleanup EXIT
@@ -49,11 +48,11 @@ say "installing missing packages"
 scripts/setup.sh
 
 say "building $build (Release; the first build takes several minutes on 2 cores)"
-if [ ! -f "$build/build.ninja" ]; then
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$build.configure.log" 2>&1 ||
-    { tail -n 30 "$build.configure.log"; die "cmake configure failed (log: $build.configure.log)"; }
-fi
 mkdir -p "$build"
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$build/demo-configure.log" 2>&1 ||
+    { tail -n 30 "$build/demo-configure.log"; die "cmake configure failed (log: $build/demo-configure.log)"; }
+fi
 cmake --build "$build" -j"$jobs" \
   --target connswap-director connswap-worker connswap-client connswap-certs >"$build/demo-build.log" 2>&1 ||
   { tail -n 30 "$build/demo-build.log"; die "build failed (log: $build/demo-build.log)"; }
@@ -80,23 +79,28 @@ tls=(--tls-cert "$work/certs/server.pem" --tls-key "$work/certs/server-key.pem"
      --tls-ca "$work/certs/ca.pem")
 export RUST_LOG=info
 
-# One viewer prints the interesting lines of every log, prefixed with the process name.
-touch "$work/director.log" "$work/worker-a.log" "$work/worker-b.log" "$work/client.log"
-tail -n +1 -F --pid=$$ "$work/director.log" "$work/worker-a.log" "$work/worker-b.log" \
-    "$work/client.log" 2>/dev/null | awk '
-  /^==> .* <==$/ { name = $2; sub(/.*\//, "", name); sub(/\.log$/, "", name); next }
-  / (DEBUG|TRACE) / || /^$/ { next }
-  # Transport chatter (connection ids, listening sockets) is in the log files.
-  / INFO (net|quic|rpc|rpcnet) / { next }
-  $1 ~ /^[0-9]+:[0-9]+:[0-9]+\./ {
-    split($1, t, "."); level = $2
-    line = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", line)  # time, level, module
-    printf "%s %-10s %-5s %s\n", t[1], "[" name "]", level, line
-    fflush(); next
-  }
-  { printf "%-19s %s\n", "[" name "]", $0; fflush() }
-  }' &
-viewer=$!
+exec 3>&1  # the terminal, for view() of a process whose stdout goes elsewhere
+# Each process's output goes through view(): the whole log to build/demo/NAME.log, the
+# interesting lines to the terminal, prefixed with the process name.
+# mawk (Debian's default awk) reads pipes in blocks unless told -W interactive.
+awk_live=(awk)
+if awk -W version 2>&1 | grep -q mawk; then
+  awk_live=(awk -W interactive)
+fi
+view() {  # name
+  "${awk_live[@]}" -v name="$1" -v logfile="$work/$1.log" '
+    { print > logfile; fflush(logfile) }
+    / (DEBUG|TRACE) / || /^$/ { next }
+    # Transport chatter and the long configuration lines stay in the log files.
+    / INFO (net|quic|rpc|rpcnet) / || /effective configuration$/ || /: MGMT connection$/ { next }
+    $1 ~ /^[0-9]+:[0-9]+:[0-9]+\./ {
+      split($1, t, "."); level = $2
+      line = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", line)  # time, level, module
+      printf "%s %-10s %-5s %s\n", t[1], "[" name "]", level, line
+      fflush(); next
+    }
+    { printf "%-19s %s\n", "[" name "]", $0; fflush() }'
+}
 
 wait_ready() {  # name, file, pid
   for _ in $(seq 200); do
@@ -108,7 +112,7 @@ wait_ready() {  # name, file, pid
 }
 wait_log() {  # file, text, what
   for _ in $(seq 200); do
-    grep -q -- "$2" "$1" && return 0
+    grep -qs -- "$2" "$1" && return 0
     sleep 0.1
   done
   die "timed out waiting for $3 (log: $1)"
@@ -118,7 +122,7 @@ say "starting the director (USER 61000, MGMT 61001) and two workers"
 CONNECTION_SWAP_DIRECTOR_USER_ADDR=127.0.0.1:61000 \
 CONNECTION_SWAP_DIRECTOR_MGMT_ADDR=127.0.0.1:61001 \
   "$bin/director/connswap-director" "${tls[@]}" --ready-file "$work/director.ready" \
-  >>"$work/director.log" 2>&1 &
+  > >(view director) 2>&1 &
 pids+=($!)
 wait_ready director "$work/director.ready" "${pids[-1]}"
 
@@ -130,7 +134,7 @@ start_worker() {  # label, user port, mgmt port, extra flags...
   CONNECTION_SWAP_WORKER_LABEL=$label \
   CONNECTION_SWAP_DIRECTOR_MGMT_ADDR=127.0.0.1:61001 \
     "$bin/worker/connswap-worker" "${tls[@]}" --ready-file "$work/$label.ready" "$@" \
-    >>"$work/$label.log" 2>&1 &
+    > >(view "$label") 2>&1 &
   pids+=($!)
   wait_ready "$label" "$work/$label.ready" "${pids[-1]}"
 }
@@ -142,12 +146,14 @@ wait_log "$work/director.log" "worker=worker-b .*worker registered" "worker-b to
 say "running the client: 60 tokens at 500 ms; worker-a fails after 15 s"
 CONNECTION_SWAP_DIRECTOR_TARGET=127.0.0.1:61000 \
   "$bin/client/connswap-client" --tls-ca "$work/certs/ca.pem" --max-tokens 60 \
-  >"$work/client.out" 2>>"$work/client.log" &
+  2> >(view client >&3) >"$work/client.out" &
 client=$!
 pids+=("$client")
 client_status=0
 wait "$client" || client_status=$?
-sleep 0.5  # let the viewer catch up before the summary
+say "stopping the workers (SIGTERM: drain) and the director"
+stop_all
+sleep 0.3  # let view() print the last lines before the summary
 
 summary=$(grep '^summary ' "$work/client.out" || true)
 say "client summary (exit status $client_status)"

@@ -20,7 +20,8 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& a
   try {
     server->exposer_ = std::make_unique<prometheus::Exposer>(parsed->to_string(), 1);
   } catch (const std::exception& e) {
-    return make_error(Errc::kIo, "metrics endpoint " + address + ": " + e.what());
+    return make_error(Errc::kIo,
+                      "cannot serve metrics on " + address + " (port in use?): " + e.what());
   }
   server->exposer_->RegisterCollectable(server->registry_);
   const auto ports = server->exposer_->GetListeningPorts();

@@ -109,6 +109,13 @@ Result<void> apply_log_level(const std::string& flag) {
   return {};
 }
 
+void quiet_startup(const std::string& flag) {
+  const auto level = log::parse_level(effective_log_spec(flag));
+  if (level && *level < spdlog::level::warn) {
+    (void)log::set_level("warn");
+  }
+}
+
 int parse_or_exit(CLI::App& app, Role role, int argc, const char* const* argv) {
   try {
     app.parse(argc, argv);

@@ -74,6 +74,10 @@ std::string effective_log_spec(const std::string& flag);
 // Applies effective_log_spec(); kInvalidArgument if unparsable.
 Result<void> apply_log_level(const std::string& flag);
 
+// Raises the log level to at least warn while the program binds its ports, so that a bad
+// configuration prints only its one error line; apply_log_level() afterwards restores it.
+void quiet_startup(const std::string& flag);
+
 // Parses argv; returns the exit code to use now (help: 0, bad usage: 2 with one line on
 // stderr), or -1 to go on.
 int parse_or_exit(CLI::App& app, Role role, int argc, const char* const* argv);

@@ -32,13 +32,15 @@ int main(int argc, char** argv) {
   if (auto ok = finish_director_options(args); !ok) {
     return fail(Role::kDirector, kExitUsage, ok.error().detail);
   }
-  log::get("director").info("{}: effective configuration", describe(args));
 
   net::Loop loop;
+  quiet_startup(args.common.log_level);  // only the error line if binding fails
   auto app = DirectorApp::start(loop, args);
   if (!app) {
     return fail(Role::kDirector, kExitUsage, app.error().detail);
   }
+  (void)apply_log_level(args.common.log_level);
+  log::get("director").info("{}: effective configuration", describe(args));
   if (!args.common.ready_file.empty()) {
     if (auto ok = write_ready_file(args.common.ready_file, (*app)->ready_fields()); !ok) {
       return fail(Role::kDirector, kExitRuntime, ok.error().detail);

@@ -35,13 +35,15 @@ int main(int argc, char** argv) {
   if (auto ok = finish_worker_options(args); !ok) {
     return fail(Role::kWorker, kExitUsage, ok.error().detail);
   }
-  log::get("worker").info("{}: effective configuration", describe(args));
 
   net::Loop loop;
+  quiet_startup(args.common.log_level);  // only the error line if binding fails
   auto app = WorkerApp::start(loop, args);
   if (!app) {
     return fail(Role::kWorker, kExitUsage, app.error().detail);
   }
+  (void)apply_log_level(args.common.log_level);
+  log::get("worker").info("{}: effective configuration", describe(args));
   if (!args.common.ready_file.empty()) {
     if (auto ok = write_ready_file(args.common.ready_file, (*app)->ready_fields()); !ok) {
       return fail(Role::kWorker, kExitRuntime, ok.error().detail);

@@ -3,6 +3,12 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "base/address.h"
 
 namespace connswap::e2e {
 namespace {
@@ -76,6 +82,44 @@ Summary parse_summary(const std::string& stdout_text) {
   return s;
 }
 
+std::string http_get(const std::string& address, const std::string& path) {
+  auto addr = Address::parse(address);
+  if (!addr) {
+    return {};
+  }
+  const int fd = ::socket(addr->family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return {};
+  }
+  const timeval timeout{.tv_sec = 5, .tv_usec = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  std::string response;
+  if (::connect(fd, addr->sa(), addr->len) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: " + address + "\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
+        response.append(buf, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  ::close(fd);
+  const auto body = response.find("\r\n\r\n");
+  return body == std::string::npos ? std::string() : response.substr(body + 4);
+}
+
+std::optional<double> metric_value(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with(series + " ")) {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
 std::string log_field(const std::string& line, const std::string& key) {
   const std::string needle = " " + key + "=";
   auto pos = line.find(needle);
@@ -104,8 +148,53 @@ Cluster::Cluster() {
   EXPECT_FALSE(certs.empty()) << "connswap-certs failed";
 }
 
+Cluster::~Cluster() {
+  shutdown();
+}
+
+void Cluster::shutdown() {
+  for (auto& client : clients_) {
+    if (client->running()) {
+      client->signal(SIGKILL);
+      client->wait_exit(kStartBudget);
+    }
+  }
+  // Workers first (they drain at once with no streams), directors last.
+  std::vector<Node*> order;
+  for (auto& node : nodes_) {
+    if (node->label != "director") {
+      order.push_back(node.get());
+    }
+  }
+  for (auto& node : nodes_) {
+    if (node->label == "director") {
+      order.push_back(node.get());
+    }
+  }
+  for (Node* node : order) {
+    testing::Process& p = *node->process;
+    if (!p.running()) {
+      continue;
+    }
+    ::kill(p.pid(), SIGCONT);
+    p.signal(SIGTERM);
+    auto status = p.wait_exit(kStartBudget);
+    EXPECT_TRUE(status && status->ok())
+        << p.name() << " on SIGTERM: " << (status ? testing::to_string(*status) : "no exit") << "\n"
+        << p.stderr_text();
+  }
+  for (const auto* p : all_) {
+    for (const char* report : {"Sanitizer", "runtime error:"}) {
+      EXPECT_TRUE(p->stderr_lines({report}).empty()) << p->name() << " has a sanitizer report:\n"
+                                                     << p->stderr_text();
+    }
+  }
+}
+
 std::filesystem::path Cluster::make_certs(const std::string& name) {
-  auto p = spawn("certs-" + name, {CONNSWAP_CERTS, "--out", (dir() / name).string()}, {});
+  clients_.push_back(
+      spawn("certs-" + name, {CONNSWAP_CERTS, "--out", (dir() / name).string()}, {}));
+  testing::Process* p = clients_.back().get();
   auto status = p->wait_exit(kStartBudget);
   if (!status || !status->ok()) {
     ADD_FAILURE() << "connswap-certs: " << (status ? testing::to_string(*status) : "timeout")
@@ -156,7 +245,6 @@ Node& Cluster::start_director(const Flags& flags) {
   Flags f = director_defaults();
   f["--user-addr"] = "127.0.0.1:0";
   f["--mgmt-addr"] = "127.0.0.1:0";
-  f["--metrics-addr"] = "127.0.0.1:0";
   f["--tls-cert"] = (c / "server.pem").string();
   f["--tls-key"] = (c / "server-key.pem").string();
   f["--tls-ca"] = (c / "ca.pem").string();

@@ -61,12 +61,20 @@ struct Migration {
 };
 std::vector<Migration> migrations_of(const testing::Process& client);
 
+// GET http://<address><path> (HTTP/1.0, plain sockets): the body, or "" on any failure.
+std::string http_get(const std::string& address, const std::string& path);
+// The value of the Prometheus sample `series` (e.g. `connswap_workers{state="active"}`) in a
+// /metrics text, or nullopt.
+std::optional<double> metric_value(const std::string& text, const std::string& series);
+
 // The value of `key=` in a log line ("" if absent).
 std::string log_field(const std::string& line, const std::string& key);
 
 class Cluster {
  public:
   Cluster();  // a TempDir with certs/ from connswap-certs
+  // shutdown(), then removes the TempDir.
+  ~Cluster();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
 
@@ -75,7 +83,9 @@ class Cluster {
   // A second, unrelated PKI (its own CA) in dir()/name; empty path on failure.
   std::filesystem::path make_certs(const std::string& name);
 
-  // Starts a director and waits for its ready-file. `user`/`mgmt` default to port 0.
+  // Starts a director and waits for its ready-file. --user-addr/--mgmt-addr default to
+  // port 0; no metrics endpoint unless --metrics-addr is given (stopping the Prometheus
+  // exposer costs the director 1-2 s at exit).
   // The last one started is director().
   Node& start_director(const Flags& flags = {});
   Node& director() { return *director_; }
@@ -95,6 +105,12 @@ class Cluster {
   testing::Process& start_client(const std::string& name, const Flags& flags = {});
   // Waits for the client to exit (kStreamBudget) and returns its summary.
   Summary finish_client(testing::Process& client);
+
+  // Stops what still runs: clients by SIGKILL; workers, then directors, by SIGTERM (a
+  // stopped one gets SIGCONT first), each expected to exit 0 within kStartBudget. Then
+  // fails the test if any process's stderr holds a sanitizer report (ASan, LSan, UBSan):
+  // a child's leak or overflow must not pass unseen. Idempotent.
+  void shutdown();
 
   // Every process's stderr, for a failure message.
   std::string logs() const;

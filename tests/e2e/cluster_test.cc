@@ -61,7 +61,7 @@ TEST(Cluster, FiftyStreamsFromTwoClientsAcrossAFailover) {
   Cluster c;
   c.start_director();
   c.start_worker("worker-b");
-  c.start_worker("worker-a", {{"--fail-mode", "error"}, {"--fail-after-ms", "2500"}});
+  c.start_worker("worker-a", {{"--fail-mode", "error"}, {"--fail-after-ms", "1500"}});
   const Flags flags = {{"--streams", "25"}, {"--max-tokens", "100"}};
   auto& one = c.start_client("one", flags);
   auto& two = c.start_client("two", flags);
@@ -162,11 +162,23 @@ TEST(Cluster, WorkersRegisterAgainWithARestartedDirector) {
   const std::string mgmt = first.mgmt();
   ASSERT_TRUE(first.process->signal(SIGKILL));
   ASSERT_TRUE(first.process->wait_exit(kStartBudget));
-  Node& second = c.start_director({{"--user-addr", user}, {"--mgmt-addr", mgmt}});
+  Node& second = c.start_director(
+      {{"--user-addr", user}, {"--mgmt-addr", mgmt}, {"--metrics-addr", "127.0.0.1:0"}});
   ASSERT_EQ(second.user(), user);
   // Workers see NOT_FOUND or a lost connection, and register again.
   EXPECT_TRUE(c.wait_registered("worker-a")) << c.logs();
   EXPECT_TRUE(c.wait_registered("worker-b")) << c.logs();
+  // Its metrics agree (refreshed periodically: poll).
+  const std::string metrics = second.field("metrics");
+  ASSERT_FALSE(metrics.empty());
+  std::optional<double> active;
+  testing::poll_until(
+      [&] {
+        active = metric_value(http_get(metrics, "/metrics"), "connswap_workers{state=\"active\"}");
+        return active == 2.0;
+      },
+      kStartBudget);
+  EXPECT_EQ(active, 2.0) << http_get(metrics, "/metrics");
   auto& after = c.start_client("after", {{"--max-tokens", "20"}});
   expect_intact(c, after, c.finish_client(after), 20);
 }

@@ -71,6 +71,12 @@ void expect_one_migration(Cluster& cluster,
                           const std::set<std::string>& reasons) {
   auto migrations = migrations_of(client);
   ASSERT_EQ(migrations.size(), 1U) << cluster.logs();
+  std::printf("[ migrated ] %s: %s -> %s reason=%s resume_seq=%llu\n",
+              client.name().c_str(),
+              migrations[0].from.c_str(),
+              migrations[0].to.c_str(),
+              migrations[0].reason.c_str(),
+              static_cast<unsigned long long>(migrations[0].resume_seq));
   EXPECT_EQ(migrations[0].from, from);
   EXPECT_EQ(migrations[0].to, to);
   EXPECT_TRUE(reasons.contains(migrations[0].reason)) << "reason=" << migrations[0].reason;

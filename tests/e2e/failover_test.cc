@@ -77,8 +77,11 @@ TEST(Failover, HungWorkerIsAHeartbeatLoss) {
   Cluster c;
   // A hang stops tokens and heartbeats; with the stall deadline far beyond the heartbeat
   // timeout, the missing heartbeats are what the director notices.
+  // A hung worker never writes again, so it never learns that the director stopped
+  // reading its stream (ngtcp2 0.12.1 reports STOP_SENDING only to a writer): its drain
+  // at shutdown ends by the timeout.
   start_pair(c,
-             {{"--fail-mode", "hang"}, {"--fail-after-ms", "2000"}},
+             {{"--fail-mode", "hang"}, {"--fail-after-ms", "2000"}, {"--drain-timeout-ms", "1000"}},
              {{"--min-stall-ms", "20000"}, {"--first-token-timeout-ms", "20000"}});
   auto& client = client_on_worker_a(c);
   auto summary = c.finish_client(client);
