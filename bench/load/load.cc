@@ -230,7 +230,7 @@ void LoadThread::Impl::on_token(Stream& s,
     if (s.last_recv != 0) {
       const auto gap = static_cast<std::int64_t>(now - s.last_recv) -
                        static_cast<std::int64_t>(config_.interval);
-      result_.gaps.push_back({gap, s.reason});
+      result_.gaps.push_back({gap, s.reason, now});
     }
   }
   if (!s.flowing) {

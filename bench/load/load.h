@@ -53,8 +53,9 @@ struct Progress {  // updated by load threads, read by the main thread (relaxed)
 };
 
 struct GapSample {
-  std::int64_t gap_ns = 0;  // first token after - last token before - interval (may be < 0)
-  std::string reason;       // Migrated.reason
+  std::int64_t gap_ns = 0;   // first token after - last token before - interval (may be < 0)
+  std::string reason;        // Migrated.reason
+  Timestamp resumed_at = 0;  // the first token after the Migrated arrived
 };
 
 struct TimelinePoint {

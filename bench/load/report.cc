@@ -35,6 +35,18 @@ GapStats gap_stats(std::vector<std::int64_t> ns) {
   return g;
 }
 
+// Fault injected -> first token after the migration, per affected stream.
+std::vector<std::int64_t> resume_delays(const Report& r) {
+  std::vector<std::int64_t> out;
+  if (r.fault_at == kNever) {
+    return out;
+  }
+  for (const GapSample& g : r.load.gaps) {
+    out.push_back(static_cast<std::int64_t>(g.resumed_at) - static_cast<std::int64_t>(r.fault_at));
+  }
+  return out;
+}
+
 std::map<std::string, std::vector<std::int64_t>> gaps_by_reason(const LoadResult& r) {
   std::map<std::string, std::vector<std::int64_t>> out;
   for (const GapSample& g : r.gaps) {
@@ -133,7 +145,7 @@ std::string to_json(const Report& r) {
     out += fmt::format(R"({}"{}":{})", first ? "" : ",", reason, gap_json(gap_stats(ns)));
     first = false;
   }
-  out += "}},";
+  out += fmt::format(R"(}},"fault_to_resume_ms":{}}},)", gap_json(gap_stats(resume_delays(r))));
   if (r.director) {
     out += fmt::format(R"("director":{},"director_rss_per_stream_bytes":{:.0f},)",
                        proc_json(*r.director),
@@ -184,6 +196,11 @@ std::string to_table(const Report& r) {
                        fmt::format("{:.1f} / {:.1f} / {:.1f}", g.p50, g.p99, g.max),
                        g.count,
                        r.interval_ms);
+  }
+  if (const GapStats g = gap_stats(resume_delays(r)); g.count > 0) {
+    out += fmt::format("  {:<34}{:>14} ms\n",
+                       "fault -> resumed p50/p99/max",
+                       fmt::format("{:.1f} / {:.1f} / {:.1f}", g.p50, g.p99, g.max));
   }
   auto proc_line = [&](const ProcReport& p) {
     out += fmt::format("  {:<34}cpu {:5.1f} %  rss {:.1f} MiB (idle {:.1f} MiB, max {:.1f} MiB)\n",

@@ -39,6 +39,7 @@ struct Report {
   double load_start = -1;  // 1-minute load average
   double load_end = -1;
   double setup_seconds = 0;  // streams opened -> all flowing
+  Timestamp fault_at = kNever;  // when the fault was injected (error: scheduled, +- start-up)
   // What was measured.
   LoadResult load;
   std::optional<ProcReport> director;

@@ -279,8 +279,12 @@ int run_bench(const BenchArgs& args) {
     }
     start = error_due - from_seconds(fail_at);
   }
+  ticks = 0;
   while (net::clock_now() < start) {
     std::this_thread::sleep_for(kTick);
+    if (++ticks % 20 == 0) {
+      line.show("warmup", seconds_between(t0, net::clock_now()), progress, nullptr);
+    }
   }
   const Timestamp end_at = start + from_seconds(args.seconds);
   const Timestamp fault_at = args.fail == Fault::kNone ? kNever : start + from_seconds(fail_at);
@@ -340,6 +344,7 @@ int run_bench(const BenchArgs& args) {
   if (args.fail == Fault::kError) {
     injected_at = error_due;
   }
+  report.fault_at = injected ? injected_at : kNever;
   if (spawn) {
     cluster.stop(std::chrono::milliseconds(3000));
   }
