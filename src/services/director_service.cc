@@ -94,12 +94,7 @@ void DirectorService::Impl::execute(director::Action& action) {
         } else if constexpr (std::is_same_v<T, director::CancelAttempt>) {
           cancel_attempt(a.attempt);
         } else if constexpr (std::is_same_v<T, director::ForwardToken>) {
-          auto* t = item.mutable_token();
-          t->set_seq(a.seq);
-          t->set_text(std::move(a.text));
-          t->set_worker(std::move(a.worker));
-          t->set_emit_ns(a.emit_ns);
-          send(a.stream, std::move(item));
+          send_token(a);
         } else if constexpr (std::is_same_v<T, director::SendAssigned>) {
           auto it = clients_.find(a.stream);
           if (it != clients_.end()) {
@@ -183,6 +178,30 @@ void DirectorService::Impl::send(StreamKey key, v1::GenerateItem item) {
   c.outbox.push_back(std::move(item));
   extra_.max_outbox = std::max<std::uint64_t>(extra_.max_outbox, c.outbox.size());
   flush(key);
+}
+
+// The per-token path: fills one reused item (its Token and strings keep their memory) and
+// writes it at once when nothing is queued before it; copies it into the outbox otherwise.
+void DirectorService::Impl::send_token(const director::ForwardToken& a) {
+  auto it = clients_.find(a.stream);
+  if (it == clients_.end()) {
+    return;
+  }
+  ClientStream& c = it->second;
+  v1::GenerateItem::Token* t = token_item_.mutable_token();
+  t->set_seq(a.seq);
+  t->set_text(a.text);
+  t->set_worker(a.worker);
+  t->set_emit_ns(a.emit_ns);
+  if (c.outbox.empty()) {
+    Result<void> sent = c.call.write(token_item_);
+    if (sent || sent.error().code != Errc::kFlowControl) {
+      return;  // sent, or the call is gone (its on_done cancels the stream)
+    }
+  }
+  c.outbox.push_back(token_item_);
+  extra_.max_outbox = std::max<std::uint64_t>(extra_.max_outbox, c.outbox.size());
+  flush(a.stream);
 }
 
 void DirectorService::Impl::finish_stream(const director::FinishStream& f) {

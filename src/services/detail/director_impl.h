@@ -84,6 +84,7 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
 
   // director_service.cc: client side.
   void send(director::StreamKey key, v1::GenerateItem item);
+  void send_token(const director::ForwardToken& a);
   void finish_stream(const director::FinishStream& f);
   void flush(director::StreamKey key);
   void set_blocked(director::StreamKey key, bool blocked);
@@ -108,7 +109,8 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   director::StreamRouter router_;
   std::unordered_map<director::StreamKey, ClientStream> clients_;
   std::unordered_map<director::AttemptId, Upstream> upstreams_;
-  DirectorStats extra_;  // the counters the router does not keep
+  DirectorStats extra_;          // the counters the router does not keep
+  v1::GenerateItem token_item_;  // reused by send_token()
   std::uint64_t next_stream_id_ = 1;
   std::uint64_t next_connection_ = 1;
   bool draining_ = false;
