@@ -42,12 +42,10 @@ int main(int argc, char** argv) {
          "workers' token interval (started ones get it; subtracted from gaps); 0 = unpaced")
       ->default_str("0");
   app.add_option("--max-tokens", a.max_tokens, "tokens per stream; 0 = until the end");
-  app.add_option("--fail", a.fail, "fault injected into worker-a during the window")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, Fault>{{"none", Fault::kNone},
-                                                                       {"kill", Fault::kKill},
-                                                                       {"stop", Fault::kStop},
-                                                                       {"term", Fault::kTerm},
-                                                                       {"error", Fault::kError}}));
+  std::string fail = "none";
+  app.add_option("--fail", fail, "fault injected into worker-a during the window")
+      ->check(CLI::IsMember({"none", "kill", "stop", "term", "error"}))
+      ->capture_default_str();
   app.add_option("--fail-at", a.fail_at, "seconds into the window (default: the middle)");
   app.add_option("--json", a.json, "write the JSON result here ('-': stdout, table to stderr)");
   app.add_option("--plot", a.plot, "PNG of one stream's token arrivals across the failover");
@@ -62,6 +60,12 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   app.add_flag("-q,--quiet", a.quiet, "no progress line on stderr");
   CLI11_PARSE(app, argc, argv);
+  const std::map<std::string, Fault> faults = {{"none", Fault::kNone},
+                                               {"kill", Fault::kKill},
+                                               {"stop", Fault::kStop},
+                                               {"term", Fault::kTerm},
+                                               {"error", Fault::kError}};
+  a.fail = faults.at(fail);
   (void)connswap::log::set_level("warn");  // our own QUIC/RPC stack: no per-connection lines
   return run_bench(a);
 }
