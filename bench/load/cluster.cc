@@ -66,6 +66,7 @@ fs::path self_dir() {
 
 Cluster::~Cluster() {
   for (pid_t pid : children_) {
+    ::kill(-pid, SIGKILL);  // the child's group: a wrapped program too
     if (::kill(pid, SIGKILL) == 0) {
       int status = 0;
       ::waitpid(pid, &status, 0);
@@ -105,7 +106,14 @@ Result<Child> Cluster::spawn(const std::string& name,
   const std::string err = child.err_path.string();
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const int rc = posix_spawnp(&child.pid, exe_s.c_str(), &actions, nullptr, argv.data(), environ);
+  // Each child leads its own process group, so stop() also reaches what a wrapper
+  // (--director-wrapper 'perf record --') started.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  const int rc = posix_spawnp(&child.pid, exe_s.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     return make_error(Errc::kIo, "cannot start " + exe_s + ": " + std::strerror(rc));
@@ -208,8 +216,8 @@ void Cluster::stop(milliseconds budget) {
     if (std::find(children_.begin(), children_.end(), pid) == children_.end()) {
       continue;
     }
-    ::kill(pid, SIGCONT);  // a SIGSTOPped child cannot act on SIGTERM
-    ::kill(pid, SIGTERM);
+    ::kill(-pid, SIGCONT);  // a SIGSTOPped child cannot act on SIGTERM
+    ::kill(-pid, SIGTERM);  // the group: a wrapper and what it runs
   }
   const auto until = steady_clock::now() + budget;
   for (pid_t pid : order) {
@@ -219,13 +227,14 @@ void Cluster::stop(milliseconds budget) {
     int status = 0;
     while (::waitpid(pid, &status, WNOHANG) == 0) {
       if (steady_clock::now() >= until) {
-        ::kill(pid, SIGKILL);
+        ::kill(-pid, SIGKILL);
         ::waitpid(pid, &status, 0);
         break;
       }
       std::this_thread::sleep_for(kPoll);
     }
     std::erase(children_, pid);
+    ::kill(-pid, SIGKILL);  // anything left in its group (a wrapped program)
   }
 }
 
