@@ -69,8 +69,8 @@ TEST(Failover, InBandErrorMigratesOnceWithResumeSeq) {
       "info stream.id=1 connection.id=conn-1234 from_worker=worker-a to_worker=worker-b: 🔀 "
       "migrating connection to new worker"));
   EXPECT_TRUE(client_log.contains(
-      "info connection.id=conn-1234 from_worker=worker-a to_worker=worker-b: 🔀 CONNECTION "
-      "MIGRATION: switching workers"));
+      "info connection.id=conn-1234 from_worker=worker-a to_worker=worker-b reason=error "
+      "resume_seq=31: 🔀 CONNECTION MIGRATION: switching workers"));
   EXPECT_TRUE(client_log.contains(
       "info connection.id=conn-1234 worker=worker-b stream.id=1 sequence=31: 📦 received "
       "token"));
