@@ -38,7 +38,7 @@ struct Report {
   double fail_at = 0;      // seconds into the window
   double load_start = -1;  // 1-minute load average
   double load_end = -1;
-  double setup_seconds = 0;  // streams opened -> all flowing
+  double setup_seconds = 0;     // streams opened -> all flowing
   Timestamp fault_at = kNever;  // when the fault was injected (error: scheduled, +- start-up)
   // What was measured.
   LoadResult load;
