@@ -71,7 +71,7 @@ class LoadThread::Impl {
   template <class Message>
   Message* fresh();
 
-  const LoadConfig& config_;
+  const LoadConfig config_;  // a copy: the thread outlives the caller's struct
   int index_;
   Window& window_;
   Progress& progress_;

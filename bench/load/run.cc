@@ -78,9 +78,9 @@ void end(Watched& w, double wall) {
   }
 }
 
-class Progress_line {
+class ProgressLine {
  public:
-  Progress_line(bool quiet, std::uint64_t streams) : quiet_(quiet), streams_(streams) {}
+  ProgressLine(bool quiet, std::uint64_t streams) : quiet_(quiet), streams_(streams) {}
   void show(const char* phase, double t, const Progress& p, const Watched* director) {
     if (quiet_) {
       return;
@@ -122,255 +122,323 @@ class Progress_line {
   std::uint64_t last_tokens_ = 0;
 };
 
-}  // namespace
+// One run's state, phase by phase: prepare() (start or find the target), start_load(),
+// wait_flowing(), warm_up(), measure(), finish() (outputs).
+class Run {
+ public:
+  explicit Run(const BenchArgs& args) : args_(args) {}
+  ~Run() { stop_threads(); }
 
-int run_bench(const BenchArgs& args) {
-  const bool spawn = args.director.empty() && args.worker.empty();
-  if (!spawn && args.fail == Fault::kError) {
-    return fail("--fail error needs a started cluster (it sets --fail-mode on worker-a)");
-  }
-  if (!spawn && args.fail != Fault::kNone && args.fail_pid <= 0) {
-    return fail("--fail with a running target needs --fail-pid");
-  }
-  Report report;
-  report.load_start = load_average();
-  report.target = (args.direct || !args.worker.empty()) ? "worker" : "director";
-  report.spawned = spawn;
-  report.connections = args.connections;
-  report.streams_per_connection = args.streams;
-  report.threads = args.threads;
-  report.workers = spawn ? args.workers : 0;
-  report.interval_ms = static_cast<double>(args.interval) / static_cast<double>(kMillisecond);
-  report.warmup = args.warmup;
-  report.fail = fault_name(args.fail);
-  const std::uint64_t total_streams =
-      static_cast<std::uint64_t>(args.connections) * static_cast<std::uint64_t>(args.streams);
-  const double fail_at = args.fail_at >= 0 ? args.fail_at : args.seconds / 2;
-  report.fail_at = args.fail == Fault::kNone ? 0 : fail_at;
+  Result<void> prepare();
+  Result<void> start_load();
+  Result<void> wait_flowing();
+  Result<void> warm_up();
+  void measure();
+  int finish();
 
-  // The cluster (started here) or the running target.
-  Cluster cluster;
-  fs::path work_dir = args.work_dir;
-  bool temp_dir = false;
-  std::string remote = !args.director.empty() ? args.director : args.worker;
-  std::string ca = args.tls_ca;
-  Watched director;
-  std::vector<Watched> workers;
-  pid_t fail_pid = args.fail_pid;
-  // Opening the streams must end before a scheduled in-band error (--fail error).
-  const double open_budget = 5 + static_cast<double>(total_streams) / 1000.0;
-  Timestamp error_due = kNever;
-  if (spawn) {
-    if (work_dir.empty()) {
-      std::string tmpl = (fs::temp_directory_path() / "connswap-bench.XXXXXX").string();
-      if (::mkdtemp(tmpl.data()) == nullptr) {
-        return fail("cannot make a temporary directory");
-      }
-      work_dir = tmpl;
-      temp_dir = true;
-    }
-    fs::create_directories(work_dir);
-    SpawnConfig sc;
-    sc.bin_dir = args.bin_dir.empty() ? self_dir() / ".." / ".." / "apps" : fs::path(args.bin_dir);
-    sc.work_dir = work_dir;
-    sc.workers = args.workers;
-    sc.token_interval = args.interval;
-    sc.director_args = args.director_args;
-    sc.director_wrapper = args.director_wrapper;
-    sc.worker_args = args.worker_args;
-    if (args.fail == Fault::kError) {
-      sc.error_after = from_seconds(open_budget + args.warmup + fail_at);
-      error_due = net::clock_now() + sc.error_after;  // worker-a starts just after this
-    }
-    if (auto ok = cluster.start(sc); !ok) {
-      return fail(ok.error().message() + " (logs in " + work_dir.string() + ")");
-    }
-    director.report = {.name = "director", .pid = cluster.director().pid};
-    for (const Child& w : cluster.workers()) {
-      Watched watched;
-      watched.report = {.name = w.name, .pid = w.pid};
-      workers.push_back(watched);
-    }
-    fail_pid = cluster.workers().front().pid;
-    remote = args.direct ? cluster.workers().front().user_addr : cluster.director().user_addr;
-    ca = cluster.ca_file().string();
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // settle before idle RSS
-  } else if (args.pid > 0) {
-    director.report = {.name = report.target, .pid = args.pid};
+ private:
+  Result<void> start_cluster();
+  void inject_fault(Timestamp now);
+  LoadResult stop_threads();
+
+  const BenchArgs& args_;
+  Report report_;
+  bool spawn_ = false;
+  std::uint64_t streams_ = 0;
+  double fail_at_ = 0;
+  double open_budget_ = 0;  // seconds for every stream to flow
+  Cluster cluster_;
+  fs::path work_dir_;
+  bool temp_dir_ = false;
+  std::string remote_;
+  std::string ca_;
+  pid_t fail_pid_ = -1;
+  Timestamp error_due_ = kNever;  // --fail error: when worker-a fails on its own
+  Watched director_;
+  std::vector<Watched> workers_;
+  Watched self_;
+  Window window_;
+  Progress progress_;
+  std::unique_ptr<ProgressLine> line_;
+  std::vector<std::unique_ptr<LoadThread>> threads_;
+  Timestamp t0_ = 0;
+  Timestamp start_ = 0;
+  Timestamp injected_at_ = kNever;
+};
+
+Result<void> Run::prepare() {
+  const BenchArgs& a = args_;
+  spawn_ = a.director.empty() && a.worker.empty();
+  if (!spawn_ && a.fail == Fault::kError) {
+    return make_error(Errc::kInvalidArgument,
+                      "--fail error needs a started cluster (it sets --fail-mode on worker-a)");
   }
-  const bool watch_director = director.report.pid > 0;
-  if (watch_director) {
-    if (auto s = sample_process(director.report.pid)) {
-      director.report.rss_idle = s->rss_bytes;
-    }
+  if (!spawn_ && a.fail != Fault::kNone && a.fail_pid <= 0) {
+    return make_error(Errc::kInvalidArgument, "--fail with a running target needs --fail-pid");
   }
-  for (Watched& w : workers) {
+  Report& r = report_;
+  r.load_start = load_average();
+  r.target = (a.direct || !a.worker.empty()) ? "worker" : "director";
+  r.spawned = spawn_;
+  r.connections = a.connections;
+  r.streams_per_connection = a.streams;
+  r.threads = std::min(a.threads, a.connections);
+  r.workers = spawn_ ? a.workers : 0;
+  r.interval_ms = static_cast<double>(a.interval) / static_cast<double>(kMillisecond);
+  r.warmup = a.warmup;
+  r.fail = fault_name(a.fail);
+  streams_ = static_cast<std::uint64_t>(a.connections) * static_cast<std::uint64_t>(a.streams);
+  fail_at_ = a.fail_at >= 0 ? a.fail_at : a.seconds / 2;
+  r.fail_at = a.fail == Fault::kNone ? 0 : fail_at_;
+  open_budget_ = 5 + static_cast<double>(streams_) / 1000.0;
+  remote_ = !a.director.empty() ? a.director : a.worker;
+  ca_ = a.tls_ca;
+  fail_pid_ = a.fail_pid;
+  work_dir_ = a.work_dir;
+  if (spawn_) {
+    CONNSWAP_TRY(start_cluster());
+  } else if (a.pid > 0) {
+    director_.report = {.name = r.target, .pid = a.pid};
+  }
+  if (auto s = sample_process(director_.report.pid); s && director_.report.pid > 0) {
+    director_.report.rss_idle = s->rss_bytes;
+  }
+  for (Watched& w : workers_) {
     if (auto s = sample_process(w.report.pid)) {
       w.report.rss_idle = s->rss_bytes;
     }
   }
+  return {};
+}
 
+Result<void> Run::start_cluster() {
+  const BenchArgs& a = args_;
+  if (work_dir_.empty()) {
+    std::string tmpl = (fs::temp_directory_path() / "connswap-bench.XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      return make_error(Errc::kIo, "cannot make a temporary directory");
+    }
+    work_dir_ = tmpl;
+    temp_dir_ = true;
+  }
+  fs::create_directories(work_dir_);
+  SpawnConfig sc;
+  sc.bin_dir = a.bin_dir.empty() ? self_dir() / ".." / ".." / "apps" : fs::path(a.bin_dir);
+  sc.work_dir = work_dir_;
+  sc.workers = a.workers;
+  sc.token_interval = a.interval;
+  sc.director_args = a.director_args;
+  sc.director_wrapper = a.director_wrapper;
+  sc.worker_args = a.worker_args;
+  if (a.fail == Fault::kError) {
+    // Opening the streams must end before the scheduled in-band error.
+    sc.error_after = from_seconds(open_budget_ + a.warmup + fail_at_);
+    error_due_ = net::clock_now() + sc.error_after;  // worker-a starts just after this
+  }
+  if (auto ok = cluster_.start(sc); !ok) {
+    return make_error(Errc::kUnavailable,
+                      ok.error().message() + " (logs in " + work_dir_.string() + ")");
+  }
+  director_.report = {.name = "director", .pid = cluster_.director().pid};
+  for (const Child& w : cluster_.workers()) {
+    Watched watched;
+    watched.report = {.name = w.name, .pid = w.pid};
+    workers_.push_back(watched);
+  }
+  fail_pid_ = cluster_.workers().front().pid;
+  remote_ = a.direct ? cluster_.workers().front().user_addr : cluster_.director().user_addr;
+  ca_ = cluster_.ca_file().string();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // settle before idle RSS
+  return {};
+}
+
+Result<void> Run::start_load() {
   LoadConfig lc;
-  lc.target = report.target == "worker" ? Target::kWorker : Target::kDirector;
-  auto address = Address::parse(remote);
+  lc.target = report_.target == "worker" ? Target::kWorker : Target::kDirector;
+  auto address = Address::parse(remote_);
   if (!address) {
-    return fail("bad target address '" + remote + "'");
+    return make_error(Errc::kInvalidArgument, "bad target address '" + remote_ + "'");
   }
   lc.remote = *address;
-  lc.server_name = args.server_name;
+  lc.server_name = args_.server_name;
   quic::ClientTlsOptions tls;
-  tls.ca_file = ca.empty() ? "certs/ca.pem" : ca;
+  tls.ca_file = ca_.empty() ? "certs/ca.pem" : ca_;
   auto ctx = quic::TlsContext::make_client(tls);
   if (!ctx) {
-    return fail("TLS (--tls-ca " + tls.ca_file + "): " + ctx.error().message());
+    return make_error(Errc::kInvalidArgument,
+                      "TLS (--tls-ca " + tls.ca_file + "): " + ctx.error().message());
   }
   lc.tls = *ctx;
-  lc.connections = args.connections;
-  lc.streams_per_connection = args.streams;
-  lc.threads = std::min(args.threads, args.connections);
-  lc.max_tokens = args.max_tokens;
-  lc.interval = args.interval;
-  report.threads = lc.threads;
-
-  Window window;
-  Progress progress;
-  Progress_line line(args.quiet, total_streams);
-  std::vector<std::unique_ptr<LoadThread>> threads;
-  const Timestamp t0 = net::clock_now();
+  lc.connections = args_.connections;
+  lc.streams_per_connection = args_.streams;
+  lc.threads = report_.threads;
+  lc.max_tokens = args_.max_tokens;
+  lc.interval = args_.interval;
+  line_ = std::make_unique<ProgressLine>(args_.quiet, streams_);
+  t0_ = net::clock_now();
   for (int i = 0; i < lc.threads; ++i) {
-    threads.push_back(std::make_unique<LoadThread>(lc, i, window, progress));
-    threads.back()->start();
+    threads_.push_back(std::make_unique<LoadThread>(lc, i, window_, progress_));
   }
-  auto stop_threads = [&] {
-    window.stop = true;
-    LoadResult all;
-    for (auto& t : threads) {
-      all.merge(t->join());
-    }
-    return all;
-  };
+  for (auto& t : threads_) {
+    t->start();
+  }
+  return {};
+}
 
-  // Every stream flowing (a first token), within a budget.
-  const Timestamp open_until = t0 + from_seconds(open_budget);
-  int ticks = 0;
-  while (progress.streams_flowing.load() < total_streams) {
-    if (net::clock_now() >= open_until ||
-        progress.streams_ended.load() + progress.streams_flowing.load() >= total_streams) {
-      stop_threads();
-      return fail(fmt::format("only {} of {} streams flowing after {:.1f} s (logs: {})",
-                              progress.streams_flowing.load(),
-                              total_streams,
-                              open_budget,
-                              work_dir.string()));
+// Every stream flowing (a first token), within open_budget_.
+Result<void> Run::wait_flowing() {
+  const Timestamp until = t0_ + from_seconds(open_budget_);
+  for (int ticks = 1; progress_.streams_flowing.load() < streams_; ++ticks) {
+    if (net::clock_now() >= until ||
+        progress_.streams_ended.load() + progress_.streams_flowing.load() >= streams_) {
+      return make_error(
+          Errc::kUnavailable,
+          fmt::format("{} of {} streams flowing, {} ended, budget {:.1f} s (logs: {})",
+                      progress_.streams_flowing.load(),
+                      streams_,
+                      progress_.streams_ended.load(),
+                      open_budget_,
+                      work_dir_.empty() ? "none" : work_dir_.string()));
     }
     std::this_thread::sleep_for(kTick);
-    if (++ticks % 20 == 0) {
-      line.show("opening", seconds_between(t0, net::clock_now()), progress, nullptr);
+    if (ticks % 20 == 0) {
+      line_->show("opening", seconds_between(t0_, net::clock_now()), progress_, nullptr);
     }
   }
-  report.setup_seconds = seconds_between(t0, net::clock_now());
+  report_.setup_seconds = seconds_between(t0_, net::clock_now());
+  return {};
+}
 
-  // Warm-up, then the window. A scheduled in-band error fixes where the window starts.
-  Timestamp start = net::clock_now() + from_seconds(args.warmup);
-  if (error_due != kNever) {
-    if (error_due - from_seconds(fail_at) < start) {
-      stop_threads();
-      return fail("streams opened too late for the scheduled --fail error");
+// Waits out --warmup; a scheduled in-band error fixes where the window starts instead.
+Result<void> Run::warm_up() {
+  start_ = net::clock_now() + from_seconds(args_.warmup);
+  if (error_due_ != kNever) {
+    if (error_due_ - from_seconds(fail_at_) < start_) {
+      return make_error(Errc::kUnavailable,
+                        "streams opened too late for the scheduled --fail error");
     }
-    start = error_due - from_seconds(fail_at);
+    start_ = error_due_ - from_seconds(fail_at_);
   }
-  ticks = 0;
-  while (net::clock_now() < start) {
+  for (int ticks = 1; net::clock_now() < start_; ++ticks) {
     std::this_thread::sleep_for(kTick);
-    if (++ticks % 20 == 0) {
-      line.show("warmup", seconds_between(t0, net::clock_now()), progress, nullptr);
+    if (ticks % 20 == 0) {
+      line_->show("warmup", seconds_between(t0_, net::clock_now()), progress_, nullptr);
     }
   }
-  const Timestamp end_at = start + from_seconds(args.seconds);
-  const Timestamp fault_at = args.fail == Fault::kNone ? kNever : start + from_seconds(fail_at);
-  Watched self;
-  self.report = {.name = "bench", .pid = ::getpid()};
-  begin(self);
-  begin(director);
-  for (Watched& w : workers) {
+  return {};
+}
+
+void Run::inject_fault(Timestamp now) {
+  injected_at_ = args_.fail == Fault::kError ? error_due_ : now;
+  const int signo = args_.fail == Fault::kKill   ? SIGKILL
+                    : args_.fail == Fault::kStop ? SIGSTOP
+                    : args_.fail == Fault::kTerm ? SIGTERM
+                                                 : 0;
+  if (signo != 0 && !send_signal(fail_pid_, signo)) {
+    std::fprintf(stderr, "connswap-bench: warning: pid %d is gone\n", fail_pid_);
+  }
+}
+
+// The window: samples the processes, injects the fault on time, shows progress.
+void Run::measure() {
+  const Timestamp end_at = start_ + from_seconds(args_.seconds);
+  const Timestamp fault_at = args_.fail == Fault::kNone ? kNever : start_ + from_seconds(fail_at_);
+  const bool watch_director = director_.report.pid > 0;
+  self_.report = {.name = "bench", .pid = ::getpid()};
+  begin(self_);
+  begin(director_);
+  for (Watched& w : workers_) {
     begin(w);
   }
-  window.start = start;
-  window.end = end_at;
-  bool injected = false;
-  Timestamp injected_at = kNever;
-  ticks = 0;
+  window_.start = start_;
+  window_.end = end_at;
+  int ticks = 0;
   for (Timestamp now = net::clock_now(); now < end_at; now = net::clock_now()) {
-    if (!injected && now >= fault_at) {
-      injected = true;
-      injected_at = now;
-      const int signo = args.fail == Fault::kKill   ? SIGKILL
-                        : args.fail == Fault::kStop ? SIGSTOP
-                        : args.fail == Fault::kTerm ? SIGTERM
-                                                    : 0;
-      if (signo != 0 && !send_signal(fail_pid, signo)) {
-        std::fprintf(stderr, "connswap-bench: warning: pid %d is gone\n", fail_pid);
-      }
+    if (injected_at_ == kNever && now >= fault_at) {
+      inject_fault(now);
     }
     const auto next = std::min<Timestamp>(end_at, now + 50 * kMillisecond);
     std::this_thread::sleep_for(std::chrono::nanoseconds(next - now));
     if (watch_director) {
-      observe(director);
+      observe(director_);
     }
     if (++ticks % 20 == 0) {
-      line.show("measure",
-                seconds_between(start, net::clock_now()),
-                progress,
-                watch_director ? &director : nullptr);
+      line_->show("measure",
+                  seconds_between(start_, net::clock_now()),
+                  progress_,
+                  watch_director ? &director_ : nullptr);
     }
   }
-  const double wall = seconds_between(start, net::clock_now());
-  end(self, wall);
-  end(director, wall);
-  for (Watched& w : workers) {
+  const double wall = seconds_between(start_, net::clock_now());
+  end(self_, wall);
+  end(director_, wall);
+  for (Watched& w : workers_) {
     end(w, wall);
   }
-  report.load = stop_threads();
-  line.done();
-  report.seconds = seconds_between(start, end_at);
-  report.bench_cpu_percent = self.report.cpu_percent;
+  report_.load = stop_threads();
+  line_->done();
+  report_.seconds = seconds_between(start_, end_at);
+  report_.bench_cpu_percent = self_.report.cpu_percent;
   if (watch_director) {
-    report.director = director.report;
+    report_.director = director_.report;
   }
-  for (Watched& w : workers) {
-    report.workers_proc.push_back(w.report);
+  for (Watched& w : workers_) {
+    report_.workers_proc.push_back(w.report);
   }
-  report.load_end = load_average();
-  if (args.fail == Fault::kError) {
-    injected_at = error_due;
-  }
-  report.fault_at = injected ? injected_at : kNever;
-  if (spawn) {
-    cluster.stop(std::chrono::milliseconds(3000));
-  }
+  report_.load_end = load_average();
+  report_.fault_at = injected_at_;
+}
 
-  const std::string table = to_table(report);
-  const std::string json = to_json(report);
-  std::fprintf(args.json == "-" ? stderr : stdout, "%s", table.c_str());
-  if (args.json == "-") {
-    std::printf("%s\n", json.c_str());
-  } else if (!args.json.empty()) {
-    std::ofstream(args.json) << json << "\n";
+LoadResult Run::stop_threads() {
+  window_.stop = true;
+  LoadResult all;
+  for (auto& t : threads_) {
+    all.merge(t->join());
   }
-  int status = report.load.window_tokens > 0 ? 0 : 1;
-  if (!args.plot.empty()) {
-    if (auto ok = plot(report, injected ? injected_at : kNever, args.plot); !ok) {
+  threads_.clear();
+  return all;
+}
+
+// Stops the cluster, writes the table, JSON and plot; returns the exit status.
+int Run::finish() {
+  if (spawn_) {
+    cluster_.stop(std::chrono::milliseconds(3000));
+  }
+  const std::string table = to_table(report_);
+  const std::string json = to_json(report_);
+  std::fprintf(args_.json == "-" ? stderr : stdout, "%s", table.c_str());
+  if (args_.json == "-") {
+    std::printf("%s\n", json.c_str());
+  } else if (!args_.json.empty()) {
+    std::ofstream(args_.json) << json << "\n";
+  }
+  int status = report_.load.window_tokens > 0 ? 0 : 1;
+  if (!args_.plot.empty()) {
+    if (auto ok = plot(report_, injected_at_, args_.plot); !ok) {
       std::fprintf(stderr, "connswap-bench: %s\n", ok.error().message().c_str());
       status = 1;
     }
   }
-  if (temp_dir && !args.keep && status == 0) {
+  if (temp_dir_ && !args_.keep && status == 0) {
     std::error_code ec;
-    fs::remove_all(work_dir, ec);
-  } else if (spawn) {
-    std::fprintf(stderr, "connswap-bench: logs in %s\n", work_dir.string().c_str());
+    fs::remove_all(work_dir_, ec);
+  } else if (spawn_) {
+    std::fprintf(stderr, "connswap-bench: logs in %s\n", work_dir_.string().c_str());
   }
   return status;
+}
+
+}  // namespace
+
+int run_bench(const BenchArgs& args) {
+  Run run(args);
+  for (auto phase : {&Run::prepare, &Run::start_load, &Run::wait_flowing, &Run::warm_up}) {
+    if (auto ok = (run.*phase)(); !ok) {
+      return fail(ok.error().detail);
+    }
+  }
+  run.measure();
+  return run.finish();
 }
 
 }  // namespace connswap::bench
