@@ -59,12 +59,14 @@ struct CancelAttempt {
   AttemptId attempt = 0;
   std::string worker;
 };
-// Send Token{seq, text} to the client; `worker` produced it (for logs).
+// Send Token{seq, text} to the client; `worker` produced it (for logs). `emit_ns` is the
+// worker's emit time as it reported it (opaque here, 0 = unknown), passed through.
 struct ForwardToken {
   StreamKey stream = 0;
   std::uint64_t seq = 0;
   std::string text;
   std::string worker;
+  std::uint64_t emit_ns = 0;
 };
 // Send Assigned{connection_id, stream_id, worker} to the client (first worker only).
 struct SendAssigned {

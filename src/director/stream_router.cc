@@ -95,8 +95,10 @@ Result<StreamKey> StreamRouter::open_stream(StreamSpec spec, Timestamp now) {
   s.next_seq = s.request.start_seq;
   s.last_token_at = now;
   const std::size_t keep = std::min<std::size_t>(spec.window.size(), config_.delivered_window);
-  s.window.assign(std::make_move_iterator(spec.window.end() - static_cast<std::ptrdiff_t>(keep)),
-                  std::make_move_iterator(spec.window.end()));
+  for (auto it = spec.window.end() - static_cast<std::ptrdiff_t>(keep); it != spec.window.end();
+       ++it) {
+    s.window.push(*it, config_.delivered_window);
+  }
   ++stats_.streams_opened;
   if (past_end(s.request, s.next_seq)) {
     finish(s, StatusCode::kOk, "nothing to generate", now);
@@ -119,10 +121,8 @@ StreamRouter::Stream* StreamRouter::find_by_attempt(AttemptId attempt) {
   return &streams_.at(it->second);
 }
 
-void StreamRouter::on_worker_token(AttemptId attempt,
-                                   std::uint64_t seq,
-                                   std::string text,
-                                   Timestamp now) {
+void StreamRouter::on_worker_token(
+    AttemptId attempt, std::uint64_t seq, std::string text, Timestamp now, std::uint64_t emit_ns) {
   Stream* s = find_by_attempt(attempt);
   if (s == nullptr) {
     return;
@@ -146,7 +146,7 @@ void StreamRouter::on_worker_token(AttemptId attempt,
     if (from_standby) {
       switchover(*s, now);
     }
-    forward(*s, seq, std::move(text), now);
+    forward(*s, seq, std::move(text), now, emit_ns);
   }
   if (!finished(*s)) {
     rearm(*s);
@@ -155,7 +155,8 @@ void StreamRouter::on_worker_token(AttemptId attempt,
 }
 
 // Forwards the token at next_seq from the primary attempt and updates progress tracking.
-void StreamRouter::forward(Stream& s, std::uint64_t seq, std::string text, Timestamp now) {
+void StreamRouter::forward(
+    Stream& s, std::uint64_t seq, std::string text, Timestamp now, std::uint64_t emit_ns) {
   Attempt& a = s.primary;
   CONNSWAP_ASSERT(seq == s.next_seq && a.id != 0);
   if (s.rate_attempt == a.id) {
@@ -168,11 +169,8 @@ void StreamRouter::forward(Stream& s, std::uint64_t seq, std::string text, Times
     events_.push_back(FailoverGap{s.ref, s.failed_worker, a.worker, now - s.last_token_at});
     s.failed_worker.clear();
   }
-  s.window.push_back(text);
-  if (s.window.size() > config_.delivered_window) {
-    s.window.pop_front();
-  }
-  actions_.push_back(ForwardToken{s.ref.stream, seq, std::move(text), a.worker});
+  s.window.push(text, config_.delivered_window);
+  actions_.push_back(ForwardToken{s.ref.stream, seq, std::move(text), a.worker, emit_ns});
   ++stats_.tokens_forwarded;
   ++s.forwarded;
   ++s.next_seq;
@@ -310,8 +308,7 @@ void StreamRouter::finish(Stream& s, StatusCode code, std::string message, Times
     default:
       ++stats_.streams_unavailable;
       f.next_seq = s.next_seq;
-      f.window.assign(std::make_move_iterator(s.window.begin()),
-                      std::make_move_iterator(s.window.end()));
+      f.window = s.window.tokens();
       f.migrations = s.migrations;
       break;
   }
@@ -364,8 +361,7 @@ std::optional<ResumePoint> StreamRouter::resume_point(StreamKey stream) const {
     return std::nullopt;
   }
   const Stream& s = it->second;
-  return ResumePoint{
-      s.next_seq, std::vector<std::string>(s.window.begin(), s.window.end()), s.migrations};
+  return ResumePoint{s.next_seq, s.window.tokens(), s.migrations};
 }
 
 const migration::MigrationStateMachine* StreamRouter::machine(StreamKey stream) const {

@@ -8,7 +8,6 @@
 // only when a deadline moves earlier or fires.
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <queue>
@@ -21,12 +20,14 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/fifo.h"
 #include "base/generate.h"
 #include "base/time.h"
 #include "director/actions.h"
 #include "director/config.h"
 #include "director/stream_phase.h"
 #include "director/stream_types.h"
+#include "director/token_window.h"
 #include "director/worker_pool.h"
 #include "migration/state_machine.h"
 
@@ -50,7 +51,12 @@ class StreamRouter {
   Result<StreamKey> open_stream(StreamSpec spec, Timestamp now);
 
   // Items from a worker attempt. Unknown or cancelled attempts are ignored (counted).
-  void on_worker_token(AttemptId attempt, std::uint64_t seq, std::string text, Timestamp now);
+  // `emit_ns` (the worker's emit time, opaque) travels to the token's ForwardToken.
+  void on_worker_token(AttemptId attempt,
+                       std::uint64_t seq,
+                       std::string text,
+                       Timestamp now,
+                       std::uint64_t emit_ns = 0);
   void on_worker_done(AttemptId attempt, Timestamp now);
   void on_worker_error(AttemptId attempt,
                        FailureReason reason,
@@ -114,7 +120,7 @@ class StreamRouter {
     migration::MigrationStateMachine machine;  // the lifecycle; terminal = finished
     std::uint64_t next_seq = kFirstSeq;
     std::uint64_t forwarded = 0;
-    std::deque<std::string> window;  // last delivered_window tokens, oldest first
+    TokenWindow window;  // last delivered_window tokens, oldest first
     Attempt primary;
     Attempt standby;                                        // only in kHandover
     FailureReason handover_reason = FailureReason::kDrain;  // kDrain or kMoved
@@ -138,7 +144,8 @@ class StreamRouter {
 
   // stream_router.cc: inputs and forwarding.
   Stream* find_by_attempt(AttemptId attempt);
-  void forward(Stream& s, std::uint64_t seq, std::string text, Timestamp now);
+  void forward(
+      Stream& s, std::uint64_t seq, std::string text, Timestamp now, std::uint64_t emit_ns);
   void switchover(Stream& s, Timestamp now);
   // Applies `event` to the stream's machine and reports the new state; false (logged by
   // the machine, counted in illegal_transitions) if the table refuses it.
@@ -174,8 +181,10 @@ class StreamRouter {
   std::set<StreamKey> waiting_;  // streams in kSelecting, oldest key first
   std::vector<StreamKey> finished_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
-  std::deque<Action> actions_;
-  std::deque<Event> events_;
+  // Not std::deque: an Action is ~200 bytes, so a deque node holds two and every other
+  // forwarded token cost a 512-byte malloc/free; a Fifo reuses its vector.
+  Fifo<Action> actions_;
+  Fifo<Event> events_;
   RouterStats stats_;
   StreamKey next_stream_ = 1;
   AttemptId next_attempt_ = 1;

@@ -25,12 +25,8 @@ void StreamRouter::start_attempt(Stream& s, const WorkerInfo& w, Attempt& slot, 
   ++stats_.attempts_started;
   GenerateRequest req = s.request;
   req.start_seq = s.next_seq;
-  actions_.push_back(StartAttempt{s.ref.stream,
-                                  slot.id,
-                                  w.label,
-                                  w.user_addr,
-                                  std::move(req),
-                                  std::vector<std::string>(s.window.begin(), s.window.end())});
+  actions_.push_back(
+      StartAttempt{s.ref.stream, slot.id, w.label, w.user_addr, std::move(req), s.window.tokens()});
 }
 
 // Forgets attempt `a` (and tells the binding to stop it when `cancel`).

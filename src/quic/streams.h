@@ -10,6 +10,7 @@
 #include <ngtcp2/ngtcp2.h>
 
 #include "base/bytes.h"
+#include "base/fifo.h"
 #include "quic/types.h"
 
 namespace connswap::quic::detail {
@@ -28,7 +29,7 @@ class SendBuffer {
   void ack_to(std::uint64_t offset);
 
  private:
-  std::deque<Bytes> chunks_;
+  Fifo<Bytes> chunks_;            // not std::deque: an idle stream owns no chunk storage
   std::uint64_t base_ = 0;        // stream offset of chunks_.front()[0]
   std::uint64_t acked_ = 0;       // contiguous acknowledged offset
   std::uint64_t sent_ = 0;        // offset handed to ngtcp2

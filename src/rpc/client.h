@@ -2,10 +2,13 @@
 // Typed outgoing calls over a Session: start_call<Req, Resp>() for every call shape, and
 // call_unary() for the common one-request-one-response case.
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
+
+#include <google/protobuf/arena.h>
 
 #include "base/expected.h"
 #include "rpc/call.h"
@@ -13,6 +16,9 @@
 #include "rpc/session.h"
 
 namespace connswap::rpc {
+
+// Stack bytes for parsing one response (larger ones spill to the heap).
+inline constexpr std::size_t kParseArenaBlock = 1024;
 
 template <class Resp>
 struct ClientCallbacks {
@@ -51,12 +57,20 @@ Result<ClientCall<Req, Resp>> start_call(Session& session,
                                          Timestamp now) {
   CallCallbacks raw;
   raw.on_read = [fn = std::move(callbacks.on_message)](std::optional<ByteSpan> bytes) {
-    Resp response;
-    if (!bytes || !parse_message(*bytes, response)) {
+    // Parsed on an arena whose first block is on the stack: a small response (a streamed
+    // token) costs no malloc/free for its sub-messages and strings. `fn` gets an rvalue it
+    // may move from (across arenas that copies) but not keep a reference to.
+    alignas(std::max_align_t) char block[kParseArenaBlock];
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.initial_block = block;
+    arena_options.initial_block_size = sizeof block;
+    google::protobuf::Arena arena(arena_options);
+    Resp* response = google::protobuf::Arena::CreateMessage<Resp>(&arena);
+    if (!bytes || !parse_message(*bytes, *response)) {
       return false;
     }
     if (fn) {
-      fn(std::move(response));
+      fn(std::move(*response));
     }
     return true;
   };

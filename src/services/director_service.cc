@@ -174,12 +174,7 @@ void DirectorService::Impl::forward_token(director::ForwardToken& a) {
   }
   (void)sessions_.on_tokens({it->second.connection_id, it->second.stream_id}, 1, now_());
   ++it->second.since_ticket;
-  v1::GenerateItem item;
-  auto* t = item.mutable_token();
-  t->set_seq(a.seq);
-  t->set_text(std::move(a.text));
-  t->set_worker(std::move(a.worker));
-  send(a.stream, std::move(item));
+  send_token(a.stream, it->second, a);
   ticket_due(a.stream, /*forced=*/false);
 }
 
@@ -244,6 +239,27 @@ void DirectorService::Impl::send(StreamKey key, v1::GenerateItem item) {
   }
   ClientStream& c = it->second;
   c.outbox.push_back(std::move(item));
+  extra_.max_outbox = std::max<std::uint64_t>(extra_.max_outbox, c.outbox.size());
+  flush(key);
+}
+
+// The per-token path: fills one reused item (its Token and strings keep their memory) and
+// writes it at once when nothing is queued before it; copies it into the outbox otherwise.
+void DirectorService::Impl::send_token(StreamKey key,
+                                       ClientStream& c,
+                                       const director::ForwardToken& a) {
+  v1::GenerateItem::Token* t = token_item_.mutable_token();
+  t->set_seq(a.seq);
+  t->set_text(a.text);
+  t->set_worker(a.worker);
+  t->set_emit_ns(a.emit_ns);
+  if (c.outbox.empty()) {
+    Result<void> sent = c.call.write(token_item_);
+    if (sent || sent.error().code != Errc::kFlowControl) {
+      return;  // sent, or the call is gone (its on_done cancels the stream)
+    }
+  }
+  c.outbox.push_back(token_item_);
   extra_.max_outbox = std::max<std::uint64_t>(extra_.max_outbox, c.outbox.size());
   flush(key);
 }

@@ -107,7 +107,8 @@ void DirectorService::Impl::on_upstream_item(AttemptId attempt, const v1::Worker
   const Timestamp now = now_();
   switch (item.item_case()) {
     case v1::WorkerItem::kToken:
-      router_.on_worker_token(attempt, item.token().seq(), item.token().text(), now);
+      router_.on_worker_token(
+          attempt, item.token().seq(), item.token().text(), now, item.token().emit_ns());
       break;
     case v1::WorkerItem::kError:
       it->second.error_seen = true;

@@ -140,6 +140,7 @@ bool WorkerService::Impl::next_item(Stream& s, Timestamp now) {
   if (auto* t = std::get_if<worker::TokenItem>(&*item)) {
     out.mutable_token()->set_seq(t->seq);
     out.mutable_token()->set_text(std::move(t->text));
+    out.mutable_token()->set_emit_ns(now);  // the turn's time (docs/PROTOCOL.md §7.2)
   } else if (auto* e = std::get_if<worker::ErrorItem>(&*item)) {
     out.mutable_error()->set_message(e->message);
     s.finish = rpc::Status{rpc::StatusCode::kUnavailable, e->message};

@@ -4,7 +4,6 @@
 // service) and director_resume.cc (tickets, resume). Not for use outside src/services.
 
 #include <algorithm>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +14,7 @@
 #include <connswap/v1/migration.pb.h>
 #include <connswap/v1/worker.pb.h>
 
+#include "base/fifo.h"
 #include "director/stream_router.h"
 #include "director/worker_pool.h"
 #include "migration/session_manager.h"
@@ -64,8 +64,8 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   // One client Generate call.
   struct ClientStream {
     GenerateCall call;
-    std::deque<v1::GenerateItem> outbox;  // items the call's send queue did not take yet
-    std::optional<rpc::Status> finish;    // trailer to send once the outbox is empty
+    Fifo<v1::GenerateItem> outbox;      // items the call's send queue did not take yet
+    std::optional<rpc::Status> finish;  // trailer to send once the outbox is empty
     std::vector<director::AttemptId> attempts;
     bool blocked = false;  // write() hit the high-water mark; worker calls are paused
     std::string connection_id;
@@ -106,6 +106,7 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
 
   // director_service.cc: client side.
   void send(director::StreamKey key, v1::GenerateItem item);
+  void send_token(director::StreamKey key, ClientStream& c, const director::ForwardToken& a);
   void finish_stream(const director::FinishStream& f);
   void flush(director::StreamKey key);
   void set_blocked(director::StreamKey key, bool blocked);
@@ -147,7 +148,8 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   std::vector<director::StreamKey> tickets_due_;  // sent once the router's actions are out
   std::unordered_map<director::StreamKey, ClientStream> clients_;
   std::unordered_map<director::AttemptId, Upstream> upstreams_;
-  DirectorStats extra_;  // the counters the router does not keep
+  DirectorStats extra_;          // the counters the router does not keep
+  v1::GenerateItem token_item_;  // reused by send_token()
   std::uint64_t next_stream_id_ = 1;
   std::uint64_t next_connection_ = 1;
   bool draining_ = false;

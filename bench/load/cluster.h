@@ -1,0 +1,78 @@
+#pragma once
+// The processes a benchmark run drives: a director and workers the bench starts itself
+// (children on 127.0.0.1 with port 0 and --ready-file, certificates from connswap-certs in
+// a temporary directory, logs in files), or ones already running that it only observes and
+// signals by PID. Control plane: failures are reported as Result errors.
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "base/error.h"
+#include "base/time.h"
+
+namespace connswap::bench {
+
+// A child process started by the bench: stdout/stderr in <dir>/<name>.{out,err}.
+struct Child {
+  std::string name;
+  pid_t pid = -1;
+  std::string user_addr;  // from its ready-file
+  std::string mgmt_addr;
+  std::filesystem::path err_path;
+};
+
+struct SpawnConfig {
+  std::filesystem::path bin_dir;   // holds director/, worker/, certs/ (the build's apps/)
+  std::filesystem::path work_dir;  // certificates, ready-files, logs
+  int workers = 2;
+  Duration token_interval = 0;
+  // Worker 0 fails on its own with --fail-mode error after this (0 = never).
+  Duration error_after = 0;
+  std::vector<std::string> director_args;  // extra flags, appended
+  // Runs the director under this command ("valgrind --tool=massif"): split on spaces.
+  std::string director_wrapper;
+  std::vector<std::string> worker_args;
+};
+
+class Cluster {
+ public:
+  Cluster() = default;
+  ~Cluster();  // SIGKILLs and reaps every child still running
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  // Makes certificates, starts the director, then the workers, and waits until every
+  // worker has registered. kIo / kUnavailable with the failing child's stderr tail.
+  Result<void> start(const SpawnConfig& config);
+
+  const Child& director() const { return director_; }
+  const std::vector<Child>& workers() const { return workers_; }
+  std::filesystem::path ca_file() const { return config_.work_dir / "ca.pem"; }
+
+  // Sends SIGTERM to every child and waits up to `budget` for each, then SIGKILL.
+  void stop(std::chrono::milliseconds budget);
+
+ private:
+  Result<Child> spawn(const std::string& name,
+                      const std::filesystem::path& exe,
+                      std::vector<std::string> args,
+                      bool wait_ready,
+                      const std::string& wrapper = "");
+
+  SpawnConfig config_;
+  Child director_;
+  std::vector<Child> workers_;
+  std::vector<pid_t> children_;
+};
+
+// kill(pid, signo); false if the process is gone.
+bool send_signal(pid_t pid, int signo);
+
+// The directory of the running executable (/proc/self/exe).
+std::filesystem::path self_dir();
+
+}  // namespace connswap::bench
