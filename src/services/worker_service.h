@@ -1,10 +1,11 @@
 #pragma once
 // WorkerService: the worker's RPC binding. Serves connswap.v1.Worker/Generate (USER) with
 // WorkerStream + a Generator, paced by token_interval (0: as fast as flow control allows),
-// and connswap.v1.WorkerAdmin/Health (MGMT). Applies the FailurePlan: kError ends live
-// streams with an Error item + UNAVAILABLE trailer and refuses new ones for the recovery
-// window; kHang stops all output (the RegistrationClient stops heartbeating: hung());
-// kCrash is reported through on_failure for the app to exit. Sans-IO.
+// and connswap.v1.WorkerAdmin/Health (MGMT). An unpaced stream yields the loop after 256
+// items (deadline() is then now), so the network is flushed between batches. Applies the
+// FailurePlan: kError ends live streams with an Error item + UNAVAILABLE trailer and refuses new
+// ones for the recovery window; kHang stops all output (the RegistrationClient stops heartbeating:
+// hung()); kCrash is reported through on_failure for the app to exit. Sans-IO.
 //
 // The owner must: construct it; add_user_methods()/add_mgmt_methods() on the USER/MGMT
 // registries; after every loop turn arm a timer at deadline() and call on_timeout(now);

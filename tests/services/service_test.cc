@@ -91,6 +91,42 @@ TEST(Services, RegistryRules) {
   EXPECT_EQ(health->failure(), "serve");
 }
 
+// An unpaced worker writes a bounded batch per stream and turn, then asks to be called again
+// at once (deadline() <= now), so the loop can flush between batches instead of queueing a
+// whole send window per stream before the first byte leaves.
+TEST(Services, UnpacedWorkerYieldsTheLoopBetweenBatches) {
+  World world;
+  auto wc = worker_config("worker-a");
+  wc.token_interval = 0;
+  WorkerNode& w = world.add_worker(wc);
+  Conn direct(w.user);  // a caller as the director would be, straight to the worker's USER
+  std::uint64_t received = 0;
+  rpc::ClientCallbacks<v1::WorkerItem> callbacks;
+  callbacks.on_message = [&](v1::WorkerItem&& item) { received += item.has_token() ? 1 : 0; };
+  auto call = rpc::start_call<v1::WorkerGenerateRequest, v1::WorkerItem>(
+      *direct.client,
+      rpc::CallOptions{.method = std::string(kWorkerGenerate), .deadline = kNever, .metadata = {}},
+      std::move(callbacks),
+      world.now);
+  ASSERT_TRUE(call);
+  v1::WorkerGenerateRequest request;
+  request.set_prompt("batches");
+  request.set_max_tokens(100'000);
+  ASSERT_TRUE(call->write(request));
+  ASSERT_TRUE(call->half_close());
+  direct.link.pump(world.now);  // the request arrives: the worker starts the stream
+  const std::uint64_t first_batch = w.service->stats().tokens;
+  EXPECT_GT(first_batch, 0U);
+  EXPECT_LE(first_batch, 256U);
+  EXPECT_LE(w.service->deadline(), world.now) << "the rest must follow at once";
+  for (int turn = 0; turn < 4; ++turn) {
+    w.service->on_timeout(world.now);
+    direct.link.pump(world.now);
+  }
+  EXPECT_GT(received, first_batch);
+  EXPECT_LE(w.service->stats().tokens, 5U * 256U);
+}
+
 TEST(Services, SlowClientIsBoundedAndNotMistakenForAStall) {
   World world;
   auto wc = worker_config("worker-a");
