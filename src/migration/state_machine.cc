@@ -187,8 +187,9 @@ MResult<Transition> MigrationStateMachine::apply(MigrationEvent event,
   entered_at_ = now;
   ++transitions_;
   history_.push_back(t);
-  while (history_.size() > config_.history_limit) {
-    history_.pop_front();
+  if (history_.size() > config_.history_limit) {  // drop the oldest
+    history_.erase(history_.begin(),
+                   history_.end() - static_cast<std::ptrdiff_t>(config_.history_limit));
   }
   return t;
 }

@@ -6,10 +6,10 @@
 // kIllegalTransition and are logged (module "migration"), the state is unchanged.
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/time.h"
 #include "migration/error.h"
@@ -87,10 +87,10 @@ class MigrationStateMachine {
   MigrationState state() const { return state_; }
   bool terminal() const { return is_terminal(state_); }
   Timestamp entered_at() const { return entered_at_; }
-  std::uint32_t migrations() const { return migrations_; }            // completed moves
-  std::uint32_t failovers() const { return failovers_; }              // counted failures
-  const std::deque<Transition>& history() const { return history_; }  // oldest first
-  std::uint64_t transitions() const { return transitions_; }          // including dropped ones
+  std::uint32_t migrations() const { return migrations_; }             // completed moves
+  std::uint32_t failovers() const { return failovers_; }               // counted failures
+  const std::vector<Transition>& history() const { return history_; }  // oldest first
+  std::uint64_t transitions() const { return transitions_; }           // including dropped ones
   const std::string& label() const { return label_; }
 
  private:
@@ -105,7 +105,9 @@ class MigrationStateMachine {
   std::uint32_t migrations_ = 0;
   std::uint32_t failovers_ = 0;
   std::uint64_t transitions_ = 0;
-  std::deque<Transition> history_;
+  // Not std::deque: its first push allocates a 512-byte node, per stream in the director
+  // (most streams keep 1-3 transitions).
+  std::vector<Transition> history_;
 };
 
 }  // namespace connswap::migration
