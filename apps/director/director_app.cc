@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "common/mgmt_auth.h"
+#include "common/serve.h"
 #include "common/tls_files.h"
 #include "migration/keys.h"
 
@@ -60,28 +61,6 @@ Result<void> enable_resume(services::DirectorService& service, const DirectorArg
                 keyring->current().id);
   service.enable_resume(std::move(*keyring), args.resume, unix_now);
   return {};
-}
-
-Result<std::unique_ptr<rpcnet::Server>> serve(net::Loop& loop,
-                                              const std::string& addr,
-                                              std::shared_ptr<const quic::TlsContext> tls,
-                                              const Bytes& secret,
-                                              const rpc::Registry& registry,
-                                              rpcnet::ConnectionHooks hooks = {}) {
-  auto listen = Address::parse(addr);
-  if (!listen) {
-    return make_error(Errc::kInvalidArgument, addr + ": " + listen.error().detail);
-  }
-  rpcnet::ServerOptions options;
-  options.listen = *listen;
-  options.quic.tls = std::move(tls);
-  options.quic.static_secret = secret;
-  options.hooks = std::move(hooks);
-  auto server = rpcnet::Server::listen(loop, std::move(options), registry);
-  if (!server) {
-    return make_error(Errc::kIo, "cannot listen on " + addr + ": " + server.error().message());
-  }
-  return server;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "common/serve.h"
 #include "common/tls_files.h"
 
 namespace connswap::app {
@@ -18,26 +19,6 @@ spdlog::logger& logger() {
 
 constexpr Duration kMetricsPeriod = 1 * kSecond;
 constexpr Duration kDrainPoll = 50 * kMillisecond;
-
-Result<std::unique_ptr<rpcnet::Server>> serve(net::Loop& loop,
-                                              const std::string& addr,
-                                              std::shared_ptr<const quic::TlsContext> tls,
-                                              const Bytes& secret,
-                                              const rpc::Registry& registry) {
-  auto listen = Address::parse(addr);
-  if (!listen) {
-    return make_error(Errc::kInvalidArgument, addr + ": " + listen.error().detail);
-  }
-  rpcnet::ServerOptions options;
-  options.listen = *listen;
-  options.quic.tls = std::move(tls);
-  options.quic.static_secret = secret;
-  auto server = rpcnet::Server::listen(loop, std::move(options), registry);
-  if (!server) {
-    return make_error(Errc::kIo, "cannot listen on " + addr + ": " + server.error().message());
-  }
-  return server;
-}
 
 }  // namespace
 

@@ -1,0 +1,26 @@
+#pragma once
+// One RPC server on a QUIC listener, as the programs start them (USER and MGMT ports).
+
+#include <memory>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/error.h"
+#include "net/loop.h"
+#include "quic/tls.h"
+#include "rpc/registry.h"
+#include "rpcnet/server.h"
+
+namespace connswap::app {
+
+// Listens on `addr` ("host:port") with `tls` and the stateless-reset `secret`, serving
+// `registry` (which must outlive the server); `hooks` see each connection. Errors:
+// kInvalidArgument for an unparsable address, kIo ("cannot listen on ...") otherwise.
+Result<std::unique_ptr<rpcnet::Server>> serve(net::Loop& loop,
+                                              const std::string& addr,
+                                              std::shared_ptr<const quic::TlsContext> tls,
+                                              const Bytes& secret,
+                                              const rpc::Registry& registry,
+                                              rpcnet::ConnectionHooks hooks = {});
+
+}  // namespace connswap::app
