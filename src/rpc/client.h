@@ -83,6 +83,31 @@ Result<ClientCall<Req, Resp>> start_call(Session& session,
   return ClientCall<Req, Resp>(std::move(*call));
 }
 
+// Starts a call, sends its one `request` and half-closes (unary and server-streaming
+// shapes). If any step fails the call is abandoned (its on_done never runs) and the error
+// returned.
+template <class Req, class Resp>
+Result<ClientCall<Req, Resp>> start_call_with(Session& session,
+                                              CallOptions options,
+                                              ClientCallbacks<Resp> callbacks,
+                                              const Req& request,
+                                              Timestamp now) {
+  auto call = start_call<Req, Resp>(session, std::move(options), std::move(callbacks), now);
+  if (!call) {
+    return call;
+  }
+  Result<void> sent = call->write(request);
+  if (sent) {
+    sent = call->half_close();
+  }
+  if (!sent) {
+    call->raw().on_done(nullptr);
+    call->cancel();
+    return Unexpected(std::move(sent).error());
+  }
+  return call;
+}
+
 // The outcome of a unary call: the response, or the status it failed with.
 template <class Resp>
 using UnaryResult = Expected<Resp, Status>;
@@ -116,19 +141,10 @@ Result<ClientCall<Req, Resp>> call_unary(Session& session,
       done(std::move(**response));
     }
   };
-  auto call = start_call<Req, Resp>(session, std::move(options), std::move(callbacks), now);
-  if (!call) {
-    return call;
-  }
-  *call_slot = call->raw();
-  Result<void> sent = call->write(request);
-  if (sent) {
-    sent = call->half_close();
-  }
-  if (!sent) {
-    call->raw().on_done(nullptr);
-    call->cancel();
-    return Unexpected(std::move(sent).error());
+  auto call =
+      start_call_with<Req, Resp>(session, std::move(options), std::move(callbacks), request, now);
+  if (call) {
+    *call_slot = call->raw();  // responses arrive from later Session events only
   }
   return call;
 }

@@ -59,19 +59,14 @@ void DirectorService::Impl::start_attempt(director::StartAttempt& a) {
   callbacks.on_done = [this, id = a.attempt](const rpc::Status& status) {
     run([&] { on_upstream_done(id, status); });
   };
-  auto call = rpc::start_call<v1::WorkerGenerateRequest, v1::WorkerItem>(
-      **session, std::move(options), std::move(callbacks), now);
-  Result<void> sent = call ? call->write(to_worker_request(a.request, a.prefix))
-                           : Result<void>(Unexpected(call.error()));
-  if (sent) {
-    sent = call->half_close();
-  }
-  if (!sent) {
-    if (call) {
-      call->raw().on_done(nullptr);
-      call->cancel();
-    }
-    fail_upstream(a.attempt, FailureReason::kConnectionLost, sent.error().message(), now);
+  auto call = rpc::start_call_with<v1::WorkerGenerateRequest, v1::WorkerItem>(
+      **session,
+      std::move(options),
+      std::move(callbacks),
+      to_worker_request(a.request, a.prefix),
+      now);
+  if (!call) {
+    fail_upstream(a.attempt, FailureReason::kConnectionLost, call.error().message(), now);
     return;
   }
   upstreams_[a.attempt] = Upstream{*call, a.stream, a.worker, false};

@@ -101,18 +101,10 @@ Result<void> GenerateClient::Impl::start_call(Stream& s,
   rpc::ClientCallbacks<v1::GenerateItem> callbacks;
   callbacks.on_message = [this, sp](v1::GenerateItem&& item) { on_item(*sp, item); };
   callbacks.on_done = [this, sp](const rpc::Status& status) { on_done(*sp, status); };
-  auto call = rpc::start_call<v1::GenerateRequest, v1::GenerateItem>(
-      *session_, std::move(options), std::move(callbacks), now);
-  Result<void> sent = call ? call->write(request) : Result<void>(Unexpected(call.error()));
-  if (sent) {
-    sent = call->half_close();
-  }
-  if (!sent) {
-    if (call) {
-      call->raw().on_done(nullptr);
-      call->cancel();
-    }
-    return sent;
+  auto call = rpc::start_call_with<v1::GenerateRequest, v1::GenerateItem>(
+      *session_, std::move(options), std::move(callbacks), request, now);
+  if (!call) {
+    return Unexpected(std::move(call).error());
   }
   s.call = call->raw();
   ++open_;
