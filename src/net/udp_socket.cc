@@ -38,6 +38,32 @@ bool is_gso_unsupported(int err) {
   return err == EIO || err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP;
 }
 
+// What a failed send(2)/sendmsg(2) means to the caller.
+enum class SendFailure : std::uint8_t {
+  kRetry,       // EINTR: call again
+  kWouldBlock,  // the socket buffer is full: nothing was sent
+  kRefused,     // an ICMP port unreachable came back: the peer is gone
+  kLoss,        // anything else: the datagrams count as lost (QUIC retransmits)
+};
+
+SendFailure classify_send_error(int err) {
+  if (err == EINTR) {
+    return SendFailure::kRetry;
+  }
+  if (err == EAGAIN || err == EWOULDBLOCK) {
+    return SendFailure::kWouldBlock;
+  }
+  return err == ECONNREFUSED ? SendFailure::kRefused : SendFailure::kLoss;
+}
+
+// The send's result for kWouldBlock (nothing sent: 0) and kRefused (kPeerGone).
+Result<std::size_t> send_failed(SendFailure failure, int err, const Address& remote) {
+  if (failure == SendFailure::kWouldBlock) {
+    return std::size_t{0};
+  }
+  return Unexpected(errno_error(Errc::kPeerGone, "send to " + remote.to_string(), err));
+}
+
 }  // namespace
 
 struct UdpSocket::Impl {
@@ -229,15 +255,13 @@ Result<std::size_t> UdpSocket::send_gso(const Address& to,
       stats_.datagrams_sent += (len + segment_size - 1) / segment_size;
       return len;
     }
-    int err = errno;
-    if (err == EINTR) {
+    const int err = errno;
+    const SendFailure failure = classify_send_error(err);
+    if (failure == SendFailure::kRetry) {
       continue;
     }
-    if (err == EAGAIN || err == EWOULDBLOCK) {
-      return std::size_t{0};
-    }
-    if (err == ECONNREFUSED) {
-      return Unexpected(errno_error(Errc::kPeerGone, "send to " + remote_.to_string(), err));
+    if (failure != SendFailure::kLoss) {
+      return send_failed(failure, err, remote_);
     }
     if (is_gso_unsupported(err)) {
       logger().warn("udp GSO send failed ({}); falling back to one datagram per sendmsg",
@@ -259,15 +283,13 @@ Result<std::size_t> UdpSocket::send_one(const Address& to, ByteSpan data) {
       ++stats_.datagrams_sent;
       return data.size();
     }
-    int err = errno;
-    if (err == EINTR) {
+    const int err = errno;
+    const SendFailure failure = classify_send_error(err);
+    if (failure == SendFailure::kRetry) {
       continue;
     }
-    if (err == EAGAIN || err == EWOULDBLOCK) {
-      return std::size_t{0};
-    }
-    if (err == ECONNREFUSED) {
-      return Unexpected(errno_error(Errc::kPeerGone, "send to " + remote_.to_string(), err));
+    if (failure != SendFailure::kLoss) {
+      return send_failed(failure, err, remote_);
     }
     logger().debug(
         "udp send dropped {} bytes to {}: {}", data.size(), to.to_string(), std::strerror(err));
