@@ -7,8 +7,8 @@ Unexpected<MigrationError> not_found(std::string what) {
   return make_migration_error(MigrationErrc::kNotFound, std::move(what));
 }
 
-std::string describe(const StreamLocator& s) {
-  return s.connection_id + "/" + std::to_string(s.stream_id);
+std::string describe(std::string_view connection_id, std::uint64_t stream_id) {
+  return std::string(connection_id) + "/" + std::to_string(stream_id);
 }
 
 }  // namespace
@@ -61,34 +61,34 @@ MResult<void> ConnectionSessionManager::on_stream_state(const StreamLocator& str
                                                         std::string_view worker,
                                                         bool migrated,
                                                         Timestamp now) {
-  auto info = find_stream(stream);
-  if (!info) {
-    return Unexpected(std::move(info).error());
+  auto found = find_stream(stream.connection_id, stream.stream_id);
+  if (!found) {
+    return Unexpected(std::move(found).error());
   }
-  StreamInfo& st = **info;
+  StreamInfo& st = *found->stream;
   st.state = state;
   st.worker = std::string(worker);
   st.last_activity = now;
   if (migrated) {
     ++st.migrations;
-    ++sessions_.find(stream.connection_id)->second.migrations;
+    ++found->session->migrations;
   }
-  touch(sessions_.find(stream.connection_id)->second, now);
+  touch(*found->session, now);
   return {};
 }
 
-MResult<void> ConnectionSessionManager::on_tokens(const StreamLocator& stream,
+MResult<void> ConnectionSessionManager::on_tokens(std::string_view connection_id,
+                                                  std::uint64_t stream_id,
                                                   std::uint64_t count,
                                                   Timestamp now) {
-  auto info = find_stream(stream);
-  if (!info) {
-    return Unexpected(std::move(info).error());
+  auto found = find_stream(connection_id, stream_id);
+  if (!found) {
+    return Unexpected(std::move(found).error());
   }
-  (*info)->tokens += count;
-  (*info)->last_activity = now;
-  SessionInfo& s = sessions_.find(stream.connection_id)->second;
-  s.tokens += count;
-  touch(s, now);
+  found->stream->tokens += count;
+  found->stream->last_activity = now;
+  found->session->tokens += count;
+  touch(*found->session, now);
   return {};
 }
 
@@ -111,11 +111,11 @@ MResult<void> ConnectionSessionManager::close_stream(const StreamLocator& stream
         MigrationErrc::kInvalidArgument,
         "close_stream needs a terminal state, not " + std::string(to_string(state)));
   }
-  auto info = find_stream(stream);
-  if (!info) {
-    return Unexpected(std::move(info).error());
+  auto found = find_stream(stream.connection_id, stream.stream_id);
+  if (!found) {
+    return Unexpected(std::move(found).error());
   }
-  SessionInfo& s = sessions_.find(stream.connection_id)->second;
+  SessionInfo& s = *found->session;
   s.streams.erase(stream.stream_id);
   if (state == MigrationState::kCompleted) {
     ++s.streams_completed;
@@ -197,16 +197,17 @@ std::vector<StreamLocator> ConnectionSessionManager::streams_on_worker(
   return out;
 }
 
-MResult<StreamInfo*> ConnectionSessionManager::find_stream(const StreamLocator& stream) {
-  auto it = sessions_.find(stream.connection_id);
+MResult<ConnectionSessionManager::Found> ConnectionSessionManager::find_stream(
+    std::string_view connection_id, std::uint64_t stream_id) {
+  auto it = sessions_.find(connection_id);
   if (it == sessions_.end()) {
-    return not_found("unknown connection " + stream.connection_id);
+    return not_found("unknown connection " + std::string(connection_id));
   }
-  auto st = it->second.streams.find(stream.stream_id);
+  auto st = it->second.streams.find(stream_id);
   if (st == it->second.streams.end()) {
-    return not_found("unknown stream " + describe(stream));
+    return not_found("unknown stream " + describe(connection_id, stream_id));
   }
-  return &st->second;
+  return Found{&it->second, &st->second};
 }
 
 void ConnectionSessionManager::touch(SessionInfo& s, Timestamp now) {

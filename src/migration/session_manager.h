@@ -72,8 +72,12 @@ class ConnectionSessionManager {
                                 std::string_view worker,
                                 bool migrated,
                                 Timestamp now);
-  // `count` tokens were forwarded on the stream.
-  MResult<void> on_tokens(const StreamLocator& stream, std::uint64_t count, Timestamp now);
+  // `count` tokens were forwarded on the stream (the director's per-token path: ids by view,
+  // no locator to build).
+  MResult<void> on_tokens(std::string_view connection_id,
+                          std::uint64_t stream_id,
+                          std::uint64_t count,
+                          Timestamp now);
   // A resume token was issued to the connection.
   MResult<void> on_resume_token(std::string_view connection_id, Timestamp now);
   // The stream ended in terminal `state` (else kInvalidArgument) and is forgotten; the
@@ -93,7 +97,12 @@ class ConnectionSessionManager {
   std::size_t size() const { return sessions_.size(); }
 
  private:
-  MResult<StreamInfo*> find_stream(const StreamLocator& stream);
+  struct Found {
+    SessionInfo* session;
+    StreamInfo* stream;
+  };
+  // One lookup of the session, one of the stream; kNotFound naming what is missing.
+  MResult<Found> find_stream(std::string_view connection_id, std::uint64_t stream_id);
   void touch(SessionInfo& s, Timestamp now);
   void mark_idle(SessionInfo& s, Timestamp now);
 

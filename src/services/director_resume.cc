@@ -133,7 +133,7 @@ void DirectorService::Impl::on_resume(GenerateCall call,
 
 // A ticket is due after Assigned (`forced`), then every resume_.every_tokens tokens or at
 // the first token resume_.every after the last ticket.
-void DirectorService::Impl::ticket_due(StreamKey key, bool forced) {
+void DirectorService::Impl::ticket_due(StreamKey key, bool forced, Timestamp now) {
   if (!verifier_) {
     return;
   }
@@ -144,7 +144,7 @@ void DirectorService::Impl::ticket_due(StreamKey key, bool forced) {
   const ClientStream& c = it->second;
   const bool by_count = resume_.every_tokens != 0 && c.since_ticket >= resume_.every_tokens;
   const bool by_time =
-      resume_.every != 0 && c.since_ticket != 0 && now_() - c.ticket_at >= resume_.every;
+      resume_.every != 0 && c.since_ticket != 0 && now - c.ticket_at >= resume_.every;
   if (forced || by_count || by_time) {
     tickets_due_.push_back(key);
   }

@@ -151,7 +151,7 @@ void DirectorService::Impl::execute(director::Action& action) {
             as->set_stream_id(it->second.stream_id);
             as->set_worker(std::move(a.worker));
             send(a.stream, std::move(item));
-            ticket_due(a.stream, /*forced=*/true);
+            ticket_due(a.stream, /*forced=*/true, now_());
           }
         } else if constexpr (std::is_same_v<T, director::SendMigrated>) {
           auto* m = item.mutable_migrated();
@@ -172,10 +172,11 @@ void DirectorService::Impl::forward_token(director::ForwardToken& a) {
   if (it == clients_.end()) {
     return;
   }
-  (void)sessions_.on_tokens({it->second.connection_id, it->second.stream_id}, 1, now_());
+  const Timestamp now = now_();
+  (void)sessions_.on_tokens(it->second.connection_id, it->second.stream_id, 1, now);
   ++it->second.since_ticket;
   send_token(a.stream, it->second, a);
-  ticket_due(a.stream, /*forced=*/false);
+  ticket_due(a.stream, /*forced=*/false, now);
 }
 
 void DirectorService::Impl::log_event(const director::Event& event) {

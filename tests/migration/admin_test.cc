@@ -64,7 +64,7 @@ TEST(MigrationAdmin, ListSessions) {
   ASSERT_TRUE(sessions.open_stream("conn-a", 2, 1 * kSecond));
   ASSERT_TRUE(sessions.on_stream_state(
       {"conn-a", 2}, MigrationState::kStreaming, "worker-a", true, 2 * kSecond));
-  ASSERT_TRUE(sessions.on_tokens({"conn-a", 2}, 12, 3 * kSecond));
+  ASSERT_TRUE(sessions.on_tokens("conn-a", 2, 12, 3 * kSecond));
 
   v1::ListSessionsRequest req;
   auto resp = list_sessions(sessions, from_proto(req), 5 * kSecond);

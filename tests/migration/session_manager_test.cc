@@ -20,8 +20,8 @@ TEST(ConnectionSessionManager, TracksFigures) {
   ASSERT_TRUE(m.open_stream("conn-1", 4, 1 * kSecond));
   ASSERT_TRUE(m.open_stream("conn-1", 8, 2 * kSecond));
   ASSERT_TRUE(m.on_stream_state({"conn-1", 4}, S::kStreaming, "worker-a", false, 3 * kSecond));
-  ASSERT_TRUE(m.on_tokens({"conn-1", 4}, 10, 4 * kSecond));
-  ASSERT_TRUE(m.on_tokens({"conn-1", 8}, 5, 4 * kSecond));
+  ASSERT_TRUE(m.on_tokens("conn-1", 4, 10, 4 * kSecond));
+  ASSERT_TRUE(m.on_tokens("conn-1", 8, 5, 4 * kSecond));
   ASSERT_TRUE(m.on_stream_state({"conn-1", 4}, S::kStreaming, "worker-b", true, 5 * kSecond));
   ASSERT_TRUE(m.on_resume_token("conn-1", 6 * kSecond));
 
@@ -113,8 +113,8 @@ TEST(ConnectionSessionManager, Limits) {
 TEST(ConnectionSessionManager, UnknownIdsAreNotFound) {
   ConnectionSessionManager m(config());
   ASSERT_TRUE(m.open_stream("a", 1, 0));
-  EXPECT_EQ(m.on_tokens({"a", 2}, 1, 0).error().code, MigrationErrc::kNotFound);
-  EXPECT_EQ(m.on_tokens({"b", 1}, 1, 0).error().code, MigrationErrc::kNotFound);
+  EXPECT_EQ(m.on_tokens("a", 2, 1, 0).error().code, MigrationErrc::kNotFound);
+  EXPECT_EQ(m.on_tokens("b", 1, 1, 0).error().code, MigrationErrc::kNotFound);
   EXPECT_EQ(m.on_stream_state({"b", 1}, S::kStreaming, "w", false, 0).error().code,
             MigrationErrc::kNotFound);
   EXPECT_EQ(m.close_stream({"a", 2}, S::kCompleted, 0).error().code, MigrationErrc::kNotFound);

@@ -119,7 +119,7 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
 
   // director_resume.cc: tickets and resume.
   void on_resume(GenerateCall call, const v1::Resume& resume, const std::string& connection_id);
-  void ticket_due(director::StreamKey key, bool forced);
+  void ticket_due(director::StreamKey key, bool forced, Timestamp now);
   void issue_due_tickets();
   // Queues a ResumeTicket item for the client of `key` (nothing if resume is off).
   void send_ticket(director::StreamKey key, const director::ResumePoint& point);
