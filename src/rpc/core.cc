@@ -64,7 +64,7 @@ void Core::on_stream_reset(StreamId id, std::uint64_t code) {
   log::get("rpc").debug("stream={} code={}: peer reset the call", id, code);
   call.peer_fin = true;  // nothing more will arrive; nothing to stop
   abort_stream(call, kStreamCancelled);
-  complete(call, {status_from_stream_error(code), "stream reset by peer"});
+  complete(call, {status_from_stream_error(code), "stream reset by peer", EndCause::kPeerReset});
 }
 
 void Core::on_stop_sending(StreamId id, std::uint64_t code) {
@@ -82,7 +82,7 @@ void Core::on_stop_sending(StreamId id, std::uint64_t code) {
     return;
   }
   abort_stream(call, kStreamCancelled);
-  complete(call, {status_from_stream_error(code), "peer stopped reading"});
+  complete(call, {status_from_stream_error(code), "peer stopped reading", EndCause::kPeerStopped});
 }
 
 void Core::on_stream_writable(StreamId id) {
@@ -108,7 +108,8 @@ void Core::on_streams_available(Timestamp now) {
     }
     waiting_.pop_front();
     if (!opened) {
-      complete(*call, {StatusCode::kUnavailable, opened.error().message()});
+      complete(*call,
+               {StatusCode::kUnavailable, opened.error().message(), EndCause::kConnectionLost});
     }
   }
 }
@@ -149,7 +150,7 @@ void Core::on_timeout(Timestamp now) {
     if (call == nullptr) {
       continue;
     }
-    const Status status{StatusCode::kDeadlineExceeded, "deadline exceeded"};
+    const Status status{StatusCode::kDeadlineExceeded, "deadline exceeded", EndCause::kDeadline};
     if (call->role == Role::kServer) {
       send_trailer(*call, status);  // the client learns why, if it is still listening
     } else {

@@ -159,7 +159,7 @@ void Core::fail_inbound(CallState& call, StatusCode code, std::string why) {
     return;
   }
   log::get("rpc").debug("stream={}: {} ({})", call.stream, why, to_string(code));
-  Status status{code, std::move(why)};
+  Status status{code, std::move(why), EndCause::kProtocol};
   if (call.role == Role::kServer) {
     // The client broke the protocol on this stream only: answer with a trailer.
     send_trailer(call, status);

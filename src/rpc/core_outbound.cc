@@ -55,7 +55,13 @@ Result<void> Core::send(CallState& call, Bytes bytes, bool fin) {
   if (!sent) {
     log::get("rpc").debug("stream={}: send failed: {}", call.stream, sent.error().message());
     abort_stream(call, kStreamInternal);
-    complete(call, {StatusCode::kUnavailable, "stream send failed: " + sent.error().message()});
+    // A transport that refuses bytes for an open stream has lost its connection.
+    const Errc code = sent.error().code;
+    const EndCause cause = code == Errc::kClosed || code == Errc::kPeerGone || code == Errc::kIo
+                               ? EndCause::kConnectionLost
+                               : EndCause::kLocal;
+    complete(call,
+             {StatusCode::kUnavailable, "stream send failed: " + sent.error().message(), cause});
   }
   return sent;
 }
@@ -210,7 +216,9 @@ void Core::cancel(CallId id, const Status& why) {
   Scope scope(*this);
   if (CallState* call = find(id)) {
     abort_stream(*call, kStreamCancelled);
-    complete(*call, why);
+    Status status = why;
+    status.cause = EndCause::kCancelled;
+    complete(*call, status);
   }
 }
 

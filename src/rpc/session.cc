@@ -12,7 +12,8 @@ Session::Session(StreamTransport& transport, const Registry* registry, SessionCo
 
 Session::~Session() {
   auto core = core_;
-  core->end_all({StatusCode::kUnavailable, "session destroyed"}, std::nullopt);
+  core->end_all({StatusCode::kUnavailable, "session destroyed", EndCause::kConnectionLost},
+                std::nullopt);
 }
 
 void Session::on_stream_opened(StreamId id) {
@@ -46,7 +47,9 @@ void Session::on_streams_available(Timestamp now) {
 
 void Session::on_connection_lost(std::string_view reason) {
   auto core = core_;
-  core->end_all({StatusCode::kUnavailable, "connection lost: " + std::string(reason)},
+  core->end_all({StatusCode::kUnavailable,
+                 "connection lost: " + std::string(reason),
+                 EndCause::kConnectionLost},
                 std::nullopt);
 }
 
@@ -70,7 +73,9 @@ Result<Call> Session::start_call(CallOptions options, CallCallbacks callbacks, T
 
 void Session::close(const Status& why) {
   auto core = core_;
-  core->end_all(why, kStreamShuttingDown);
+  Status status = why;
+  status.cause = EndCause::kConnectionLost;  // this side closed the session
+  core->end_all(status, kStreamShuttingDown);
 }
 
 std::size_t Session::open_calls() const {

@@ -36,6 +36,28 @@ StatusCode status_code_from_wire(std::uint32_t code) {
   return code < kNames.size() ? static_cast<StatusCode>(code) : StatusCode::kUnknown;
 }
 
+std::string_view to_string(EndCause cause) {
+  switch (cause) {
+    case EndCause::kTrailer:
+      return "trailer";
+    case EndCause::kLocal:
+      return "local";
+    case EndCause::kPeerReset:
+      return "peer_reset";
+    case EndCause::kPeerStopped:
+      return "peer_stopped";
+    case EndCause::kConnectionLost:
+      return "connection_lost";
+    case EndCause::kDeadline:
+      return "deadline";
+    case EndCause::kCancelled:
+      return "cancelled";
+    case EndCause::kProtocol:
+      return "protocol";
+  }
+  return "unknown";
+}
+
 std::string Status::to_string() const {
   std::string out(rpc::to_string(code));
   if (!message.empty()) {

@@ -34,10 +34,29 @@ std::string_view to_string(StatusCode code);
 // A wire code as a StatusCode; codes this build does not know become kUnknown.
 StatusCode status_code_from_wire(std::uint32_t code);
 
-// How a call ended. Default-constructed is OK.
+// What ended a call, set by the layer that ended it. Decisions (failover, blame, resume)
+// look at this and the code, never at the message, which is for people.
+enum class EndCause : std::uint8_t {
+  kTrailer,         // a status trailer: the peer's (client side) or our own finish()
+  kLocal,           // a local failure: a message this side could not encode or send
+  kPeerReset,       // the peer reset the stream (RESET_STREAM)
+  kPeerStopped,     // the peer stopped reading (STOP_SENDING) before the call ended
+  kConnectionLost,  // the connection closed or timed out, or its Session went away
+  kDeadline,        // the call's deadline passed
+  kCancelled,       // cancelled by this side (Call::cancel)
+  kProtocol,        // the peer broke the protocol on this call's stream
+};
+inline constexpr std::size_t kEndCauseCount = 8;
+
+// "trailer", "local", "peer_reset", ... (logs and metrics).
+std::string_view to_string(EndCause cause);
+
+// How a call ended. Default-constructed is OK. `cause` says what ended it; it is not sent
+// on the wire (a received trailer is kTrailer whatever the peer's reasons were).
 struct Status {
   StatusCode code = StatusCode::kOk;
   std::string message;
+  EndCause cause = EndCause::kTrailer;
 
   bool ok() const { return code == StatusCode::kOk; }
   std::string to_string() const;  // "CODE: message"
