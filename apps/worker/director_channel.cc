@@ -30,18 +30,17 @@ Result<rpc::Session*> DirectorChannel::session(Timestamp /*now*/) {
     return Unexpected(std::move(channel).error());
   }
   rpcnet::Channel* raw = channel->get();
-  (*channel)->on_lost(
-      [this, raw, alive = std::weak_ptr<const int>(alive_)](const quic::ConnectionClosed& closed) {
-        if (alive.expired() || channel_.get() != raw) {
-          return;
-        }
-        log::get("worker").debug(
-            "director={} reason=\"{}\": MGMT connection lost", addr_, closed.reason);
-        retire();
-        if (on_lost_) {
-          on_lost_(loop_.now());
-        }
-      });
+  (*channel)->on_lost([this, raw, alive = alive_.weak()](const quic::ConnectionClosed& closed) {
+    if (alive.expired() || channel_.get() != raw) {
+      return;
+    }
+    log::get("worker").debug(
+        "director={} reason=\"{}\": MGMT connection lost", addr_, closed.reason);
+    retire();
+    if (on_lost_) {
+      on_lost_(loop_.now());
+    }
+  });
   channel_ = std::move(*channel);
   return &channel_->session();
 }
@@ -52,7 +51,7 @@ void DirectorChannel::retire() {
   }
   retired_.push_back(std::move(channel_));
   if (retired_.size() == 1) {
-    loop_.post([this, alive = std::weak_ptr<const int>(alive_)] {
+    loop_.post([this, alive = alive_.weak()] {
       if (!alive.expired()) {
         retired_.clear();
       }

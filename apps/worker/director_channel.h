@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/alive.h"
 #include "net/loop.h"
 #include "quic/tls.h"
 #include "rpcnet/channel.h"
@@ -43,7 +44,7 @@ class DirectorChannel final : public services::DirectorLink {
   std::function<void(Timestamp)> on_lost_;
   std::unique_ptr<rpcnet::Channel> channel_;
   std::vector<std::unique_ptr<rpcnet::Channel>> retired_;  // destroyed on a later turn
-  std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);
+  Alive alive_;                                            // deferred callbacks check it
 };
 
 }  // namespace connswap::app

@@ -10,9 +10,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/alive.h"
 #include "base/bytes.h"
 #include "net/conn.h"
-#include "net/detail/alive.h"
 #include "net/loop.h"
 #include "net/timer_queue.h"
 #include "net/udp_socket.h"
@@ -93,7 +93,7 @@ class Endpoint {
   bool flush_posted_ = false;
   bool reap_posted_ = false;
   bool stopped_ = false;
-  detail::Alive alive_;
+  Alive alive_;
 };
 
 }  // namespace connswap::net

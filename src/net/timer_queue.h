@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/alive.h"
 #include "base/time.h"
-#include "net/detail/alive.h"
 #include "net/loop.h"
 
 namespace connswap::net {
@@ -44,7 +44,7 @@ class TimerQueue {
   std::unordered_map<Key, Timestamp> by_key_;
   Timestamp armed_ = kNever;  // when the asio timer fires; kNever = not armed
   std::uint64_t rearms_ = 0;
-  detail::Alive alive_;
+  Alive alive_;
 };
 
 }  // namespace connswap::net

@@ -11,9 +11,9 @@
 #include <optional>
 
 #include "base/address.h"
+#include "base/alive.h"
 #include "base/bytes.h"
 #include "base/error.h"
-#include "net/detail/alive.h"
 #include "net/loop.h"
 
 namespace connswap::net {
@@ -107,7 +107,7 @@ class UdpSocket {
   std::deque<Pending> pending_;
   std::function<void()> on_writable_;
   Stats stats_;
-  detail::Alive alive_;
+  Alive alive_;
 };
 
 }  // namespace connswap::net

@@ -42,7 +42,7 @@ Channel::~Channel() {
 void Channel::on_lost(LostFn fn) {
   on_lost_ = std::move(fn);
   if (lost() && on_lost_) {
-    loop_.post([this, alive = std::weak_ptr<const int>(alive_)] {
+    loop_.post([this, alive = alive_.weak()] {
       if (!alive.expired() && on_lost_) {
         LostFn once = std::move(on_lost_);
         once(closed_);

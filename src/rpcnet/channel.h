@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/address.h"
+#include "base/alive.h"
 #include "base/error.h"
 #include "net/client.h"
 #include "net/conn.h"
@@ -100,9 +101,9 @@ class Channel final : private net::ConnectionHandler, private detail::PeerObserv
   net::TimerQueue timers_;  // rpc deadlines of this one connection
   std::unique_ptr<detail::Peer> peer_;
   LostFn on_lost_;
-  quic::ConnectionClosed closed_;  // why it was lost, once lost()
-  std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);  // liveness flag only
-  std::unique_ptr<net::ClientEndpoint> endpoint_;                      // last: destroyed first
+  quic::ConnectionClosed closed_;                  // why it was lost, once lost()
+  Alive alive_;                                    // deferred callbacks check it
+  std::unique_ptr<net::ClientEndpoint> endpoint_;  // last: destroyed first
 };
 
 }  // namespace connswap::rpcnet

@@ -76,7 +76,7 @@ void Server::on_peer_closed(detail::Peer& peer, const quic::ConnectionClosed& cl
   dead_.push_back(std::move(it->second));
   peers_.erase(it);
   if (dead_.size() == 1) {
-    loop_.post([this, alive = std::weak_ptr<const int>(alive_)] {
+    loop_.post([this, alive = alive_.weak()] {
       if (!alive.expired()) {
         dead_.clear();
       }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/address.h"
+#include "base/alive.h"
 #include "base/error.h"
 #include "net/conn.h"
 #include "net/loop.h"
@@ -82,8 +83,8 @@ class Server final : private net::ConnectionHandler, private detail::PeerObserve
   net::TimerQueue timers_;  // rpc deadlines, by connection key
   std::unordered_map<std::uint64_t, std::unique_ptr<detail::Peer>> peers_;
   std::vector<std::unique_ptr<detail::Peer>> dead_;  // closed; destroyed on a later turn
-  std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);  // liveness flag only
-  std::unique_ptr<net::ServerEndpoint> endpoint_;                      // last: destroyed first
+  Alive alive_;                                      // deferred callbacks check it
+  std::unique_ptr<net::ServerEndpoint> endpoint_;    // last: destroyed first
 };
 
 }  // namespace connswap::rpcnet
