@@ -20,6 +20,16 @@ void add_director_options(CLI::App& app, DirectorArgs& args) {
                 "no heartbeat this long: the worker is lost (workers heartbeat every third)");
   add_ms_option(app,
                 r,
+                "--heartbeat-interval-ms",
+                c.heartbeat_interval,
+                "heartbeat period told to workers (0 = a third of --heartbeat-timeout-ms)");
+  add_ms_option(app,
+                r,
+                "--worker-keepalive-ms",
+                c.worker_keepalive,
+                "QUIC keep-alive on connections to workers: how fast a dead one is noticed");
+  add_ms_option(app,
+                r,
                 "--failure-hold-ms",
                 c.failure_hold,
                 "a worker that failed a stream gets no new stream this long");
@@ -97,7 +107,8 @@ Result<void> finish_director_options(DirectorArgs& args) {
 std::string describe(const DirectorArgs& a) {
   const director::DirectorConfig& c = a.config;
   return fmt::format(
-      "user_addr={} mgmt_addr={} policy={} heartbeat_timeout_ms={} failure_hold_ms={} "
+      "user_addr={} mgmt_addr={} policy={} heartbeat_timeout_ms={} heartbeat_interval_ms={} "
+      "worker_keepalive_ms={} failure_hold_ms={} "
       "first_token_timeout_ms={} min_stall_ms={} stall_factor={} worker_wait_ms={} "
       "migration_limit={} delivered_window={} handover_timeout_ms={} cluster_key_file={} "
       "resume_every_tokens={} resume_every_ms={} resume_ttl_s={} metrics_addr={} tls_cert={} "
@@ -106,6 +117,8 @@ std::string describe(const DirectorArgs& a) {
       c.mgmt_addr,
       director::to_string(c.policy),
       c.heartbeat_timeout / kMillisecond,
+      director::effective_heartbeat_interval(c) / kMillisecond,
+      c.worker_keepalive / kMillisecond,
       c.failure_hold / kMillisecond,
       c.first_token_timeout / kMillisecond,
       c.min_stall / kMillisecond,

@@ -149,6 +149,7 @@ std::string name_options(const std::string& message) {
       {"delivered_window", "--delivered-window"},
       {"stall_factor", "--stall-factor"},
       {"heartbeat_interval", "--heartbeat-interval-ms"},
+      {"worker_keepalive", "--worker-keepalive-ms"},
       {"recovery_after", "--recovery-ms"},
   };
   const auto colon = message.find(':');

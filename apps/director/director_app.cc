@@ -94,12 +94,12 @@ Result<std::unique_ptr<DirectorApp>> DirectorApp::start(net::Loop& loop, const D
   app->mgmt_tls_ = *mgmt_tls;
   app->client_tls_ = *client_tls;
   app->reset_secret_ = *secret;
-  CONNSWAP_TRY(app->listen());
+  CONNSWAP_TRY(app->build_and_listen());
   return app;
 }
 
-Result<void> DirectorApp::listen() {
-  workers_ = std::make_unique<WorkerChannels>(loop_, client_tls_);
+Result<void> DirectorApp::build_and_listen() {
+  workers_ = std::make_unique<WorkerChannels>(loop_, client_tls_, args_.config.worker_keepalive);
   service_ = std::make_unique<services::DirectorService>(
       args_.config, *workers_, [this] { return loop_.now(); });
   if (!args_.cluster_key_file.empty()) {

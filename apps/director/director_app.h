@@ -38,7 +38,8 @@ class DirectorApp {
 
  private:
   DirectorApp(net::Loop& loop, const DirectorArgs& args);
-  Result<void> listen();
+  // Builds the service and the worker pool, then binds USER, MGMT and metrics.
+  Result<void> build_and_listen();
 
   net::Loop& loop_;
   DirectorArgs args_;

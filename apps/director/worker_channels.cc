@@ -4,14 +4,10 @@
 #include "common/tls_files.h"
 
 namespace connswap::app {
-namespace {
-
-constexpr Duration kKeepalive = 200 * kMillisecond;
-
-}  // namespace
-
-WorkerChannels::WorkerChannels(net::Loop& loop, std::shared_ptr<const quic::TlsContext> tls)
-    : loop_(loop), tls_(std::move(tls)) {}
+WorkerChannels::WorkerChannels(net::Loop& loop,
+                               std::shared_ptr<const quic::TlsContext> tls,
+                               Duration keepalive)
+    : loop_(loop), tls_(std::move(tls)), keepalive_(keepalive) {}
 
 WorkerChannels::~WorkerChannels() = default;  // a Channel's destructor runs no on_lost
 
@@ -32,25 +28,25 @@ Result<rpc::Session*> WorkerChannels::connect(std::string_view user_addr, Timest
   options.quic.server_name = host_of(user_addr);
   // A PING whenever the connection is quiet this long: a crashed worker's host answers with
   // ICMP port-unreachable, so the loss shows within ~this instead of a stall deadline.
-  options.quic.transport.keepalive = kKeepalive;
+  options.quic.transport.keepalive = keepalive_;
   auto channel = rpcnet::Channel::connect(loop_, std::move(options));
   if (!channel) {
     return Unexpected(std::move(channel).error());
   }
   const std::string key(user_addr);
   rpcnet::Channel* raw = channel->get();
-  (*channel)->on_lost([this, key, raw, alive = std::weak_ptr<const int>(alive_)](
-                          const quic::ConnectionClosed& closed) {
-    if (alive.expired()) {
-      return;
-    }
-    log::get("director")
-        .debug("worker_addr={} reason=\"{}\": worker connection lost", key, closed.reason);
-    // The service may already have replaced it (connect() while its calls were ending).
-    if (auto it = channels_.find(key); it != channels_.end() && it->second.get() == raw) {
-      retire(key);
-    }
-  });
+  (*channel)->on_lost(
+      [this, key, raw, alive = alive_.weak()](const quic::ConnectionClosed& closed) {
+        if (alive.expired()) {
+          return;
+        }
+        log::get("director")
+            .debug("worker_addr={} reason=\"{}\": worker connection lost", key, closed.reason);
+        // The service may already have replaced it (connect() while its calls were ending).
+        if (auto it = channels_.find(key); it != channels_.end() && it->second.get() == raw) {
+          retire(key);
+        }
+      });
   rpc::Session* session = &(*channel)->session();
   log::get("director").debug("worker_addr={}: connecting to worker", user_addr);
   channels_[key] = std::move(*channel);
@@ -65,7 +61,7 @@ void WorkerChannels::retire(const std::string& user_addr) {
   retired_.push_back(std::move(it->second));
   channels_.erase(it);
   if (retired_.size() == 1) {
-    loop_.post([this, alive = std::weak_ptr<const int>(alive_)] {
+    loop_.post([this, alive = alive_.weak()] {
       if (!alive.expired()) {
         retired_.clear();
       }

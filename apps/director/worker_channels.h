@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/alive.h"
 #include "net/loop.h"
 #include "quic/tls.h"
 #include "rpcnet/channel.h"
@@ -17,8 +18,9 @@ namespace connswap::app {
 
 class WorkerChannels final : public services::WorkerConnector {
  public:
-  // `tls`: client context verifying workers against the cluster CA.
-  WorkerChannels(net::Loop& loop, std::shared_ptr<const quic::TlsContext> tls);
+  // `tls`: client context verifying workers against the cluster CA. `keepalive`: the
+  // PING period on quiet connections (DirectorConfig::worker_keepalive).
+  WorkerChannels(net::Loop& loop, std::shared_ptr<const quic::TlsContext> tls, Duration keepalive);
   ~WorkerChannels() override;
   WorkerChannels(const WorkerChannels&) = delete;
   WorkerChannels& operator=(const WorkerChannels&) = delete;
@@ -35,9 +37,10 @@ class WorkerChannels final : public services::WorkerConnector {
 
   net::Loop& loop_;
   std::shared_ptr<const quic::TlsContext> tls_;
+  Duration keepalive_;
   std::map<std::string, std::unique_ptr<rpcnet::Channel>, std::less<>> channels_;
   std::vector<std::unique_ptr<rpcnet::Channel>> retired_;  // destroyed on a later turn
-  std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);
+  Alive alive_;                                            // deferred callbacks check it
 };
 
 }  // namespace connswap::app

@@ -37,6 +37,7 @@ enum class StatusCode : std::uint8_t {
   kOk = 0,
   kCancelled = 1,
   kInvalidArgument = 3,
+  kInternal = 13,
   kUnavailable = 14,
 };
 std::string_view to_string(StatusCode code);
@@ -156,6 +157,7 @@ struct RouterStats {
   std::uint64_t streams_ok = 0;
   std::uint64_t streams_cancelled = 0;
   std::uint64_t streams_unavailable = 0;
+  std::uint64_t streams_refused = 0;  // ended INVALID_ARGUMENT / INTERNAL: not forwardable
   std::uint64_t tokens_forwarded = 0;
   std::uint64_t duplicates_dropped = 0;  // seq < next_seq (includes drain overlap)
   std::uint64_t stale_dropped = 0;       // items for cancelled/unknown attempts

@@ -1,5 +1,7 @@
 #include "director/config.h"
 
+#include <algorithm>
+
 #include "base/address.h"
 
 namespace connswap::director {
@@ -46,10 +48,21 @@ Result<void> validate(const DirectorConfig& config) {
   CONNSWAP_TRY(check_positive("worker_wait", config.worker_wait));
   CONNSWAP_TRY(check_positive("handover_timeout", config.handover_timeout));
   CONNSWAP_TRY(check_positive("delivered_window", config.delivered_window));
+  CONNSWAP_TRY(check_positive("worker_keepalive", config.worker_keepalive));
+  if (config.heartbeat_interval >= config.heartbeat_timeout) {
+    return make_error(Errc::kInvalidArgument,
+                      "heartbeat_interval: must be < heartbeat_timeout (or 0 for a third of it)");
+  }
   if (!(config.stall_factor >= 1.0 && config.stall_factor <= 1000.0)) {
     return make_error(Errc::kInvalidArgument, "stall_factor: must be in [1, 1000]");
   }
   return {};
+}
+
+Duration effective_heartbeat_interval(const DirectorConfig& config) {
+  const Duration interval =
+      config.heartbeat_interval != 0 ? config.heartbeat_interval : config.heartbeat_timeout / 3;
+  return std::max<Duration>(interval, kMillisecond);
 }
 
 }  // namespace connswap::director

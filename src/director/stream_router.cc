@@ -40,6 +40,8 @@ std::string_view to_string(StatusCode code) {
       return "CANCELLED";
     case StatusCode::kInvalidArgument:
       return "INVALID_ARGUMENT";
+    case StatusCode::kInternal:
+      return "INTERNAL";
     case StatusCode::kUnavailable:
       return "UNAVAILABLE";
   }
@@ -49,8 +51,7 @@ std::string_view to_string(StatusCode code) {
 migration::MigrationConfig machine_config(const DirectorConfig& config) {
   migration::MigrationConfig m;
   m.select_timeout = config.worker_wait;
-  m.resume_timeout = 0;   // the router's adaptive first-token deadline (stall) instead
-  m.suspect_timeout = 0;  // the director raises no soft suspicion yet
+  m.start_timeout = 0;  // the router's adaptive first-token deadline (stall) instead
   m.handover_timeout = config.handover_timeout;
   m.migration_limit = config.migration_limit;
   return m;
@@ -64,10 +65,10 @@ std::string machine_label(const StreamRef& ref) {
 
 }  // namespace
 
-StreamRouter::Stream::Stream(StreamRef r,
-                             GenerateRequest req,
-                             const migration::MigrationConfig& mc,
-                             Timestamp now)
+detail::RouterStream::RouterStream(StreamRef r,
+                                   GenerateRequest req,
+                                   const migration::MigrationConfig& mc,
+                                   Timestamp now)
     : ref(std::move(r)), request(std::move(req)), machine(mc, machine_label(ref), now) {}
 
 StreamRouter::StreamRouter(const DirectorConfig& config, WorkerPool& pool)
@@ -84,6 +85,7 @@ Result<StreamKey> StreamRouter::open_stream(StreamSpec spec, Timestamp now) {
   if (spec.request.start_seq == 0) {
     return make_error(Errc::kInvalidArgument, "start_seq must be >= 1");
   }
+  const Settle settle(*this);
   const StreamKey key = next_stream_++;
   Stream& s = streams_
                   .try_emplace(key,
@@ -92,6 +94,7 @@ Result<StreamKey> StreamRouter::open_stream(StreamSpec spec, Timestamp now) {
                                machine_config_,
                                now)
                   .first->second;
+  touch(s);
   s.next_seq = s.request.start_seq;
   s.last_token_at = now;
   const std::size_t keep = std::min<std::size_t>(spec.window.size(), config_.delivered_window);
@@ -105,10 +108,6 @@ Result<StreamKey> StreamRouter::open_stream(StreamSpec spec, Timestamp now) {
   } else if (!try_assign(s, {}, now)) {
     wait_for_worker(s, now);
   }
-  if (!finished(s)) {
-    rearm(s);
-  }
-  reap();
   return key;
 }
 
@@ -118,11 +117,48 @@ StreamRouter::Stream* StreamRouter::find_by_attempt(AttemptId attempt) {
     ++stats_.stale_dropped;
     return nullptr;
   }
-  return &streams_.at(it->second);
+  Stream& s = streams_.at(it->second);
+  touch(s);
+  return &s;
+}
+
+StreamRouter::Stream* StreamRouter::find_stream(StreamKey key) {
+  auto it = streams_.find(key);
+  if (it == streams_.end()) {
+    return nullptr;
+  }
+  touch(it->second);
+  return &it->second;
+}
+
+void StreamRouter::touch(Stream& s) {
+  if (!s.touched) {
+    s.touched = true;
+    touched_.push_back(s.ref.stream);
+  }
+}
+
+// After every input: each stream it touched re-arms its deadline unless finished, and
+// finished streams are forgotten. Runs from Settle's destructor, so no entry point can
+// skip it.
+void StreamRouter::settle() {
+  for (StreamKey key : touched_) {
+    auto it = streams_.find(key);
+    if (it == streams_.end()) {
+      continue;
+    }
+    it->second.touched = false;
+    if (!finished(it->second)) {
+      rearm(it->second);
+    }
+  }
+  touched_.clear();
+  reap();
 }
 
 void StreamRouter::on_worker_token(
     AttemptId attempt, std::uint64_t seq, std::string text, Timestamp now, std::uint64_t emit_ns) {
+  const Settle settle(*this);
   Stream* s = find_by_attempt(attempt);
   if (s == nullptr) {
     return;
@@ -148,10 +184,6 @@ void StreamRouter::on_worker_token(
     }
     forward(*s, seq, std::move(text), now, emit_ns);
   }
-  if (!finished(*s)) {
-    rearm(*s);
-  }
-  reap();
 }
 
 // Forwards the token at next_seq from the primary attempt and updates progress tracking.
@@ -178,8 +210,8 @@ void StreamRouter::forward(
   s.rate_attempt = a.id;
   if (!a.delivered) {
     a.delivered = true;
-    if (s.machine.state() == migration::MigrationState::kResuming) {
-      transition(s, migration::MigrationEvent::kResumed, "first token from " + a.worker, now);
+    if (s.machine.state() == migration::MigrationState::kStarting) {
+      transition(s, migration::MigrationEvent::kFirstToken, "first token from " + a.worker, now);
     }
   }
   if (past_end(s.request, s.next_seq)) {
@@ -204,12 +236,13 @@ void StreamRouter::switchover(Stream& s, Timestamp now) {
   s.failed_worker = from;
   s.gap_pending = true;
   transition(s,
-             migration::MigrationEvent::kResumed,
+             migration::MigrationEvent::kFirstToken,
              reason + ": standby on " + s.primary.worker + " took over from " + from,
              now);
 }
 
 void StreamRouter::on_worker_done(AttemptId attempt, Timestamp now) {
+  const Settle settle(*this);
   Stream* s = find_by_attempt(attempt);
   if (s == nullptr) {
     return;
@@ -218,39 +251,50 @@ void StreamRouter::on_worker_done(AttemptId attempt, Timestamp now) {
   Attempt& a = s->primary.id == attempt ? s->primary : s->standby;
   release(*s, a, /*cancel=*/false);
   finish(*s, StatusCode::kOk, "done", now);
-  reap();
 }
 
 void StreamRouter::on_worker_error(AttemptId attempt,
                                    FailureReason reason,
                                    std::string_view detail,
                                    Timestamp now) {
+  const Settle settle(*this);
   Stream* s = find_by_attempt(attempt);
   if (s == nullptr) {
     return;
   }
   fail_attempt(*s, attempt, reason, std::string(detail), now);
-  if (!finished(*s)) {
-    rearm(*s);
+}
+
+void StreamRouter::on_attempt_unusable(AttemptId attempt,
+                                       StatusCode code,
+                                       std::string_view detail,
+                                       Timestamp now) {
+  const Settle settle(*this);
+  Stream* s = find_by_attempt(attempt);
+  if (s == nullptr) {
+    return;
   }
-  reap();
+  // The request itself cannot be sent from here: every worker would get the same, and
+  // none is to blame. No failure hold, no migration: the stream ends with `code`.
+  finish(*s, code, "request cannot be forwarded: " + std::string(detail), now);
 }
 
 void StreamRouter::on_client_cancel(StreamKey stream, Timestamp now) {
-  auto it = streams_.find(stream);
-  if (it == streams_.end() || finished(it->second)) {
+  const Settle settle(*this);
+  Stream* s = find_stream(stream);
+  if (s == nullptr || finished(*s)) {
     return;
   }
-  finish(it->second, StatusCode::kCancelled, "cancelled by client", now);
-  reap();
+  finish(*s, StatusCode::kCancelled, "cancelled by client", now);
 }
 
 void StreamRouter::on_client_blocked(StreamKey stream, bool blocked, Timestamp now) {
-  auto it = streams_.find(stream);
-  if (it == streams_.end() || it->second.client_blocked == blocked) {
+  const Settle settle(*this);
+  Stream* found = find_stream(stream);
+  if (found == nullptr || found->client_blocked == blocked) {
     return;
   }
-  Stream& s = it->second;
+  Stream& s = *found;
   s.client_blocked = blocked;
   if (!blocked) {
     // The attempts were held back by us, not slow: measure progress afresh from now, and
@@ -262,7 +306,6 @@ void StreamRouter::on_client_blocked(StreamKey stream, bool blocked, Timestamp n
         a->started = now;
       }
     }
-    rearm(s);
   }
 }
 
@@ -305,11 +348,15 @@ void StreamRouter::finish(Stream& s, StatusCode code, std::string message, Times
     case StatusCode::kCancelled:
       ++stats_.streams_cancelled;
       break;
-    default:
+    case StatusCode::kUnavailable:
       ++stats_.streams_unavailable;
       f.next_seq = s.next_seq;
       f.window = s.window.tokens();
       f.migrations = s.migrations;
+      break;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kInternal:
+      ++stats_.streams_refused;
       break;
   }
   actions_.push_back(std::move(f));
@@ -347,12 +394,8 @@ std::optional<StreamStatus> StreamRouter::status(StreamKey stream) const {
     return std::nullopt;
   }
   const Stream& s = it->second;
-  return StreamStatus{phase_of(s.machine.state()),
-                      s.machine.state(),
-                      s.next_seq,
-                      s.primary.worker,
-                      s.standby.worker,
-                      s.migrations};
+  return StreamStatus{
+      s.machine.state(), s.next_seq, s.primary.worker, s.standby.worker, s.migrations};
 }
 
 std::optional<ResumePoint> StreamRouter::resume_point(StreamKey stream) const {
@@ -362,6 +405,15 @@ std::optional<ResumePoint> StreamRouter::resume_point(StreamKey stream) const {
   }
   const Stream& s = it->second;
   return ResumePoint{s.next_seq, s.window.tokens(), s.migrations};
+}
+
+const std::string* StreamRouter::worker_of(AttemptId attempt) const {
+  auto it = attempts_.find(attempt);
+  if (it == attempts_.end()) {
+    return nullptr;
+  }
+  const Stream& s = streams_.at(it->second);
+  return s.primary.id == attempt ? &s.primary.worker : &s.standby.worker;
 }
 
 const migration::MigrationStateMachine* StreamRouter::machine(StreamKey stream) const {

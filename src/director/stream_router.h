@@ -25,7 +25,7 @@
 #include "base/time.h"
 #include "director/actions.h"
 #include "director/config.h"
-#include "director/stream_phase.h"
+#include "director/detail/router_state.h"
 #include "director/stream_types.h"
 #include "director/token_window.h"
 #include "director/worker_pool.h"
@@ -33,6 +33,9 @@
 
 namespace connswap::director {
 
+// The Director's engine (director.h), so its entry points mirror the Director's and exceed
+// STYLE's ~12 public methods for the same reason: one class takes every input that can
+// change a stream. Use it through director::Director; tests drive it directly.
 class StreamRouter {
  public:
   // `pool` must outlive the router. The router updates it (failures, attempt counts) and
@@ -62,6 +65,13 @@ class StreamRouter {
                        FailureReason reason,
                        std::string_view detail,
                        Timestamp now);
+  // The attempt's request could not be sent for a reason local to this director (it does
+  // not encode within the frame limit, say): the stream ends with `code` (kInvalidArgument
+  // when the request is at fault, else kInternal). No worker is blamed or held.
+  void on_attempt_unusable(AttemptId attempt,
+                           StatusCode code,
+                           std::string_view detail,
+                           Timestamp now);
 
   // Worker-level signals: every attempt on `label` fails / starts make-before-break / a
   // worker became selectable (waiting streams get it). on_worker_draining returns how many
@@ -102,48 +112,37 @@ class StreamRouter {
   std::optional<StreamStatus> status(StreamKey stream) const;
   // The stream's resume point, or nullopt once it has finished.
   std::optional<ResumePoint> resume_point(StreamKey stream) const;
+  // The worker of a live attempt, or nullptr for an unknown or finished one.
+  const std::string* worker_of(AttemptId attempt) const;
   // The stream's migration state machine (its history), or nullptr once it has finished.
   const migration::MigrationStateMachine* machine(StreamKey stream) const;
 
  private:
-  struct Attempt {
-    AttemptId id = 0;  // 0 = none
-    std::string worker;
-    Timestamp started = 0;
-    bool delivered = false;  // sent at least one acceptable token
-  };
-  struct Stream {
-    Stream(StreamRef r, GenerateRequest req, const migration::MigrationConfig& mc, Timestamp now);
+  using Attempt = detail::RouterAttempt;
+  using Stream = detail::RouterStream;
+  using Timer = detail::RouterTimer;
 
-    StreamRef ref;
-    GenerateRequest request;
-    migration::MigrationStateMachine machine;  // the lifecycle; terminal = finished
-    std::uint64_t next_seq = kFirstSeq;
-    std::uint64_t forwarded = 0;
-    TokenWindow window;  // last delivered_window tokens, oldest first
-    Attempt primary;
-    Attempt standby;                                        // only in kHandover
-    FailureReason handover_reason = FailureReason::kDrain;  // kDrain or kMoved
-    std::uint32_t migrations = 0;  // Migrated events sent (failovers + drains + moves)
-    std::string failed_worker;     // from-worker of a pending migration ("" = none)
-    FailureReason failed_reason = FailureReason::kWorkerError;
-    bool gap_pending = false;
-    Timestamp last_token_at = 0;
-    AttemptId rate_attempt = 0;   // attempt whose token set last_token_at
-    Duration ewma_gap = 0;        // 0 = rate unknown
-    bool client_blocked = false;  // no stall deadlines while the client does not read
-    Timestamp armed = kNever;     // earliest live timer entry
-    std::uint32_t timer_gen = 0;
-  };
-  struct Timer {
-    Timestamp at;
-    StreamKey stream;
-    std::uint32_t gen;
-    bool operator>(const Timer& o) const { return at > o.at; }
-  };
+  // Held by every public entry point: when the outermost one returns, settle() re-arms
+  // each stream the input touched and forgets finished ones.
+  class Settle {
+   public:
+    explicit Settle(StreamRouter& router) : router_(router) { ++router_.input_depth_; }
+    ~Settle() {
+      if (--router_.input_depth_ == 0) {
+        router_.settle();
+      }
+    }
+    Settle(const Settle&) = delete;
+    Settle& operator=(const Settle&) = delete;
 
-  // stream_router.cc: inputs and forwarding.
+   private:
+    StreamRouter& router_;
+  };
+  // stream_router.cc: inputs and forwarding. The finders touch() what they find.
   Stream* find_by_attempt(AttemptId attempt);
+  Stream* find_stream(StreamKey key);
+  void touch(Stream& s);
+  void settle();
   void forward(
       Stream& s, std::uint64_t seq, std::string text, Timestamp now, std::uint64_t emit_ns);
   void switchover(Stream& s, Timestamp now);
@@ -180,6 +179,8 @@ class StreamRouter {
   std::map<std::string, std::unordered_set<AttemptId>, std::less<>> by_worker_;  // few workers
   std::set<StreamKey> waiting_;  // streams in kSelecting, oldest key first
   std::vector<StreamKey> finished_;
+  std::vector<StreamKey> touched_;  // streams this input touched (Settle)
+  int input_depth_ = 0;             // Settles alive: public entry points on the stack
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   // Not std::deque: an Action is ~200 bytes, so a deque node holds two and every other
   // forwarded token cost a 512-byte malloc/free; a Fifo reuses its vector.

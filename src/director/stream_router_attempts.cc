@@ -141,14 +141,15 @@ void StreamRouter::wake_waiters(Timestamp now) {
   // Oldest first; stop at the first stream that finds no worker (none is selectable).
   while (!waiting_.empty()) {
     Stream& s = streams_.at(*waiting_.begin());
+    touch(s);
     if (!try_assign(s, {}, now)) {
       break;
     }
-    rearm(s);
   }
 }
 
 void StreamRouter::on_worker_lost(std::string_view label, FailureReason reason, Timestamp now) {
+  const Settle settle(*this);
   pool_.mark_lost(label, now);
   auto it = by_worker_.find(label);
   if (it != by_worker_.end()) {
@@ -162,16 +163,14 @@ void StreamRouter::on_worker_lost(std::string_view label, FailureReason reason, 
         continue;
       }
       Stream& s = streams_.at(a->second);
+      touch(s);
       fail_attempt(s, id, reason, detail, now);
-      if (!finished(s)) {
-        rearm(s);
-      }
     }
   }
-  reap();
 }
 
 std::size_t StreamRouter::on_worker_draining(std::string_view label, Timestamp now) {
+  const Settle settle(*this);
   pool_.mark_draining(label, now);
   auto it = by_worker_.find(label);
   if (it == by_worker_.end()) {
@@ -183,6 +182,7 @@ std::size_t StreamRouter::on_worker_draining(std::string_view label, Timestamp n
   std::size_t moving = 0;
   for (AttemptId id : ids) {
     Stream& s = streams_.at(attempts_.at(id));
+    touch(s);
     if (s.primary.id != id) {
       continue;  // a standby on the draining worker: it is not carrying the stream
     }
@@ -198,11 +198,12 @@ std::size_t StreamRouter::on_worker_draining(std::string_view label, Timestamp n
 Result<bool> StreamRouter::move_stream(StreamKey stream,
                                        std::string_view to_worker,
                                        Timestamp now) {
-  auto it = streams_.find(stream);
-  if (it == streams_.end()) {
+  const Settle settle(*this);
+  Stream* found = find_stream(stream);
+  if (found == nullptr) {
     return make_error(Errc::kNotFound, "no stream " + std::to_string(stream));
   }
-  Stream& s = it->second;
+  Stream& s = *found;
   const WorkerInfo* w = nullptr;
   if (!to_worker.empty()) {
     w = pool_.find(to_worker);
@@ -220,9 +221,7 @@ Result<bool> StreamRouter::move_stream(StreamKey stream,
       return make_error(Errc::kUnavailable, "no other selectable worker");
     }
   }
-  const bool started = start_handover(s, *w, FailureReason::kMoved, now);
-  reap();
-  return started;
+  return start_handover(s, *w, FailureReason::kMoved, now);
 }
 
 // Make-before-break toward `w`: a standby attempt starts at next_seq beside the primary;
@@ -232,10 +231,8 @@ bool StreamRouter::start_handover(Stream& s,
                                   FailureReason why,
                                   Timestamp now) {
   const MigrationState state = s.machine.state();
-  const bool eligible =
-      s.primary.id != 0 && s.standby.id == 0 &&
-      (state == MigrationState::kResuming || state == MigrationState::kStreaming ||
-       state == MigrationState::kSuspected);
+  const bool eligible = s.primary.id != 0 && s.standby.id == 0 &&
+                        (state == MigrationState::kStarting || state == MigrationState::kStreaming);
   if (!eligible) {
     return false;
   }
@@ -246,16 +243,16 @@ bool StreamRouter::start_handover(Stream& s,
              MigrationEvent::kHandoverStarted,
              std::string(to_string(why)) + ": standby on " + w.label + " beside " + from,
              now);
-  rearm(s);
   return true;
 }
 
 void StreamRouter::on_worker_available(std::string_view /*label*/, Timestamp now) {
+  const Settle settle(*this);
   wake_waiters(now);
-  reap();
 }
 
 void StreamRouter::on_timeout(Timestamp now) {
+  const Settle settle(*this);
   for (const WorkerUpdate& u : pool_.on_timeout(now)) {
     if (u.change == WorkerChange::kLost) {
       on_worker_lost(u.label, FailureReason::kHeartbeatLost, now);
@@ -272,12 +269,9 @@ void StreamRouter::on_timeout(Timestamp now) {
     }
     Stream& s = it->second;
     s.armed = kNever;
+    touch(s);
     on_stream_timer(s, now);
-    if (!finished(s)) {
-      rearm(s);
-    }
   }
-  reap();
 }
 
 void StreamRouter::on_stream_timer(Stream& s, Timestamp now) {

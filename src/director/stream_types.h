@@ -9,14 +9,12 @@
 
 #include "base/generate.h"
 #include "director/config.h"
-#include "director/stream_phase.h"
 #include "migration/state_machine.h"
 
 namespace connswap::director {
 
 // A snapshot of one stream, for admin listings and tests.
 struct StreamStatus {
-  StreamPhase phase = StreamPhase::kWaiting;  // phase_of(state)
   migration::MigrationState state = migration::MigrationState::kSelecting;
   std::uint64_t next_seq = 0;
   std::string worker;   // primary attempt's worker ("" while waiting)
@@ -42,7 +40,7 @@ struct StreamSpec {
 };
 
 // The machine's per-state timeouts and limit for `config`: select_timeout = worker_wait,
-// handover_timeout, migration_limit; the resuming state's timeout is the router's adaptive
+// handover_timeout, migration_limit; the starting state's timeout is the router's adaptive
 // first-token deadline instead (it is suspended while the client does not read).
 migration::MigrationConfig machine_config(const DirectorConfig& config);
 

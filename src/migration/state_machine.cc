@@ -19,40 +19,29 @@ struct Row {
 
 // The whole table; every pair not listed is refused. Terminal states accept nothing.
 constexpr auto kTable = std::to_array<Row>({
-    {S::kSelecting, E::kWorkerSelected, S::kResuming},
+    {S::kSelecting, E::kWorkerSelected, S::kStarting},
     {S::kSelecting, E::kDone, S::kCompleted},  // a request already past its end
     {S::kSelecting, E::kCancelled, S::kAborted},
     {S::kSelecting, E::kTimeout, S::kFailed},  // no worker within select_timeout
 
-    {S::kResuming, E::kResumed, S::kStreaming},
-    {S::kResuming, E::kWorkerFailed, S::kSelecting, true},
-    {S::kResuming, E::kTimeout, S::kSelecting, true},   // no first token in time
-    {S::kResuming, E::kHandoverStarted, S::kHandover},  // drain/move before the first token
-    {S::kResuming, E::kMoveRequested, S::kSelecting},
-    {S::kResuming, E::kDone, S::kCompleted},
-    {S::kResuming, E::kCancelled, S::kAborted},
+    {S::kStarting, E::kFirstToken, S::kStreaming},
+    {S::kStarting, E::kWorkerFailed, S::kSelecting, true},
+    {S::kStarting, E::kTimeout, S::kSelecting, true},   // no first token in time
+    {S::kStarting, E::kHandoverStarted, S::kHandover},  // drain/move before the first token
+    {S::kStarting, E::kDone, S::kCompleted},
+    {S::kStarting, E::kCancelled, S::kAborted},
 
-    {S::kStreaming, E::kFailureSuspected, S::kSuspected},
     {S::kStreaming, E::kWorkerFailed, S::kSelecting, true},
     {S::kStreaming, E::kHandoverStarted, S::kHandover},
-    {S::kStreaming, E::kMoveRequested, S::kSelecting},
     {S::kStreaming, E::kDone, S::kCompleted},
     {S::kStreaming, E::kCancelled, S::kAborted},
 
-    {S::kSuspected, E::kRecovered, S::kStreaming},
-    {S::kSuspected, E::kWorkerFailed, S::kSelecting, true},
-    {S::kSuspected, E::kTimeout, S::kSelecting, true},  // suspicion confirmed
-    {S::kSuspected, E::kHandoverStarted, S::kHandover},
-    {S::kSuspected, E::kMoveRequested, S::kSelecting},
-    {S::kSuspected, E::kDone, S::kCompleted},
-    {S::kSuspected, E::kCancelled, S::kAborted},
-
-    // Handover: whichever attempt delivers next_seq first wins (kResumed = the standby).
+    // Handover: whichever attempt delivers next_seq first wins (kFirstToken = the standby).
     // The old attempt failing promotes the standby, which has not delivered yet.
-    {S::kHandover, E::kResumed, S::kStreaming},
+    {S::kHandover, E::kFirstToken, S::kStreaming},
     {S::kHandover, E::kStandbyFailed, S::kStreaming},
     {S::kHandover, E::kTimeout, S::kStreaming},  // standby too slow: the caller cancels it
-    {S::kHandover, E::kWorkerFailed, S::kResuming},
+    {S::kHandover, E::kWorkerFailed, S::kStarting},
     {S::kHandover, E::kDone, S::kCompleted},
     {S::kHandover, E::kCancelled, S::kAborted},
 });
@@ -73,27 +62,18 @@ spdlog::logger& logger() {
 }  // namespace
 
 std::string_view to_string(MigrationState state) {
-  constexpr std::array<std::string_view, kStateCount> kNames = {"selecting",
-                                                                "resuming",
-                                                                "streaming",
-                                                                "suspected",
-                                                                "handover",
-                                                                "completed",
-                                                                "failed",
-                                                                "aborted"};
+  constexpr std::array<std::string_view, kStateCount> kNames = {
+      "selecting", "starting", "streaming", "handover", "completed", "failed", "aborted"};
   const auto i = static_cast<std::size_t>(state);
   return i < kNames.size() ? kNames[i] : "unknown";
 }
 
 std::string_view to_string(MigrationEvent event) {
   constexpr std::array<std::string_view, kEventCount> kNames = {"worker_selected",
-                                                                "resumed",
-                                                                "failure_suspected",
-                                                                "recovered",
+                                                                "first_token",
                                                                 "worker_failed",
                                                                 "handover_started",
                                                                 "standby_failed",
-                                                                "move_requested",
                                                                 "done",
                                                                 "cancelled",
                                                                 "timeout"};
@@ -168,13 +148,6 @@ MResult<Transition> MigrationStateMachine::apply(MigrationEvent event,
       ++failovers_;
     }
   }
-  if (event == E::kWorkerSelected || event == E::kHandoverStarted) {
-    ++attempts_;
-  }
-  // A stream that had an attempt before this one has moved once its new attempt delivers.
-  if (event == E::kResumed && attempts_ > 1) {
-    ++migrations_;
-  }
   // Per-stream detail is debug (STYLE 2.7); a stream given up on is worth an info line.
   logger().log(t.to == S::kFailed ? spdlog::level::info : spdlog::level::debug,
                "stream={} from={} to={} event={} reason={}: migration state",
@@ -206,10 +179,8 @@ Duration MigrationStateMachine::timeout_of(MigrationState state) const {
   switch (state) {
     case S::kSelecting:
       return config_.select_timeout;
-    case S::kResuming:
-      return config_.resume_timeout;
-    case S::kSuspected:
-      return config_.suspect_timeout;
+    case S::kStarting:
+      return config_.start_timeout;
     case S::kHandover:
       return config_.handover_timeout;
     default:

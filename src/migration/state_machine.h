@@ -18,30 +18,26 @@ namespace connswap::migration {
 
 enum class MigrationState : std::uint8_t {
   kSelecting,  // no live attempt: choosing a worker (fresh stream, or after a failure)
-  kResuming,   // an attempt started at next_seq; waiting for its first token
+  kStarting,   // an attempt started at next_seq; waiting for its first token
   kStreaming,  // the attempt delivers tokens
-  kSuspected,  // a soft failure signal (late heartbeat, slow progress); the attempt lives
   kHandover,   // make-before-break: the old attempt streams while a standby starts
   kCompleted,  // terminal: the stream finished (Done)
   kFailed,     // terminal: no worker in time, or the migration limit was reached
   kAborted,    // terminal: cancelled by the client or an operator
 };
-inline constexpr std::size_t kStateCount = 8;
+inline constexpr std::size_t kStateCount = 7;
 
 enum class MigrationEvent : std::uint8_t {
-  kWorkerSelected,    // a worker was chosen and an attempt started at next_seq
-  kResumed,           // the live (or standby) attempt delivered the expected token
-  kFailureSuspected,  // soft signal: the attempt may be failing
-  kRecovered,         // the suspected attempt made progress again
-  kWorkerFailed,      // hard failure of the current attempt (error, reset, gap, lost...)
-  kHandoverStarted,   // drain or MoveStream: a standby attempt started beside the old one
-  kStandbyFailed,     // the standby attempt failed; the old one keeps streaming
-  kMoveRequested,     // break-before-make move of an attempt that has not delivered
-  kDone,              // the stream finished successfully
-  kCancelled,         // the client cancelled, or an operator aborted the stream
-  kTimeout,           // the state's timeout passed (normally raised by on_timeout())
+  kWorkerSelected,   // a worker was chosen and an attempt started at next_seq
+  kFirstToken,       // the new (or standby) attempt delivered the expected token
+  kWorkerFailed,     // hard failure of the current attempt (error, reset, gap, lost...)
+  kHandoverStarted,  // drain or MoveStream: a standby attempt started beside the old one
+  kStandbyFailed,    // the standby attempt failed; the old one keeps streaming
+  kDone,             // the stream finished successfully
+  kCancelled,        // the client cancelled, or an operator aborted the stream
+  kTimeout,          // the state's timeout passed (normally raised by on_timeout())
 };
-inline constexpr std::size_t kEventCount = 11;
+inline constexpr std::size_t kEventCount = 8;
 
 std::string_view to_string(MigrationState state);
 std::string_view to_string(MigrationEvent event);
@@ -56,8 +52,7 @@ bool counts_failover(MigrationState from, MigrationEvent event);
 // Per-state timeouts (0 = none); kStreaming and terminal states never time out.
 struct MigrationConfig {
   Duration select_timeout = 5 * kSecond;     // kSelecting -> kFailed (director worker_wait)
-  Duration resume_timeout = 5 * kSecond;     // kResuming -> kSelecting (first-token timeout)
-  Duration suspect_timeout = 2 * kSecond;    // kSuspected -> kSelecting (failure confirmed)
+  Duration start_timeout = 5 * kSecond;      // kStarting -> kSelecting (first-token timeout)
   Duration handover_timeout = 10 * kSecond;  // kHandover -> kStreaming (standby abandoned)
   std::uint32_t migration_limit = 3;         // counted failures before kFailed
   std::size_t history_limit = 32;            // transitions kept, oldest dropped first
@@ -87,7 +82,6 @@ class MigrationStateMachine {
   MigrationState state() const { return state_; }
   bool terminal() const { return is_terminal(state_); }
   Timestamp entered_at() const { return entered_at_; }
-  std::uint32_t migrations() const { return migrations_; }             // completed moves
   std::uint32_t failovers() const { return failovers_; }               // counted failures
   const std::vector<Transition>& history() const { return history_; }  // oldest first
   std::uint64_t transitions() const { return transitions_; }           // including dropped ones
@@ -101,8 +95,6 @@ class MigrationStateMachine {
   std::string label_;
   MigrationState state_ = MigrationState::kSelecting;
   Timestamp entered_at_ = 0;
-  std::uint32_t attempts_ = 0;  // attempts started (selected or standby)
-  std::uint32_t migrations_ = 0;
   std::uint32_t failovers_ = 0;
   std::uint64_t transitions_ = 0;
   // Not std::deque: its first push allocates a 512-byte node, per stream in the director

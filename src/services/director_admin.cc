@@ -61,12 +61,13 @@ void DirectorService::Impl::track(const director::Event& event) {
   }
 }
 
-void DirectorService::Impl::on_finished_stream(const ClientStream& c, director::StatusCode code) {
+void DirectorService::Impl::on_finished_stream(const detail::ClientStream& c,
+                                               director::StatusCode code) {
   (void)sessions_.close_stream({c.connection_id, c.stream_id}, terminal_state(code), now_());
 }
 
 void DirectorService::Impl::add_history(StreamKey key, v1::StreamInfo& out, Timestamp now) const {
-  const migration::MigrationStateMachine* machine = router_.machine(key);
+  const migration::MigrationStateMachine* machine = core_.router().machine(key);
   if (machine == nullptr) {
     return;
   }
@@ -79,30 +80,30 @@ void DirectorService::Impl::add_history(StreamKey key, v1::StreamInfo& out, Time
 }
 
 void DirectorService::Impl::on_drain_worker(
-    rpc::ServerCall<v1::DrainWorkerRequest, v1::DrainWorkerResponse> call,
+    MgmtCall<v1::DrainWorkerRequest, v1::DrainWorkerResponse> call,
     const v1::DrainWorkerRequest& request) {
   auto command = migration::from_proto(request);
   if (!command) {
     (void)call.finish(to_status(command.error()));
     return;
   }
-  if (pool_.find(command->worker) == nullptr) {
-    (void)call.finish({rpc::StatusCode::kNotFound, "unknown worker '" + command->worker + "'"});
+  Result<std::size_t> moving = 0U;
+  run([&] { moving = core_.on_drain(command->worker, now_()); });
+  if (!moving) {
+    (void)call.finish({rpc::StatusCode::kNotFound, moving.error().detail});
     return;
   }
-  std::size_t moving = 0;
-  run([&] { moving = router_.on_worker_draining(command->worker, now_()); });
   logger().info("worker={} streams_moving={} peer={}: 🚰 drain ordered by an operator",
                 command->worker,
-                moving,
+                *moving,
                 call.raw().peer().address);
   v1::DrainWorkerResponse response;
-  response.set_streams_moving(static_cast<std::uint32_t>(moving));
+  response.set_streams_moving(static_cast<std::uint32_t>(*moving));
   (void)call.reply(response);
 }
 
 void DirectorService::Impl::on_move_stream(
-    rpc::ServerCall<v1::MoveStreamRequest, v1::MoveStreamResponse> call,
+    MgmtCall<v1::MoveStreamRequest, v1::MoveStreamResponse> call,
     const v1::MoveStreamRequest& request) {
   auto command = migration::from_proto(request);
   if (!command) {
@@ -115,7 +116,7 @@ void DirectorService::Impl::on_move_stream(
     return;
   }
   if (!command->to_worker.empty()) {
-    const director::WorkerInfo* w = pool_.find(command->to_worker);
+    const director::WorkerInfo* w = core_.pool().find(command->to_worker);
     if (w == nullptr || w->state != director::WorkerState::kActive) {
       (void)call.finish({rpc::StatusCode::kFailedPrecondition,
                          "worker '" + command->to_worker + "' is not selectable"});
@@ -126,14 +127,11 @@ void DirectorService::Impl::on_move_stream(
   std::string refused;
   run([&] {
     for (const migration::StreamLocator& target : *targets) {
-      auto key = std::find_if(clients_.begin(), clients_.end(), [&](const auto& kv) {
-        return kv.second.connection_id == target.connection_id &&
-               kv.second.stream_id == target.stream_id;
-      });
-      if (key == clients_.end()) {
+      auto key = clients_.key_of(target.connection_id, target.stream_id);
+      if (!key) {
         continue;
       }
-      auto started = router_.move_stream(key->first, command->to_worker, now_());
+      auto started = core_.move_stream(*key, command->to_worker, now_());
       if (started && *started) {
         moving.push_back(target);
       } else if (!started) {
@@ -154,18 +152,15 @@ void DirectorService::Impl::on_move_stream(
 }
 
 void DirectorService::Impl::on_list_sessions(
-    rpc::ServerCall<v1::ListSessionsRequest, v1::ListSessionsResponse> call,
+    MgmtCall<v1::ListSessionsRequest, v1::ListSessionsResponse> call,
     const v1::ListSessionsRequest& request) {
   const Timestamp now = now_();
   v1::ListSessionsResponse response =
       migration::list_sessions(sessions_, migration::from_proto(request), now);
   for (v1::SessionInfo& session : *response.mutable_sessions()) {
     for (v1::StreamInfo& stream : *session.mutable_streams()) {
-      for (const auto& [key, c] : clients_) {
-        if (c.stream_id == stream.stream_id() && c.connection_id == session.connection_id()) {
-          add_history(key, stream, now);
-          break;
-        }
+      if (auto key = clients_.key_of(session.connection_id(), stream.stream_id())) {
+        add_history(*key, stream, now);
       }
     }
   }

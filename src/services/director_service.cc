@@ -1,7 +1,5 @@
 #include "services/director_service.h"
 
-#include <algorithm>
-#include <type_traits>
 #include <utility>
 
 #include "base/log.h"
@@ -18,30 +16,31 @@ spdlog::logger& logger() {
   return log::get("director");
 }
 
-rpc::StatusCode to_rpc(director::StatusCode code) {
-  return static_cast<rpc::StatusCode>(static_cast<std::uint8_t>(code));
-}
-
 }  // namespace
 
 DirectorService::Impl::Impl(const director::DirectorConfig& config,
                             WorkerConnector& connector,
                             NowFn now)
-    : config_(config),
-      connector_(connector),
-      now_(std::move(now)),
-      pool_(config_),
-      router_(config_, pool_),
-      sessions_(migration::SessionConfig{}) {}
+    : now_(std::move(now)),
+      core_(config),
+      sessions_(migration::SessionConfig{}),
+      upstreams_(connector,
+                 {[this](director::AttemptId id, const v1::WorkerItem& item) {
+                    run([&] { on_upstream_item(id, item); });
+                  },
+                  [this](director::AttemptId id, const rpc::Status& status) {
+                    run([&] { on_upstream_end(id, status); });
+                  }}) {}
 
-void DirectorService::Impl::on_generate(GenerateCall call, const v1::GenerateRequest& request) {
+void DirectorService::Impl::open_stream(std::unique_ptr<ClientSink> sink,
+                                        std::string connection_id,
+                                        const v1::GenerateRequest& request) {
   if (stopped_) {
-    (void)call.finish({rpc::StatusCode::kUnavailable, "director shutting down"});
+    sink->finish({rpc::StatusCode::kUnavailable, "director shutting down"});
     return;
   }
-  std::string connection_id = connection_id_of(call.raw());
   if (request.has_resume()) {
-    on_resume(std::move(call), request.resume(), connection_id);
+    open_resumed(std::move(sink), request.resume(), connection_id);
     return;
   }
   if (connection_id.empty()) {
@@ -50,26 +49,72 @@ void DirectorService::Impl::on_generate(GenerateCall call, const v1::GenerateReq
   // Stream ids are unique per director; a resumed stream keeps the id another director gave
   // it, so skip ids its connection already has open here.
   std::uint64_t stream_id = next_stream_id_++;
-  while (find_client(connection_id, stream_id) != nullptr) {
+  while (clients_.key_of(connection_id, stream_id)) {
     stream_id = next_stream_id_++;
   }
-  const Timestamp now = now_();
   GenerateRequest plain = from_proto(request);
   run([&] {
-    auto key = router_.open_stream(connection_id, stream_id, plain, now);
+    auto key = core_.open_stream({connection_id, stream_id, plain, {}}, now_());
     if (!key) {
-      (void)call.finish({rpc::StatusCode::kInvalidArgument, key.error().message()});
+      sink->finish({rpc::StatusCode::kInvalidArgument, key.error().message()});
       return;
     }
-    ClientStream c;
+    detail::ClientStream c;
+    c.sink = std::move(sink);
     c.connection_id = std::move(connection_id);
     c.stream_id = stream_id;
     c.request = std::move(plain);
-    add_client(*key, std::move(call), std::move(c));
+    add_client(*key, std::move(c));
   });
 }
 
-void DirectorService::Impl::add_client(StreamKey key, GenerateCall call, ClientStream&& stream) {
+// A stream carrying a ticket: check it, redeem it, and open the stream again at
+// last_seq + 1 under its old stream id.
+void DirectorService::Impl::open_resumed(std::unique_ptr<ClientSink> sink,
+                                         const v1::Resume& resume,
+                                         const std::string& connection_id) {
+  auto redeemed = tickets_.redeem(resume, connection_id);
+  if (!redeemed) {
+    ++extra_.resumes_refused;
+    logger().warn("connection.id={} peer={} reason=\"{}\": ⛔ resume refused",
+                  connection_id,
+                  sink->peer(),
+                  redeemed.error().message);
+    rpc::Status status = redeemed.error();
+    status.message = "resume refused: " + status.message;
+    sink->finish(status);
+    return;
+  }
+  director::StreamSpec& spec = redeemed->spec;
+  // The client's old call may still be open here (its connection went silently): the
+  // ticket proves the stream is the caller's, so that call ends now.
+  if (auto old = clients_.key_of(connection_id, spec.stream_id)) {
+    run([&] { core_.on_client_cancel(*old, now_()); });
+  }
+  ++extra_.resumes;
+  logger().info("connection.id={} stream.id={} resume_seq={} migrations={}: ♻️  stream resumed",
+                connection_id,
+                spec.stream_id,
+                spec.request.start_seq,
+                redeemed->migrations);
+  const std::uint64_t stream_id = spec.stream_id;
+  run([&] {
+    auto key = core_.open_stream(std::move(spec), now_());
+    if (!key) {
+      sink->finish({rpc::StatusCode::kInvalidArgument, key.error().message()});
+      return;
+    }
+    detail::ClientStream c;
+    c.sink = std::move(sink);
+    c.connection_id = connection_id;
+    c.stream_id = stream_id;
+    c.request = std::move(redeemed->request);
+    c.base_migrations = redeemed->migrations;
+    add_client(*key, std::move(c));
+  });
+}
+
+void DirectorService::Impl::add_client(StreamKey key, detail::ClientStream&& stream) {
   const Timestamp now = now_();
   if (auto opened = sessions_.open_stream(stream.connection_id, stream.stream_id, now); !opened) {
     logger().debug("connection.id={} stream.id={} error=\"{}\": not in the session book",
@@ -77,262 +122,42 @@ void DirectorService::Impl::add_client(StreamKey key, GenerateCall call, ClientS
                    stream.stream_id,
                    opened.error().message());
   }
-  ClientStream& c = clients_[key];
-  c = std::move(stream);
-  c.call = call;
+  detail::ClientStream& c = clients_.add(key, std::move(stream));
   c.ticket_at = now;
-  call.on_done([this, key](const rpc::Status& status) {
-    if (auto it = clients_.find(key); it != clients_.end() &&
-                                      status.code == rpc::StatusCode::kUnavailable &&
-                                      status.message.starts_with("connection lost")) {
-      (void)sessions_.on_connection_closed(it->second.connection_id, now_());
-    }
-    on_client_done(key);
-  });
-  call.on_writable([this, key] { run([&] { flush(key); }); });
+  c.sink->set_callbacks({[this, key] { run([&] { after_write(key, clients_.flush(key)); }); },
+                         [this, key](ClientGone why) { on_client_gone(key, why); }});
 }
 
-DirectorService::Impl::ClientStream* DirectorService::Impl::find_client(
-    std::string_view connection_id, std::uint64_t stream_id) {
-  for (auto& [key, c] : clients_) {
-    if (c.stream_id == stream_id && c.connection_id == connection_id) {
-      return &c;
-    }
-  }
-  return nullptr;
-}
-
-void DirectorService::Impl::on_client_done(StreamKey key) {
-  // Our own finish ends the call after the entry is erased; anything else is the client
-  // going away (cancel, reset, connection lost).
-  if (clients_.count(key) == 0) {
+// The client went away (cancel, reset, connection lost) before we finished the stream.
+void DirectorService::Impl::on_client_gone(StreamKey key, ClientGone why) {
+  const detail::ClientStream* c = clients_.find(key);
+  if (c == nullptr) {
     return;
   }
-  run([&] { router_.on_client_cancel(key, now_()); });
+  if (why == ClientGone::kConnectionLost) {
+    (void)sessions_.on_connection_closed(c->connection_id, now_());
+  }
+  run([&] { core_.on_client_cancel(key, now_()); });
 }
 
 void DirectorService::Impl::on_timeout(Timestamp now) {
-  run([&] { router_.on_timeout(now); });
+  run([&] { core_.on_timeout(now); });
   sessions_.on_timeout(now);
 }
 
-// Tickets go out last: by then every token the router forwarded is queued before them, so
-// a ticket never claims a token the client has not been sent.
-void DirectorService::Impl::drain() {
+// Tickets go out last: by then every token the core forwarded is queued before them, so a
+// ticket never claims a token the client has not been sent.
+void DirectorService::Impl::run_actions() {
   for (;;) {
-    if (auto action = router_.poll_action()) {
+    if (auto action = core_.poll_action()) {
       execute(*action);
-    } else if (auto event = router_.poll_event()) {
+    } else if (auto event = core_.poll_event()) {
       log_event(*event);
-    } else if (!tickets_due_.empty()) {
+    } else if (tickets_.any_due()) {
       issue_due_tickets();
     } else {
       return;
     }
-  }
-}
-
-void DirectorService::Impl::execute(director::Action& action) {
-  std::visit(
-      [this](auto& a) {
-        using T = std::decay_t<decltype(a)>;
-        v1::GenerateItem item;
-        if constexpr (std::is_same_v<T, director::StartAttempt>) {
-          start_attempt(a);
-        } else if constexpr (std::is_same_v<T, director::CancelAttempt>) {
-          cancel_attempt(a.attempt);
-        } else if constexpr (std::is_same_v<T, director::ForwardToken>) {
-          forward_token(a);
-        } else if constexpr (std::is_same_v<T, director::SendAssigned>) {
-          auto it = clients_.find(a.stream);
-          if (it != clients_.end()) {
-            auto* as = item.mutable_assigned();
-            as->set_connection_id(it->second.connection_id);
-            as->set_stream_id(it->second.stream_id);
-            as->set_worker(std::move(a.worker));
-            send(a.stream, std::move(item));
-            ticket_due(a.stream, /*forced=*/true, now_());
-          }
-        } else if constexpr (std::is_same_v<T, director::SendMigrated>) {
-          auto* m = item.mutable_migrated();
-          m->set_from(std::move(a.from));
-          m->set_to(std::move(a.to));
-          m->set_reason(std::move(a.reason));
-          m->set_resume_seq(a.resume_seq);
-          send(a.stream, std::move(item));
-        } else {
-          finish_stream(a);
-        }
-      },
-      action);
-}
-
-void DirectorService::Impl::forward_token(director::ForwardToken& a) {
-  auto it = clients_.find(a.stream);
-  if (it == clients_.end()) {
-    return;
-  }
-  const Timestamp now = now_();
-  (void)sessions_.on_tokens(it->second.connection_id, it->second.stream_id, 1, now);
-  ++it->second.since_ticket;
-  send_token(a.stream, it->second, a);
-  ticket_due(a.stream, /*forced=*/false, now);
-}
-
-void DirectorService::Impl::log_event(const director::Event& event) {
-  track(event);
-  std::visit(
-      [this](const auto& e) {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, director::WorkerAssigned>) {
-          logger().info("connection.id={} worker={} stream.id={}: 🔄 worker assigned to stream",
-                        e.ref.connection_id,
-                        e.worker,
-                        e.ref.stream_id);
-        } else if constexpr (std::is_same_v<T, director::WorkerFailed>) {
-          logger().warn(
-              "stream.id={} connection.id={} worker={}: ⚠️  worker failed - initiating "
-              "connection migration",
-              e.ref.stream_id,
-              e.ref.connection_id,
-              e.worker);
-          logger().debug("stream.id={} worker={} reason={} detail=\"{}\": failure detail",
-                         e.ref.stream_id,
-                         e.worker,
-                         director::to_string(e.reason),
-                         e.detail);
-        } else if constexpr (std::is_same_v<T, director::MigratingStream>) {
-          ++extra_.migrations_by_reason[static_cast<std::size_t>(e.reason)];
-          logger().info(
-              "stream.id={} connection.id={} from_worker={} to_worker={}: 🔀 migrating "
-              "connection to new worker",
-              e.ref.stream_id,
-              e.ref.connection_id,
-              e.from,
-              e.to);
-        } else if constexpr (std::is_same_v<T, director::FailoverGap>) {
-          ++extra_.failover_gaps;
-          extra_.failover_gap_max = std::max(extra_.failover_gap_max, e.gap);
-          extra_.failover_gap_total += e.gap;
-          if (gap_observer_) {
-            gap_observer_(e.gap);
-          }
-          logger().debug("stream.id={} from_worker={} to_worker={} gap_ms={}: failover gap",
-                         e.ref.stream_id,
-                         e.from,
-                         e.to,
-                         e.gap / kMillisecond);
-        } else if constexpr (std::is_same_v<T, director::StateChanged>) {
-          // Per-transition detail is the machine's own debug log (module "migration").
-        } else {
-          logger().warn("stream.id={} connection.id={}: ⏳ no worker available, waiting",
-                        e.ref.stream_id,
-                        e.ref.connection_id);
-        }
-      },
-      event);
-}
-
-void DirectorService::Impl::send(StreamKey key, v1::GenerateItem item) {
-  auto it = clients_.find(key);
-  if (it == clients_.end()) {
-    return;
-  }
-  ClientStream& c = it->second;
-  c.outbox.push_back(std::move(item));
-  extra_.max_outbox = std::max<std::uint64_t>(extra_.max_outbox, c.outbox.size());
-  flush(key);
-}
-
-// The per-token path: fills one reused item (its Token and strings keep their memory) and
-// writes it at once when nothing is queued before it; copies it into the outbox otherwise.
-void DirectorService::Impl::send_token(StreamKey key,
-                                       ClientStream& c,
-                                       const director::ForwardToken& a) {
-  v1::GenerateItem::Token* t = token_item_.mutable_token();
-  t->set_seq(a.seq);
-  t->set_text(a.text);
-  t->set_worker(a.worker);
-  t->set_emit_ns(a.emit_ns);
-  if (c.outbox.empty()) {
-    Result<void> sent = c.call.write(token_item_);
-    if (sent || sent.error().code != Errc::kFlowControl) {
-      return;  // sent, or the call is gone (its on_done cancels the stream)
-    }
-  }
-  c.outbox.push_back(token_item_);
-  extra_.max_outbox = std::max<std::uint64_t>(extra_.max_outbox, c.outbox.size());
-  flush(key);
-}
-
-void DirectorService::Impl::finish_stream(const director::FinishStream& f) {
-  auto it = clients_.find(f.stream);
-  if (it == clients_.end()) {
-    return;
-  }
-  ClientStream& c = it->second;
-  on_finished_stream(c, f.code);
-  if (f.code == director::StatusCode::kOk) {
-    v1::GenerateItem item;
-    item.mutable_done()->set_tokens(f.tokens);
-    item.mutable_done()->set_finish_reason(f.message);
-    c.outbox.push_back(std::move(item));
-  } else if (f.code == director::StatusCode::kUnavailable) {
-    // The stream may continue elsewhere (or here, later): a ticket from where it stopped.
-    send_ticket(f.stream, {f.next_seq, f.window, f.migrations});
-  }
-  c.finish = rpc::Status{to_rpc(f.code), f.message};
-  flush(f.stream);
-}
-
-// Writes queued items until the call's send queue is full; sends the trailer once all are
-// out. Bound: per stream, the rpc send queue (SessionConfig::send_high_water) plus the few
-// items already in flight when the worker calls were paused (DirectorStats::max_outbox).
-void DirectorService::Impl::flush(StreamKey key) {
-  auto it = clients_.find(key);
-  if (it == clients_.end()) {
-    return;
-  }
-  ClientStream& c = it->second;
-  while (!c.outbox.empty()) {
-    Result<void> sent = c.call.write(c.outbox.front());
-    if (!sent && sent.error().code == Errc::kFlowControl) {
-      set_blocked(key, true);
-      return;
-    }
-    // Sent, or the call is gone (kClosed: its on_done cancels the stream).
-    c.outbox.pop_front();
-  }
-  if (c.finish) {
-    GenerateCall call = c.call;
-    const rpc::Status status = *c.finish;
-    clients_.erase(it);
-    (void)call.finish(status);
-    return;
-  }
-  set_blocked(key, false);
-}
-
-// Pauses (or resumes) reading every worker call of the stream, so a slow client slows its
-// workers down through flow control instead of growing our queues.
-void DirectorService::Impl::set_blocked(StreamKey key, bool blocked) {
-  auto it = clients_.find(key);
-  if (it == clients_.end() || it->second.blocked == blocked) {
-    return;
-  }
-  ClientStream& c = it->second;
-  c.blocked = blocked;
-  extra_.client_blocks += blocked ? 1 : 0;
-  router_.on_client_blocked(key, blocked, now_());
-  std::vector<rpc::Call> calls;
-  for (director::AttemptId id : c.attempts) {
-    if (auto u = upstreams_.find(id); u != upstreams_.end()) {
-      calls.push_back(u->second.call.raw());
-    }
-  }
-  // Resuming may deliver items at once (re-entering the router); `c` is not used after.
-  for (rpc::Call& call : calls) {
-    blocked ? call.pause_reading() : call.resume_reading();
   }
 }
 
@@ -341,38 +166,28 @@ void DirectorService::Impl::stop() {
     return;
   }
   stopped_ = true;
-  auto upstreams = std::move(upstreams_);
-  upstreams_.clear();
-  for (auto& [id, u] : upstreams) {
-    u.call.raw().on_done(nullptr);
-    u.call.cancel({rpc::StatusCode::kCancelled, "director stopping"});
+  upstreams_.cancel_all();
+  // A last ticket for every stream (best effort: what the sinks still take), so its client
+  // continues on another director, or on this one once restarted.
+  std::vector<StreamKey> keys;
+  for (const auto& [key, c] : clients_.all()) {
+    keys.push_back(key);
   }
-  // A last ticket for every stream (best effort: what the send queue still takes), so its
-  // client continues on another director, or on this one once restarted.
-  for (auto& [key, c] : clients_) {
-    if (auto point = router_.resume_point(key)) {
+  for (StreamKey key : keys) {
+    if (auto point = core_.router().resume_point(key)) {
       send_ticket(key, *point);
     }
   }
-  auto clients = std::move(clients_);
-  clients_.clear();
-  for (auto& [key, c] : clients) {
-    c.call.on_done(nullptr);
-    c.call.on_writable(nullptr);
-    while (!c.outbox.empty() && c.call.write(c.outbox.front())) {
-      c.outbox.pop_front();
-    }
-    (void)c.call.finish({rpc::StatusCode::kUnavailable, "director stopping"});
-  }
+  clients_.finish_all({rpc::StatusCode::kUnavailable, "director stopping"});
 }
 
 DirectorStats DirectorService::Impl::stats() const {
   DirectorStats s = extra_;
-  s.router = router_.stats();
-  s.active_streams = router_.active_streams();
-  s.workers = pool_.counts();
-  s.blocked_streams = static_cast<std::uint64_t>(std::count_if(
-      clients_.begin(), clients_.end(), [](const auto& c) { return c.second.blocked; }));
+  s.router = core_.router().stats();
+  s.active_streams = core_.router().active_streams();
+  s.workers = core_.pool().counts();
+  s.blocked_streams = clients_.blocked();
+  s.max_outbox = clients_.max_outbox();
   return s;
 }
 
@@ -390,13 +205,21 @@ DirectorService::~DirectorService() {
 Result<void> DirectorService::add_user_methods(rpc::Registry& user) {
   std::weak_ptr<Impl> weak = impl_;
   return user.add_server_streaming<v1::GenerateRequest, v1::GenerateItem>(
-      std::string(kDirectorGenerate), [weak](GenerateCall call, v1::GenerateRequest request) {
+      std::string(kDirectorGenerate),
+      [weak](detail::GenerateCall call, v1::GenerateRequest request) {
         if (auto impl = weak.lock()) {
-          impl->on_generate(std::move(call), request);
+          std::string connection_id = connection_id_of(call.raw());
+          impl->open_stream(detail::make_quic_sink(std::move(call)), connection_id, request);
         } else {
           (void)call.finish({rpc::StatusCode::kUnavailable, "director gone"});
         }
       });
+}
+
+void DirectorService::open_stream(std::unique_ptr<ClientSink> sink,
+                                  std::string connection_id,
+                                  const v1::GenerateRequest& request) {
+  impl_->open_stream(std::move(sink), std::move(connection_id), request);
 }
 
 Timestamp DirectorService::deadline() const {
@@ -433,8 +256,14 @@ void DirectorService::enable_resume(migration::Keyring keyring,
   impl_->enable_resume(std::move(keyring), config, std::move(wall_now));
 }
 
+void DirectorService::Impl::enable_resume(migration::Keyring keyring,
+                                          const ResumeConfig& config,
+                                          WallClockFn wall) {
+  tickets_.enable(std::move(keyring), config, std::move(wall));
+}
+
 Duration DirectorService::heartbeat_interval(const director::DirectorConfig& config) {
-  return std::max<Duration>(config.heartbeat_timeout / 3, kMillisecond);
+  return director::effective_heartbeat_interval(config);
 }
 
 }  // namespace connswap::services

@@ -1,12 +1,14 @@
 #pragma once
 // DirectorService: the director's RPC binding. Serves connswap.v1.Director/Generate (USER)
 // and connswap.v1.Registry/* + connswap.v1.Migration/* (MGMT) on rpc::Registries, and
-// drives director::StreamRouter + WorkerPool: client calls become router streams, router
-// actions become worker calls (through a WorkerConnector) and items written to the client,
-// worker call outcomes and registry calls become router inputs. It keeps the
-// migration::ConnectionSessionManager (admin listings) and, once enable_resume() gave it the
-// cluster keys, hands clients resume tickets and continues streams from them. Sans-IO: it
-// sees only rpc::Sessions, `now` and the wall clock through WallClockFn.
+// drives the director core (director::Director: worker lifecycle, routing, failover): client
+// streams from any front (a ClientSink: the QUIC Generate call, or another front through
+// open_stream()) become core streams, core actions become worker calls (through a
+// WorkerConnector) and items written to the sinks, worker call outcomes and registry calls
+// become core inputs. It keeps the migration::ConnectionSessionManager (admin listings) and,
+// once enable_resume() gave it the cluster keys, hands clients resume tickets and continues
+// streams from them. Sans-IO: it sees only rpc::Sessions, sinks, `now` and the wall clock
+// through WallClockFn.
 //
 // The owner (apps/director, or a test) must:
 //   1. construct it, call add_user_methods()/add_mgmt_methods() on the registries its
@@ -31,6 +33,7 @@
 #include "migration/token.h"
 #include "rpc/registry.h"
 #include "rpc/session.h"
+#include "services/client_sink.h"
 #include "services/common.h"
 
 namespace connswap::services {
@@ -89,6 +92,12 @@ class DirectorService {
 
   // Registers Director/Generate. kInvalidArgument if already registered there.
   [[nodiscard]] Result<void> add_user_methods(rpc::Registry& user);
+  // A client stream from another front: `request` as a Generate request (a fresh one, or a
+  // Resume), `connection_id` the client's ("" = make one). The stream's items go to `sink`,
+  // which is finished with an error status at once if the stream cannot open.
+  void open_stream(std::unique_ptr<ClientSink> sink,
+                   std::string connection_id,
+                   const v1::GenerateRequest& request);
   // Registers Registry/Register, Registry/Heartbeat, Registry/Drain and
   // Migration/DrainWorker, Migration/MoveStream, Migration/ListSessions. The owner guards
   // them (apps/common mgmt_auth): the service itself does not authenticate.
@@ -116,7 +125,7 @@ class DirectorService {
   // The client sessions (read-only), for admin listings and tests.
   const migration::ConnectionSessionManager& sessions() const;
 
-  // The heartbeat interval told to workers: heartbeat_timeout / 3 (the seed's 5 s of 15 s).
+  // The heartbeat interval told to workers (director::effective_heartbeat_interval).
   static Duration heartbeat_interval(const director::DirectorConfig& config);
 
   class Impl;  // detail/director_impl.h

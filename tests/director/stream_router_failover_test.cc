@@ -159,7 +159,7 @@ TEST(StreamRouterFailover, DrainIsMakeBeforeBreak) {
     EXPECT_EQ(b->prefix.size(), 10U);
     EXPECT_FALSE(h.cancelled.contains(a));  // the old attempt keeps streaming
     EXPECT_TRUE(h.clients[key].migrated.empty());
-    EXPECT_EQ(h.router.status(key)->phase, StreamPhase::kDraining);
+    EXPECT_EQ(h.router.status(key)->state, migration::MigrationState::kHandover);
 
     h.now += kTick;
     if (tc.old_delivers_first) {
@@ -272,7 +272,7 @@ TEST(StreamRouterFailover, SingleWorkerRecoversWithinWait) {
   const Timestamp failed_at = h.now;
   h.router.on_worker_error(a, FailureReason::kWorkerError, "simulated", h.now);
   h.collect();
-  EXPECT_EQ(h.router.status(key)->phase, StreamPhase::kWaiting);
+  EXPECT_EQ(h.router.status(key)->state, migration::MigrationState::kSelecting);
   h.run_until(failed_at + 2 * kSecond);  // the failure hold ends: the pool wakes the stream
   const auto again = h.last_start(key);
   ASSERT_NE(again->attempt, a);

@@ -45,9 +45,9 @@ TEST(StreamRouterMachine, EveryFailoverIsATransitionWithItsReason) {
   h.collect();
   const auto* m = h.router.machine(key);
   ASSERT_NE(m, nullptr);
-  EXPECT_EQ(m->state(), MigrationState::kResuming);
+  EXPECT_EQ(m->state(), MigrationState::kStarting);
   EXPECT_TRUE(history_has(*m, MigrationEvent::kWorkerSelected, "attempt on worker-a"));
-  EXPECT_TRUE(history_has(*m, MigrationEvent::kResumed, "first token from worker-a"));
+  EXPECT_TRUE(history_has(*m, MigrationEvent::kFirstToken, "first token from worker-a"));
   EXPECT_TRUE(history_has(*m, MigrationEvent::kWorkerFailed, "error on worker-a"));
   EXPECT_TRUE(history_has(*m, MigrationEvent::kWorkerSelected, "attempt on worker-b"));
   feed(h, h.last_start(key)->attempt, 6, 20);

@@ -109,10 +109,10 @@ TEST(Admin, CtlListsSessionsWithTheirStreamsAndFigures) {
   EXPECT_NE(live.out.find("state=streaming"), std::string::npos) << live.out;
   // The state machine's history, with reasons.
   EXPECT_NE(live.out.find("history"), std::string::npos) << live.out;
-  EXPECT_NE(live.out.find("selecting -> resuming on worker_selected: attempt on worker-"),
+  EXPECT_NE(live.out.find("selecting -> starting on worker_selected: attempt on worker-"),
             std::string::npos)
       << live.out;
-  EXPECT_NE(live.out.find("resuming -> streaming on resumed"), std::string::npos) << live.out;
+  EXPECT_NE(live.out.find("starting -> streaming on first_token"), std::string::npos) << live.out;
   EXPECT_NE(live.out.find("sessions shown=1 total=1"), std::string::npos) << live.out;
 
   auto json = c.ctl({"--json", "sessions", "--connection", "conn-client"});

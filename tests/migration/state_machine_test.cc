@@ -17,21 +17,17 @@ using S = MigrationState;
 using E = MigrationEvent;
 
 constexpr auto kStates = std::to_array<S>({S::kSelecting,
-                                           S::kResuming,
+                                           S::kStarting,
                                            S::kStreaming,
-                                           S::kSuspected,
                                            S::kHandover,
                                            S::kCompleted,
                                            S::kFailed,
                                            S::kAborted});
 constexpr auto kEvents = std::to_array<E>({E::kWorkerSelected,
-                                           E::kResumed,
-                                           E::kFailureSuspected,
-                                           E::kRecovered,
+                                           E::kFirstToken,
                                            E::kWorkerFailed,
                                            E::kHandoverStarted,
                                            E::kStandbyFailed,
-                                           E::kMoveRequested,
                                            E::kDone,
                                            E::kCancelled,
                                            E::kTimeout});
@@ -41,34 +37,24 @@ static_assert(kStates.size() == kStateCount && kEvents.size() == kEventCount);
 // (state, event) and where it leads. Every pair not listed must be refused.
 const std::map<std::pair<S, E>, S>& allowed() {
   static const std::map<std::pair<S, E>, S> kAllowed = {
-      {{S::kSelecting, E::kWorkerSelected}, S::kResuming},
+      {{S::kSelecting, E::kWorkerSelected}, S::kStarting},
       {{S::kSelecting, E::kDone}, S::kCompleted},
       {{S::kSelecting, E::kCancelled}, S::kAborted},
       {{S::kSelecting, E::kTimeout}, S::kFailed},
-      {{S::kResuming, E::kResumed}, S::kStreaming},
-      {{S::kResuming, E::kWorkerFailed}, S::kSelecting},
-      {{S::kResuming, E::kTimeout}, S::kSelecting},
-      {{S::kResuming, E::kHandoverStarted}, S::kHandover},
-      {{S::kResuming, E::kMoveRequested}, S::kSelecting},
-      {{S::kResuming, E::kDone}, S::kCompleted},
-      {{S::kResuming, E::kCancelled}, S::kAborted},
-      {{S::kStreaming, E::kFailureSuspected}, S::kSuspected},
+      {{S::kStarting, E::kFirstToken}, S::kStreaming},
+      {{S::kStarting, E::kWorkerFailed}, S::kSelecting},
+      {{S::kStarting, E::kTimeout}, S::kSelecting},
+      {{S::kStarting, E::kHandoverStarted}, S::kHandover},
+      {{S::kStarting, E::kDone}, S::kCompleted},
+      {{S::kStarting, E::kCancelled}, S::kAborted},
       {{S::kStreaming, E::kWorkerFailed}, S::kSelecting},
       {{S::kStreaming, E::kHandoverStarted}, S::kHandover},
-      {{S::kStreaming, E::kMoveRequested}, S::kSelecting},
       {{S::kStreaming, E::kDone}, S::kCompleted},
       {{S::kStreaming, E::kCancelled}, S::kAborted},
-      {{S::kSuspected, E::kRecovered}, S::kStreaming},
-      {{S::kSuspected, E::kWorkerFailed}, S::kSelecting},
-      {{S::kSuspected, E::kTimeout}, S::kSelecting},
-      {{S::kSuspected, E::kHandoverStarted}, S::kHandover},
-      {{S::kSuspected, E::kMoveRequested}, S::kSelecting},
-      {{S::kSuspected, E::kDone}, S::kCompleted},
-      {{S::kSuspected, E::kCancelled}, S::kAborted},
-      {{S::kHandover, E::kResumed}, S::kStreaming},
+      {{S::kHandover, E::kFirstToken}, S::kStreaming},
       {{S::kHandover, E::kStandbyFailed}, S::kStreaming},
       {{S::kHandover, E::kTimeout}, S::kStreaming},
-      {{S::kHandover, E::kWorkerFailed}, S::kResuming},
+      {{S::kHandover, E::kWorkerFailed}, S::kStarting},
       {{S::kHandover, E::kDone}, S::kCompleted},
       {{S::kHandover, E::kCancelled}, S::kAborted},
   };
@@ -80,16 +66,14 @@ std::vector<E> path_to(S target) {
   switch (target) {
     case S::kSelecting:
       return {};
-    case S::kResuming:
+    case S::kStarting:
       return {E::kWorkerSelected};
     case S::kStreaming:
-      return {E::kWorkerSelected, E::kResumed};
-    case S::kSuspected:
-      return {E::kWorkerSelected, E::kResumed, E::kFailureSuspected};
+      return {E::kWorkerSelected, E::kFirstToken};
     case S::kHandover:
-      return {E::kWorkerSelected, E::kResumed, E::kHandoverStarted};
+      return {E::kWorkerSelected, E::kFirstToken, E::kHandoverStarted};
     case S::kCompleted:
-      return {E::kWorkerSelected, E::kResumed, E::kDone};
+      return {E::kWorkerSelected, E::kFirstToken, E::kDone};
     case S::kFailed:
       return {E::kTimeout};
     case S::kAborted:
@@ -161,9 +145,8 @@ TEST(MigrationStateMachine, FailuresCountAgainstTheLimit) {
   // Exactly the hard failures and failure timeouts are counted.
   for (S s : kStates) {
     for (E e : kEvents) {
-      const bool want = (e == E::kWorkerFailed &&
-                         (s == S::kResuming || s == S::kStreaming || s == S::kSuspected)) ||
-                        (e == E::kTimeout && (s == S::kResuming || s == S::kSuspected));
+      const bool want = (e == E::kWorkerFailed && (s == S::kStarting || s == S::kStreaming)) ||
+                        (e == E::kTimeout && s == S::kStarting);
       EXPECT_EQ(counts_failover(s, e), want) << name(s, e);
     }
   }
@@ -175,7 +158,7 @@ TEST(MigrationStateMachine, MigrationLimitEndsInFailed) {
   MigrationStateMachine m(config, "conn-1/1", 0);
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(m.on_event(E::kWorkerSelected, "pick", 0));
-    ASSERT_TRUE(m.on_event(E::kResumed, "", 0));
+    ASSERT_TRUE(m.on_event(E::kFirstToken, "", 0));
     auto r = m.on_event(E::kWorkerFailed, "error", 0);
     ASSERT_TRUE(r);
     EXPECT_EQ(*r, S::kSelecting);
@@ -195,35 +178,20 @@ TEST(MigrationStateMachine, PlannedMovesDoNotCountAgainstTheLimit) {
   config.migration_limit = 0;
   MigrationStateMachine m(config, "conn-1/1", 0);
   ASSERT_TRUE(m.on_event(E::kWorkerSelected, "", 0));
-  ASSERT_TRUE(m.on_event(E::kResumed, "", 0));
+  ASSERT_TRUE(m.on_event(E::kFirstToken, "", 0));
   ASSERT_TRUE(m.on_event(E::kHandoverStarted, "drain", 0));
   ASSERT_TRUE(m.on_event(E::kWorkerFailed, "old attempt died", 0));  // standby promoted
-  EXPECT_EQ(m.state(), S::kResuming);
-  ASSERT_TRUE(m.on_event(E::kResumed, "", 0));
-  ASSERT_TRUE(m.on_event(E::kMoveRequested, "admin", 0));
-  EXPECT_EQ(m.state(), S::kSelecting);
+  EXPECT_EQ(m.state(), S::kStarting);
+  ASSERT_TRUE(m.on_event(E::kFirstToken, "", 0));
+  ASSERT_TRUE(m.on_event(E::kHandoverStarted, "move", 0));
+  ASSERT_TRUE(m.on_event(E::kStandbyFailed, "standby refused", 0));
+  EXPECT_EQ(m.state(), S::kStreaming);
   EXPECT_EQ(m.failovers(), 0U);
+  ASSERT_TRUE(m.on_event(E::kCancelled, "client went away", 0));
+  m = MigrationStateMachine(config, "conn-1/2", 0);
   // With a limit of 0 the first counted failure ends the stream.
   ASSERT_TRUE(m.on_event(E::kWorkerSelected, "", 0));
   EXPECT_EQ(*m.on_event(E::kWorkerFailed, "error", 0), S::kFailed);
-}
-
-TEST(MigrationStateMachine, CountsCompletedMigrations) {
-  MigrationStateMachine m({}, "conn-1/1", 0);
-  ASSERT_TRUE(m.on_event(E::kWorkerSelected, "", 0));
-  ASSERT_TRUE(m.on_event(E::kResumed, "", 0));
-  EXPECT_EQ(m.migrations(), 0U);  // the first worker is not a migration
-  ASSERT_TRUE(m.on_event(E::kWorkerFailed, "error", 0));
-  ASSERT_TRUE(m.on_event(E::kWorkerSelected, "", 0));
-  EXPECT_EQ(m.migrations(), 0U);  // not until the new attempt delivers
-  ASSERT_TRUE(m.on_event(E::kResumed, "", 0));
-  EXPECT_EQ(m.migrations(), 1U);
-  ASSERT_TRUE(m.on_event(E::kHandoverStarted, "drain", 0));
-  ASSERT_TRUE(m.on_event(E::kStandbyFailed, "refused", 0));
-  EXPECT_EQ(m.migrations(), 1U);  // stayed on the old worker
-  ASSERT_TRUE(m.on_event(E::kHandoverStarted, "drain", 0));
-  ASSERT_TRUE(m.on_event(E::kResumed, "standby won", 0));
-  EXPECT_EQ(m.migrations(), 2U);
 }
 
 struct TimeoutCase {
@@ -235,13 +203,11 @@ struct TimeoutCase {
 TEST(MigrationStateMachine, PerStateTimeouts) {
   MigrationConfig config;
   config.select_timeout = 5 * kSecond;
-  config.resume_timeout = 3 * kSecond;
-  config.suspect_timeout = 2 * kSecond;
+  config.start_timeout = 3 * kSecond;
   config.handover_timeout = 7 * kSecond;
   const auto cases = std::to_array<TimeoutCase>({
       {S::kSelecting, 5 * kSecond, S::kFailed},
-      {S::kResuming, 3 * kSecond, S::kSelecting},
-      {S::kSuspected, 2 * kSecond, S::kSelecting},
+      {S::kStarting, 3 * kSecond, S::kSelecting},
       {S::kHandover, 7 * kSecond, S::kStreaming},
   });
   for (const auto& c : cases) {
@@ -281,7 +247,7 @@ TEST(MigrationStateMachine, ZeroTimeoutDisablesIt) {
 
 TEST(MigrationStateMachine, DeadlineRestartsOnEachTransition) {
   MigrationConfig config;
-  config.resume_timeout = 3 * kSecond;
+  config.start_timeout = 3 * kSecond;
   MigrationStateMachine m(config, "conn-1/1", 0);
   ASSERT_TRUE(m.on_event(E::kWorkerSelected, "", 10 * kSecond));
   EXPECT_EQ(m.deadline(), 13 * kSecond);
@@ -297,14 +263,14 @@ TEST(MigrationStateMachine, HistoryIsBoundedAndTimestamped) {
   config.history_limit = 3;
   MigrationStateMachine m(config, "conn-1/1", 0);
   ASSERT_TRUE(m.on_event(E::kWorkerSelected, "w-a", 1));
-  ASSERT_TRUE(m.on_event(E::kResumed, "", 2));
-  ASSERT_TRUE(m.on_event(E::kFailureSuspected, "late heartbeat", 3));
-  ASSERT_TRUE(m.on_event(E::kRecovered, "token", 4));
+  ASSERT_TRUE(m.on_event(E::kFirstToken, "", 2));
+  ASSERT_TRUE(m.on_event(E::kHandoverStarted, "drain", 3));
+  ASSERT_TRUE(m.on_event(E::kStandbyFailed, "standby refused", 4));
   ASSERT_TRUE(m.on_event(E::kDone, "done", 5));
   EXPECT_EQ(m.transitions(), 5U);
   ASSERT_EQ(m.history().size(), 3U);
-  EXPECT_EQ(m.history()[0].event, E::kFailureSuspected);
-  EXPECT_EQ(m.history()[0].reason, "late heartbeat");
+  EXPECT_EQ(m.history()[0].event, E::kHandoverStarted);
+  EXPECT_EQ(m.history()[0].reason, "drain");
   EXPECT_EQ(m.history()[0].at, 3U);
   EXPECT_EQ(m.history()[2].to, S::kCompleted);
   EXPECT_EQ(m.history()[2].at, 5U);
@@ -313,7 +279,7 @@ TEST(MigrationStateMachine, HistoryIsBoundedAndTimestamped) {
   MigrationStateMachine quiet(config, "conn-1/2", 0);
   ASSERT_TRUE(quiet.on_event(E::kWorkerSelected, "", 0));
   EXPECT_TRUE(quiet.history().empty());
-  config.resume_timeout = 1;
+  config.start_timeout = 1;
   MigrationStateMachine timed(config, "conn-1/3", 0);
   ASSERT_TRUE(timed.on_event(E::kWorkerSelected, "", 0));
   EXPECT_TRUE(timed.on_timeout(1));
@@ -325,7 +291,7 @@ TEST(MigrationStateMachine, IllegalTransitionIsLogged) {
   spdlog::logger& logger = log::get("migration");
   logger.sinks().push_back(sink);
   MigrationStateMachine m({}, "conn-9/4", 0);
-  auto r = m.on_event(E::kResumed, "early token", 0);
+  auto r = m.on_event(E::kFirstToken, "early token", 0);
   logger.flush();
   logger.sinks().pop_back();
   ASSERT_FALSE(r);
@@ -333,7 +299,7 @@ TEST(MigrationStateMachine, IllegalTransitionIsLogged) {
   const std::string text = out.str();
   EXPECT_NE(text.find("illegal transition"), std::string::npos) << text;
   EXPECT_NE(text.find("stream=conn-9/4"), std::string::npos) << text;
-  EXPECT_NE(text.find("event=resumed"), std::string::npos) << text;
+  EXPECT_NE(text.find("event=first_token"), std::string::npos) << text;
   // The project-wide error keeps the code name.
   const Error e = r.error();
   EXPECT_EQ(e.code, Errc::kInternal);

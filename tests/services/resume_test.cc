@@ -120,7 +120,8 @@ TEST(MigrationService, ListMoveAndDrain) {
   EXPECT_EQ(s.streams(0).worker(), "worker-a");
   EXPECT_GE(s.streams(0).tokens(), 5U);
   ASSERT_GE(s.streams(0).history_size(), 2);
-  EXPECT_NE(s.streams(0).history(1).find("resuming -> streaming on resumed"), std::string::npos);
+  EXPECT_NE(s.streams(0).history(1).find("starting -> streaming on first_token"),
+            std::string::npos);
 
   v1::MoveStreamRequest move;
   move.mutable_stream()->set_connection_id("conn-1234");

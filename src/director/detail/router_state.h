@@ -1,0 +1,58 @@
+#pragma once
+// Private to StreamRouter: the per-stream state it keeps (one RouterStream per client stream,
+// with its primary and, during a handover, standby attempt) and its lazy timer entries.
+
+#include <cstdint>
+#include <string>
+
+#include "base/generate.h"
+#include "base/time.h"
+#include "director/actions.h"
+#include "director/token_window.h"
+#include "migration/state_machine.h"
+
+namespace connswap::director::detail {
+
+struct RouterAttempt {
+  AttemptId id = 0;  // 0 = none
+  std::string worker;
+  Timestamp started = 0;
+  bool delivered = false;  // sent at least one acceptable token
+};
+struct RouterStream {
+  RouterStream(StreamRef r,
+               GenerateRequest req,
+               const migration::MigrationConfig& mc,
+               Timestamp now);
+
+  StreamRef ref;
+  GenerateRequest request;
+  migration::MigrationStateMachine machine;  // the lifecycle; terminal = finished
+  std::uint64_t next_seq = kFirstSeq;
+  std::uint64_t forwarded = 0;
+  TokenWindow window;  // last delivered_window tokens, oldest first
+  RouterAttempt primary;
+  RouterAttempt standby;                                  // only in kHandover
+  FailureReason handover_reason = FailureReason::kDrain;  // kDrain or kMoved
+  std::uint32_t migrations = 0;  // Migrated events sent (failovers + drains + moves)
+  std::string failed_worker;     // from-worker of a pending migration ("" = none)
+  FailureReason failed_reason = FailureReason::kWorkerError;
+  bool gap_pending = false;
+  Timestamp last_token_at = 0;
+  AttemptId rate_attempt = 0;   // attempt whose token set last_token_at
+  Duration ewma_gap = 0;        // 0 = rate unknown
+  bool client_blocked = false;  // no stall deadlines while the client does not read
+  bool touched = false;         // in touched_: settle() re-arms it after this input
+  Timestamp armed = kNever;     // earliest live timer entry
+  std::uint32_t timer_gen = 0;
+};
+
+// An entry of the router's lazy timer heap; stale when `gen` is not the stream's timer_gen.
+struct RouterTimer {
+  Timestamp at;
+  StreamKey stream;
+  std::uint32_t gen;
+  bool operator>(const RouterTimer& o) const { return at > o.at; }
+};
+
+}  // namespace connswap::director::detail

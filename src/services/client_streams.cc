@@ -1,0 +1,154 @@
+// DirectorService's client side: the QUIC front's sink and the book of open client streams.
+
+#include "services/detail/client_streams.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace connswap::services::detail {
+namespace {
+
+// A connswap.v1.Director/Generate call as a ClientSink.
+class QuicSink final : public ClientSink {
+ public:
+  explicit QuicSink(GenerateCall call) : call_(std::move(call)) {}
+  ~QuicSink() override { clear(); }
+
+  Result<void> write(const v1::GenerateItem& item) override { return call_.write(item); }
+
+  void finish(const rpc::Status& status) override {
+    if (finished_) {
+      return;
+    }
+    finished_ = true;
+    clear();
+    (void)call_.finish(status);
+  }
+
+  void set_callbacks(SinkCallbacks callbacks) override {
+    call_.on_writable(std::move(callbacks.on_writable));
+    if (!callbacks.on_gone) {
+      call_.on_done(nullptr);
+      return;
+    }
+    call_.on_done([gone = std::move(callbacks.on_gone)](const rpc::Status& status) {
+      gone(status.cause == rpc::EndCause::kConnectionLost ? ClientGone::kConnectionLost
+                                                          : ClientGone::kCancelled);
+    });
+  }
+
+  std::string peer() const override { return call_.raw().peer().address; }
+
+ private:
+  void clear() {
+    call_.on_done(nullptr);
+    call_.on_writable(nullptr);
+  }
+
+  GenerateCall call_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ClientSink> make_quic_sink(GenerateCall call) {
+  return std::make_unique<QuicSink>(std::move(call));
+}
+
+ClientStream* ClientStreams::find(director::StreamKey key) {
+  auto it = streams_.find(key);
+  return it == streams_.end() ? nullptr : &it->second;
+}
+
+const ClientStream* ClientStreams::find(director::StreamKey key) const {
+  auto it = streams_.find(key);
+  return it == streams_.end() ? nullptr : &it->second;
+}
+
+std::optional<director::StreamKey> ClientStreams::key_of(std::string_view connection_id,
+                                                         std::uint64_t stream_id) const {
+  for (const auto& [key, c] : streams_) {
+    if (c.stream_id == stream_id && c.connection_id == connection_id) {
+      return key;
+    }
+  }
+  return std::nullopt;
+}
+
+ClientStream& ClientStreams::add(director::StreamKey key, ClientStream stream) {
+  ClientStream& c = streams_[key];
+  c = std::move(stream);
+  return c;
+}
+
+void ClientStreams::note_outbox(const ClientStream& c) {
+  max_outbox_ = std::max<std::uint64_t>(max_outbox_, c.outbox.size());
+}
+
+Flow ClientStreams::send(director::StreamKey key, v1::GenerateItem item) {
+  ClientStream* c = find(key);
+  if (c == nullptr) {
+    return Flow::kUnchanged;
+  }
+  c->outbox.push_back(std::move(item));
+  note_outbox(*c);
+  return flush(key);
+}
+
+Flow ClientStreams::send_token(director::StreamKey key,
+                               ClientStream& c,
+                               const v1::GenerateItem& item) {
+  if (c.outbox.empty()) {
+    Result<void> sent = c.sink->write(item);
+    if (sent || sent.error().code != Errc::kFlowControl) {
+      return Flow::kUnchanged;  // sent, or the client is gone (its on_gone cancels the stream)
+    }
+  }
+  c.outbox.push_back(item);
+  note_outbox(c);
+  return flush(key);
+}
+
+// Bound: per stream, what the sink buffers (the rpc send queue's high-water mark for QUIC)
+// plus the few items already in flight when the worker calls were paused (max_outbox).
+Flow ClientStreams::flush(director::StreamKey key) {
+  auto it = streams_.find(key);
+  if (it == streams_.end()) {
+    return Flow::kUnchanged;
+  }
+  ClientStream& c = it->second;
+  while (!c.outbox.empty()) {
+    Result<void> sent = c.sink->write(c.outbox.front());
+    if (!sent && sent.error().code == Errc::kFlowControl) {
+      return Flow::kBlocked;
+    }
+    c.outbox.pop_front();  // sent, or the client is gone (its on_gone cancels the stream)
+  }
+  if (!c.finish) {
+    return Flow::kFlowing;
+  }
+  std::unique_ptr<ClientSink> sink = std::move(c.sink);
+  const rpc::Status status = *c.finish;
+  streams_.erase(it);
+  sink->finish(status);
+  return Flow::kFinished;
+}
+
+void ClientStreams::finish_all(const rpc::Status& status) {
+  auto streams = std::move(streams_);
+  streams_.clear();
+  for (auto& [key, c] : streams) {
+    c.sink->set_callbacks({});
+    while (!c.outbox.empty() && c.sink->write(c.outbox.front())) {
+      c.outbox.pop_front();
+    }
+    c.sink->finish(status);
+  }
+}
+
+std::uint64_t ClientStreams::blocked() const {
+  return static_cast<std::uint64_t>(std::count_if(
+      streams_.begin(), streams_.end(), [](const auto& kv) { return kv.second.blocked; }));
+}
+
+}  // namespace connswap::services::detail
