@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "rpc/server.h"
 #include "services/convert.h"
+#include "worker/synthetic_source.h"
 #include "worker/worker_stream.h"
 
 namespace connswap::services {
@@ -54,10 +55,10 @@ std::string seconds(Duration d) {
 
 class WorkerService::Impl {
  public:
-  Impl(const worker::WorkerConfig& config, NowFn now, const worker::Generator* generator)
+  Impl(const worker::WorkerConfig& config, NowFn now, std::unique_ptr<worker::TokenSource> source)
       : config_(config),
         now_(std::move(now)),
-        gen_(generator != nullptr ? *generator : demo_),
+        source_(source != nullptr ? std::move(source) : synthetic_source(config_)),
         plan_(config_.fail_after, config_.fail_mode, now_(), config_.recovery_after) {}
 
   void on_generate(WorkerCall call, const v1::WorkerGenerateRequest& request);
@@ -79,15 +80,19 @@ class WorkerService::Impl {
     std::optional<v1::WorkerItem> pending;  // polled, not yet accepted by write()
     std::optional<rpc::Status> finish;      // trailer after `pending` (Error/Done items)
     bool blocked = false;                   // waiting for on_writable
+    bool notified = false;                  // the source's Notify fired since the last poll
   };
+  static std::unique_ptr<worker::TokenSource> synthetic_source(const worker::WorkerConfig& c);
+  static bool due(const Stream& s, Timestamp now);
+  void start_stream(WorkerCall call, const v1::WorkerGenerateRequest& request, Timestamp now);
+  void on_notify(std::uint64_t id);
   void pump(std::uint64_t id, Timestamp now);
   bool next_item(Stream& s, Timestamp now);
   void update_action(Timestamp now);
 
   worker::WorkerConfig config_;
   NowFn now_;
-  worker::DemoGenerator demo_;
-  const worker::Generator& gen_;
+  std::unique_ptr<worker::TokenSource> source_;
   worker::FailurePlan plan_;
   FailureAction action_ = FailureAction::kServe;
   std::map<std::uint64_t, Stream> streams_;
@@ -108,22 +113,48 @@ void WorkerService::Impl::on_generate(WorkerCall call, const v1::WorkerGenerateR
     (void)call.finish({rpc::StatusCode::kUnavailable, refusal});
     return;
   }
-  ++stats_.streams_accepted;
+  start_stream(std::move(call), request, now);
+}
+
+std::unique_ptr<worker::TokenSource> WorkerService::Impl::synthetic_source(
+    const worker::WorkerConfig& c) {
+  return std::make_unique<worker::SyntheticSource>(worker::SyntheticConfig{
+      .token_interval = c.token_interval, .prefix_window = c.prefix_window});
+}
+
+// Starts the source's stream for `request` (the last prefix_window tokens of its prefix)
+// and serves it; a source that refuses ends the call with UNAVAILABLE.
+void WorkerService::Impl::start_stream(WorkerCall call,
+                                       const v1::WorkerGenerateRequest& request,
+                                       Timestamp now) {
   const std::uint64_t id = next_id_++;
-  std::vector<std::string> prefix(request.prefix().begin(), request.prefix().end());
+  worker::StreamStart start{.request = from_proto(request), .prefix = {}, .now = now};
+  const auto& prefix = request.prefix();
+  const auto keep =
+      static_cast<int>(std::min(static_cast<std::size_t>(prefix.size()), config_.prefix_window));
+  start.prefix.assign(prefix.end() - keep, prefix.end());
+  const std::uint64_t start_seq = start.request.start_seq;
+  auto stream = source_->start(std::move(start), [this, id] { on_notify(id); });
+  if (!stream) {
+    ++stats_.streams_refused;
+    logger().warn(
+        "worker={}: token source refused a stream: {}", config_.label, stream.error().message());
+    (void)call.finish({rpc::StatusCode::kUnavailable, stream.error().message()});
+    return;
+  }
+  ++stats_.streams_accepted;
   streams_.emplace(id,
                    Stream{call,
-                          worker::WorkerStream(from_proto(request),
-                                               std::move(prefix),
-                                               config_.token_interval,
-                                               now,
-                                               config_.prefix_window),
+                          worker::WorkerStream(std::move(*stream), start_seq),
                           connection_id_of(call.raw()),
                           std::nullopt,
                           std::nullopt,
+                          false,
                           false});
   call.on_done([this, id](const rpc::Status&) {
-    if (streams_.erase(id) != 0) {
+    if (auto it = streams_.find(id); it != streams_.end()) {
+      it->second.ws.cancel();
+      streams_.erase(it);
       ++stats_.streams_cancelled;
     }
   });
@@ -136,9 +167,23 @@ void WorkerService::Impl::on_generate(WorkerCall call, const v1::WorkerGenerateR
   pump(id, now);
 }
 
+// The source says stream `id` may have an item: it is due at the next on_timeout (the
+// owner re-reads deadline() after every loop handler). A stale id is ignored.
+void WorkerService::Impl::on_notify(std::uint64_t id) {
+  if (auto it = streams_.find(id); it != streams_.end()) {
+    it->second.notified = true;
+  }
+}
+
+// Whether pump() may write something for `s` at `now`.
+bool WorkerService::Impl::due(const Stream& s, Timestamp now) {
+  return !s.blocked && (s.pending || s.notified || s.ws.deadline() <= now);
+}
+
 // Polls the stream's next due item into `pending`; false if nothing is due.
 bool WorkerService::Impl::next_item(Stream& s, Timestamp now) {
-  auto item = s.ws.poll(now, action_, gen_);
+  s.notified = false;  // this poll sees whatever the Notify announced
+  auto item = s.ws.poll(now, action_);
   if (!item) {
     return false;
   }
@@ -148,10 +193,23 @@ bool WorkerService::Impl::next_item(Stream& s, Timestamp now) {
     out.mutable_token()->set_text(std::move(t->text));
     out.mutable_token()->set_emit_ns(now);  // the turn's time (docs/PROTOCOL.md §7.2)
   } else if (auto* e = std::get_if<worker::ErrorItem>(&*item)) {
+    if (e->cause != worker::ErrorCause::kInjected) {
+      logger().warn("worker={} connection.id={}: token source failed ({}): {}",
+                    config_.label,
+                    s.connection_id,
+                    worker::to_string(e->cause),
+                    e->message);
+    }
     out.mutable_error()->set_message(e->message);
     s.finish = rpc::Status{rpc::StatusCode::kUnavailable, e->message};
   } else {
-    out.mutable_done()->set_tokens(std::get<worker::DoneItem>(*item).tokens);
+    const auto& done = std::get<worker::DoneItem>(*item);
+    logger().debug("worker={} connection.id={}: stream done tokens={} finish={}",
+                   config_.label,
+                   s.connection_id,
+                   done.tokens,
+                   worker::to_string(done.reason));
+    out.mutable_done()->set_tokens(done.tokens);
     s.finish = rpc::Status{};
   }
   s.pending = std::move(out);
@@ -198,6 +256,9 @@ void WorkerService::Impl::update_action(Timestamp now) {
     return;
   }
   action_ = a;
+  for (auto& [id, s] : streams_) {
+    s.notified = true;  // every stream sees the new action at the next turn
+  }
   if (a == FailureAction::kServe) {
     logger().info("worker={}: ✅ recovered from simulated failure", config_.label);
   } else if (streams_.empty()) {
@@ -221,7 +282,9 @@ void WorkerService::Impl::on_timeout(Timestamp now) {
   update_action(now);
   std::vector<std::uint64_t> ids;
   for (const auto& [id, s] : streams_) {
-    ids.push_back(id);
+    if (due(s, now)) {
+      ids.push_back(id);
+    }
   }
   for (std::uint64_t id : ids) {
     pump(id, now);
@@ -229,10 +292,14 @@ void WorkerService::Impl::on_timeout(Timestamp now) {
 }
 
 Timestamp WorkerService::Impl::deadline() const {
-  Timestamp d = plan_.deadline(now_());
+  // The plan's deadline is its next change after now: a change whose instant has passed but
+  // that on_timeout has not applied yet is due at once (else only a stream's own deadline,
+  // kNever for a waiting asynchronous source, would ever apply it).
+  const Timestamp now = now_();
+  Timestamp d = plan_.action(now) != action_ ? Timestamp{0} : plan_.deadline(now);
   for (const auto& [id, s] : streams_) {
     if (!s.blocked) {
-      d = std::min(d, s.pending ? Timestamp{0} : s.ws.deadline());
+      d = std::min(d, s.pending || s.notified ? Timestamp{0} : s.ws.deadline());
     }
   }
   return d;
@@ -264,6 +331,7 @@ void WorkerService::Impl::stop() {
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [id, s] : streams) {
+    s.ws.cancel();
     s.call.on_done(nullptr);
     s.call.on_writable(nullptr);
     s.call.cancel({rpc::StatusCode::kUnavailable, "worker stopping"});
@@ -274,8 +342,8 @@ void WorkerService::Impl::stop() {
 
 WorkerService::WorkerService(const worker::WorkerConfig& config,
                              NowFn now,
-                             const worker::Generator* generator)
-    : impl_(std::make_shared<Impl>(config, std::move(now), generator)) {}
+                             std::unique_ptr<worker::TokenSource> source)
+    : impl_(std::make_shared<Impl>(config, std::move(now), std::move(source))) {}
 
 WorkerService::~WorkerService() {
   impl_->stop();

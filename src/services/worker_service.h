@@ -1,10 +1,14 @@
 #pragma once
-// WorkerService: the worker's RPC binding. Serves connswap.v1.Worker/Generate (USER) with
-// WorkerStream + a Generator, paced by token_interval (0: as fast as flow control allows),
-// and connswap.v1.WorkerAdmin/Health (MGMT). An unpaced stream yields the loop after 256
-// items (deadline() is then now), so the network is flushed between batches. Applies the
-// FailurePlan: kError ends live streams with an Error item + UNAVAILABLE trailer and refuses new
-// ones for the recovery window; kHang stops all output (the RegistrationClient stops heartbeating:
+// WorkerService: the worker's RPC binding. Serves connswap.v1.Worker/Generate (USER) from a
+// worker::TokenSource (default: the synthetic source, paced by token_interval; 0: as fast as
+// flow control allows) and connswap.v1.WorkerAdmin/Health (MGMT). It sees only the seam
+// (worker/token_source.h): each call starts a TokenStream at the request's start_seq with
+// the last prefix_window tokens of the director's prefix; the service polls a stream when
+// its deadline() passes or its Notify fired, never in a loop, and cancels it when the call
+// ends. A stream yields the loop after 256 items (deadline() is then now), so the network
+// is flushed between batches. Applies the FailurePlan around every source (WorkerStream):
+// kError ends live streams with an Error item + UNAVAILABLE trailer and refuses new ones for
+// the recovery window; kHang stops all output (the RegistrationClient stops heartbeating:
 // hung()); kCrash is reported through on_failure for the app to exit. Sans-IO.
 //
 // The owner must: construct it; add_user_methods()/add_mgmt_methods() on the USER/MGMT
@@ -21,7 +25,7 @@
 #include "services/common.h"
 #include "worker/config.h"
 #include "worker/failure_plan.h"
-#include "worker/generator.h"
+#include "worker/token_source.h"
 
 namespace connswap::services {
 
@@ -35,7 +39,7 @@ struct WorkerStatus {
 
 struct WorkerServiceStats {
   std::uint64_t streams_accepted = 0;
-  std::uint64_t streams_refused = 0;    // UNAVAILABLE: draining or recovering
+  std::uint64_t streams_refused = 0;    // UNAVAILABLE: draining, recovering, source refused
   std::uint64_t streams_done = 0;       // ended with Done
   std::uint64_t streams_failed = 0;     // ended with an in-band Error
   std::uint64_t streams_cancelled = 0;  // the director cancelled (or the connection went)
@@ -45,11 +49,12 @@ struct WorkerServiceStats {
 
 class WorkerService {
  public:
-  // The plan starts at now() (fail_after counts from construction). `generator` (default
-  // DemoGenerator) must outlive the service when given.
+  // The plan starts at now() (fail_after counts from construction). `source` produces the
+  // tokens; null means the synthetic source (DemoGenerator, config.token_interval,
+  // config.prefix_window).
   WorkerService(const worker::WorkerConfig& config,
                 NowFn now,
-                const worker::Generator* generator = nullptr);
+                std::unique_ptr<worker::TokenSource> source = nullptr);
   ~WorkerService();
   WorkerService(const WorkerService&) = delete;
   WorkerService& operator=(const WorkerService&) = delete;

@@ -1,32 +1,38 @@
 #include "worker/worker_stream.h"
 
-#include <algorithm>
-#include <span>
+#include <string>
 #include <utility>
+#include <variant>
 
 namespace connswap::worker {
+namespace {
 
-WorkerStream::WorkerStream(GenerateRequest req,
-                           std::vector<std::string> prefix,
-                           Duration interval,
-                           Timestamp now,
-                           std::size_t window)
-    : req_(std::move(req)),
-      prefix_(std::move(prefix)),
-      window_(window),
-      schedule_(req_.start_seq, req_.max_tokens, interval, now) {}
+// Out of line and cold: keeps the per-token path's frame small.
+[[gnu::cold, gnu::noinline]] ErrorItem sequence_error(std::uint64_t got, std::uint64_t expected) {
+  return ErrorItem{
+      ErrorCause::kProtocol,
+      "token source sent seq " + std::to_string(got) + ", expected " + std::to_string(expected)};
+}
 
-std::optional<WorkerItem> WorkerStream::poll(Timestamp now,
-                                             FailureAction action,
-                                             const Generator& gen) {
+}  // namespace
+
+WorkerStream::WorkerStream(std::unique_ptr<TokenStream> source, std::uint64_t start_seq)
+    : source_(std::move(source)), next_seq_(start_seq) {}
+
+WorkerStream::~WorkerStream() {
+  cancel();
+}
+
+std::optional<WorkerItem> WorkerStream::poll(Timestamp now, FailureAction action) {
   if (finished_ || hung_) {
     return std::nullopt;
   }
   switch (action) {
     case FailureAction::kError:
-      finished_ = true;
-      return ErrorItem{"simulated worker failure"};
+      cancel();
+      return ErrorItem{ErrorCause::kInjected, "simulated worker failure"};
     case FailureAction::kHang:
+      cancel();  // a hung worker reads nothing more; do not keep the source busy
       hung_ = true;
       return std::nullopt;
     case FailureAction::kCrash:
@@ -34,35 +40,37 @@ std::optional<WorkerItem> WorkerStream::poll(Timestamp now,
     case FailureAction::kServe:
       break;
   }
-  if (schedule_.done()) {
-    finished_ = true;
-    return DoneItem{schedule_.emitted()};
-  }
-  auto seq = schedule_.poll(now);
-  if (!seq) {
-    return std::nullopt;
-  }
-  std::string text = gen.token(req_, *seq, prefix_view());
-  // Compact only when twice the window: the view stays contiguous at amortized O(1) cost.
-  if (window_ != 0) {
-    if (prefix_.size() >= 2 * window_) {
-      prefix_.erase(prefix_.begin(), prefix_.end() - static_cast<std::ptrdiff_t>(window_ - 1));
-    }
-    prefix_.push_back(text);
-  }
-  return TokenItem{*seq, std::move(text)};
+  return from_source(now);
 }
 
-std::span<const std::string> WorkerStream::prefix_view() const {
-  const std::size_t n = std::min(prefix_.size(), window_);
-  return std::span<const std::string>(prefix_).subspan(prefix_.size() - n);
+// One return object on every path, so the item is built in the caller's slot (NRVO): this
+// is the per-token path.
+std::optional<WorkerItem> WorkerStream::from_source(Timestamp now) {
+  std::optional<WorkerItem> item = source_->poll(now);
+  if (!item) {
+    return item;
+  }
+  auto* t = std::get_if<TokenItem>(&*item);
+  if (t == nullptr) {
+    finished_ = true;  // Error or Done ends the stream
+  } else if (t->seq == next_seq_) {
+    ++next_seq_;
+  } else {
+    cancel();
+    item = sequence_error(t->seq, next_seq_);
+  }
+  return item;
 }
 
 Timestamp WorkerStream::deadline() const {
-  if (finished_ || hung_) {
-    return kNever;
+  return finished_ || hung_ ? kNever : source_->deadline();
+}
+
+void WorkerStream::cancel() {
+  if (source_ && !finished_ && !hung_) {
+    source_->cancel();
   }
-  return schedule_.done() ? 0 : schedule_.deadline();
+  finished_ = true;
 }
 
 }  // namespace connswap::worker

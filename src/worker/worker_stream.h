@@ -1,63 +1,49 @@
 #pragma once
-// One stream served by a worker: pacing + generation + simulated failure, sans-IO. The
-// binding polls it at deadline() and writes each returned item to the RPC stream.
+// One stream served by a worker: any source's TokenStream with the worker's failure plan
+// applied around it, sans-IO. The service polls it at deadline() (or when the source's
+// Notify fired) and writes each returned item to the RPC stream.
+//
+// Why failure injection lives here and not in a source: FailurePlan simulates the worker
+// failing (error, hang, crash), whatever produces its tokens, so the same plan must work
+// over the synthetic source and over a model server. A source only reports its own
+// failures (ErrorItem with its cause).
 
-#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
-#include <span>
-#include <string>
-#include <variant>
-#include <vector>
 
-#include "base/generate.h"
+#include "base/time.h"
 #include "worker/failure_plan.h"
-#include "worker/generator.h"
-#include "worker/token_schedule.h"
+#include "worker/token_source.h"
 
 namespace connswap::worker {
 
-// Token `seq` with its text.
-struct TokenItem {
-  std::uint64_t seq = 0;
-  std::string text;
-};
-// In-band error; the stream ends after it (the director migrates the stream).
-struct ErrorItem {
-  std::string message;
-};
-// Normal end; `tokens` is how many tokens this attempt emitted.
-struct DoneItem {
-  std::uint64_t tokens = 0;
-};
-using WorkerItem = std::variant<TokenItem, ErrorItem, DoneItem>;
-
-// Serves req.start_seq..req.max_tokens. `prefix` is the director-supplied history before
-// start_seq; the stream keeps the last `window` tokens as the generator's prefix.
+// Owns the source's stream; checks that its tokens are consecutive from `start_seq`.
 class WorkerStream {
  public:
-  WorkerStream(GenerateRequest req,
-               std::vector<std::string> prefix,
-               Duration interval,
-               Timestamp now,
-               std::size_t window = 256);
+  WorkerStream(std::unique_ptr<TokenStream> source, std::uint64_t start_seq);
+  ~WorkerStream();
+  WorkerStream(WorkerStream&&) noexcept = default;
+  WorkerStream& operator=(WorkerStream&&) noexcept = delete;
 
-  // The next item due at `now` given the worker's failure action, or nullopt (nothing due,
-  // hung, or finished). After an ErrorItem or DoneItem the stream is finished.
-  std::optional<WorkerItem> poll(Timestamp now, FailureAction action, const Generator& gen);
+  // The next item at `now` given the worker's failure action, or nullopt (nothing ready,
+  // hung, or finished). kError cancels the source and returns ErrorItem{kInjected}; kHang
+  // cancels it and the stream says nothing more; kCrash returns nullopt (the binding exits).
+  // A token out of sequence becomes ErrorItem{kProtocol}. After Error or Done: finished.
+  std::optional<WorkerItem> poll(Timestamp now, FailureAction action);
 
-  // When poll() next has something: kNever when finished or hung; a value <= now means
-  // "poll again now" (unpaced, or Done pending).
+  // The source's deadline(); kNever when finished or hung.
   Timestamp deadline() const;
   bool finished() const { return finished_; }
-  // The generator's prefix: the last `window` tokens before the next one.
-  std::span<const std::string> prefix_view() const;
+  // Cancels the source's stream unless it ended; the stream is then finished. Idempotent;
+  // the destructor calls it.
+  void cancel();
 
  private:
-  GenerateRequest req_;
-  std::vector<std::string> prefix_;  // grows to 2*window, then compacts (amortized O(1))
-  std::size_t window_;
-  TokenSchedule schedule_;
+  std::optional<WorkerItem> from_source(Timestamp now);  // poll() when serving
+
+  std::unique_ptr<TokenStream> source_;
+  std::uint64_t next_seq_;
   bool finished_ = false;
   bool hung_ = false;
 };

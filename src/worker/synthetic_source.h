@@ -1,0 +1,35 @@
+#pragma once
+// The built-in token source: a synchronous Generator (DemoGenerator by default) paced by a
+// TokenSchedule. Each stream keeps the last `prefix_window` tokens as the generator's
+// prefix. Never waits for an external event, so it never calls its Notify.
+
+#include <cstddef>
+#include <memory>
+
+#include "base/time.h"
+#include "worker/generator.h"
+#include "worker/token_source.h"
+
+namespace connswap::worker {
+
+struct SyntheticConfig {
+  Duration token_interval = 500 * kMillisecond;  // pacing; 0 = every poll has a token
+  std::size_t prefix_window = 256;               // tokens of history for the generator
+};
+
+// Streams start_seq..max_tokens (max_tokens == 0: unbounded) of `generator`'s tokens, one
+// per token_interval, then Done{kLength}. Never fails. `generator` (default: an owned
+// DemoGenerator) must outlive the source and every stream it started.
+class SyntheticSource final : public TokenSource {
+ public:
+  explicit SyntheticSource(SyntheticConfig config, const Generator* generator = nullptr);
+
+  Result<std::unique_ptr<TokenStream>> start(StreamStart start, Notify notify) override;
+
+ private:
+  SyntheticConfig config_;
+  DemoGenerator demo_;
+  const Generator& gen_;
+};
+
+}  // namespace connswap::worker
