@@ -288,6 +288,12 @@ Timestamp Connection::deadline() const {
   return t == UINT64_MAX ? kNever : t;
 }
 
+std::uint64_t Connection::bytes_in_flight() const {
+  ngtcp2_conn_stat cs;
+  ngtcp2_conn_get_conn_stat(impl_->conn, &cs);
+  return cs.bytes_in_flight;
+}
+
 std::optional<Event> Connection::poll_event() {
   if (impl_->events.empty()) {
     return std::nullopt;

@@ -82,6 +82,10 @@ class Connection {
   // reset_stream/stop_sending/close/migrate. Also emits the CONNECTION_CLOSE after close().
   Result<Datagrams> write_datagrams(MutableByteSpan out, Timestamp now);
   Timestamp deadline() const;  // next time on_timeout() must run; kNever when closed
+  // Bytes of sent packets not yet acknowledged or declared lost (ACK-only packets are not in
+  // flight). 0 means no loss-recovery timer is armed: a quiet connection sends nothing more
+  // unless the app writes or TransportSettings::keepalive is set.
+  std::uint64_t bytes_in_flight() const;
 
   std::optional<Event> poll_event();
   // Server: every CID that routes to this connection, starting with the client's original
