@@ -50,11 +50,11 @@ constexpr Duration kFailAt = 600 * kMillisecond;
 constexpr Duration kSpareWorkersAt = 200 * kMillisecond;
 constexpr Duration kRunLimit = 60 * kSecond;
 constexpr std::uint32_t kTokens = 60;
-constexpr std::uint32_t kLongTokens = 150;  // outlasts the heartbeat timeout
+constexpr std::uint32_t kLongTokens = 100;  // outlasts the heartbeat timeout
 
 director::DirectorConfig director_config() {
   director::DirectorConfig c;
-  c.heartbeat_timeout = 1500 * kMillisecond;  // workers heartbeat every 500 ms
+  c.heartbeat_timeout = 900 * kMillisecond;  // workers heartbeat every 300 ms
   c.failure_hold = 1 * kSecond;
   c.first_token_timeout = 3 * kSecond;  // a lost handshake packet costs ngtcp2 ~1 s
   c.min_stall = 300 * kMillisecond;
@@ -66,7 +66,7 @@ director::DirectorConfig director_config() {
 worker::WorkerConfig worker_config(Mode mode) {
   worker::WorkerConfig c;
   c.token_interval = kTokenInterval;
-  c.heartbeat_interval = 500 * kMillisecond;
+  c.heartbeat_interval = 300 * kMillisecond;
   c.recovery_after = 1 * kSecond;
   c.fail_after = kFailAt;
   switch (mode) {

@@ -21,6 +21,8 @@ constexpr Duration kDirectorKeepalive = 200 * kMillisecond;
 constexpr Duration kClientKeepalive = 500 * kMillisecond;
 constexpr int kMaxSettleRounds = 100'000;
 
+const Sim* g_current = nullptr;  // for virtual_now(); one Sim runs at a time
+
 Address host_address(int last_octet, std::uint16_t port) {
   auto a = Address::parse("10.0.0." + std::to_string(last_octet) + ":" + std::to_string(port));
   if (!a) {
@@ -70,6 +72,10 @@ std::shared_ptr<const quic::TlsContext> client_tls() {
 }
 
 }  // namespace
+
+Timestamp virtual_now() {
+  return g_current == nullptr ? 0 : g_current->now();
+}
 
 WorkerNode::WorkerNode(Sim& s, int i, worker::WorkerConfig c)
     : sim(s), index(i), config(std::move(c)) {
@@ -136,9 +142,13 @@ Sim::Sim(SimOptions options)
   (void)director_->add_mgmt_methods(director_mgmt_registry_);
   listen(director_user_, &director_user_registry_);
   listen(director_mgmt_, &director_mgmt_registry_);
+  g_current = this;
 }
 
 Sim::~Sim() {
+  if (g_current == this) {
+    g_current = nullptr;
+  }
   // Owners first (each stops its calls), then the connections, then the services.
   for (auto& c : clients_) {
     c->client->cancel();

@@ -68,6 +68,9 @@ struct SimOptions {
   quic::TransportSettings transport;  // every connection (keep-alives are set per role)
 };
 
+// The virtual clock of the Sim alive now (log lines show it), or 0 when there is none.
+Timestamp virtual_now();
+
 class Sim final : public services::WorkerConnector {
  public:
   explicit Sim(SimOptions options);
