@@ -105,6 +105,7 @@ class Sim final : public services::WorkerConnector {
   Network& net() { return net_; }
   services::DirectorService& director() { return *director_; }
   WorkerNode& worker(int index) { return *workers_.at(index); }
+  bool has_worker(int index) const { return workers_.count(index) != 0; }
   std::vector<ClientNode*> clients();
   const Address& director_user() const { return director_user_; }
   const Address& director_mgmt() const { return director_mgmt_; }
