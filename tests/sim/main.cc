@@ -3,7 +3,7 @@
 // command that replays it; exits 1 if any run failed.
 //
 //   connswap_sim [--first S] [--seeds N | --sweep N] [--scenario NAME] [--seed S]
-//                [--log LEVEL] [--list] [--verbose]
+//                [--log LEVEL] [--list] [--verbose] [--check-replay]
 
 #include <chrono>
 #include <cstdio>
@@ -55,6 +55,7 @@ struct Args {
   std::string log = "off";
   bool list = false;
   bool verbose = false;
+  bool check_replay = false;  // run each twice; differing courses are a failure
 };
 
 bool parse_args(int argc, char** argv, Args& a) {
@@ -63,6 +64,8 @@ bool parse_args(int argc, char** argv, Args& a) {
     const bool has_value = i + 1 < argc;
     if (arg == "--list") {
       a.list = true;
+    } else if (arg == "--check-replay") {
+      a.check_replay = true;
     } else if (arg == "--verbose" || arg == "-v") {
       a.verbose = true;
     } else if (arg == "--first" && has_value) {
@@ -81,7 +84,7 @@ bool parse_args(int argc, char** argv, Args& a) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--first S] [--seeds N | --sweep N] [--seed S] "
-                   "[--scenario NAME] [--log LEVEL] [--list] [--verbose]\n",
+                   "[--scenario NAME] [--log LEVEL] [--list] [--verbose] [--check-replay]\n",
                    argv[0]);
       return false;
     }
@@ -136,7 +139,16 @@ int main(int argc, char** argv) {
   std::uint64_t migrations = 0;
   double virtual_seconds = 0;
   for (const auto& [name, seed] : runs) {
-    const auto r = run_scenario(name, seed);
+    auto r = run_scenario(name, seed);
+    if (args.check_replay) {
+      const auto again = run_scenario(name, seed);
+      if (again.datagrams != r.datagrams || again.tokens != r.tokens ||
+          again.migrations != r.migrations || again.virtual_seconds != r.virtual_seconds) {
+        r.failures.push_back("not deterministic: a second run took another course (datagrams " +
+                             std::to_string(r.datagrams) + " vs " +
+                             std::to_string(again.datagrams) + ")");
+      }
+    }
     unavailable += r.unavailable;
     migrations += r.migrations;
     virtual_seconds += r.virtual_seconds;
