@@ -48,6 +48,7 @@ constexpr auto kLossPercent = std::to_array<int>({0, 1, 5});
 constexpr Duration kTokenInterval = 20 * kMillisecond;
 constexpr Duration kFailAt = 600 * kMillisecond;
 constexpr Duration kSpareWorkersAt = 200 * kMillisecond;
+constexpr Duration kSpareFailAfter = 1 * kSecond;  // flapping scenarios only
 constexpr Duration kRunLimit = 60 * kSecond;
 constexpr Duration kQuietAfter = 3 * kSecond;
 constexpr std::uint32_t kTokens = 60;
@@ -64,12 +65,16 @@ director::DirectorConfig director_config() {
   return c;
 }
 
-worker::WorkerConfig worker_config(Mode mode) {
+bool flapping(Mode mode) {
+  return mode == Mode::kFlapCrash || mode == Mode::kFlapPartition;
+}
+
+worker::WorkerConfig worker_config(Mode mode, Duration fail_after = kFailAt) {
   worker::WorkerConfig c;
   c.token_interval = kTokenInterval;
   c.heartbeat_interval = 300 * kMillisecond;
   c.recovery_after = 1 * kSecond;
-  c.fail_after = kFailAt;
+  c.fail_after = fail_after;
   switch (mode) {
     case Mode::kError:
       c.fail_mode = worker::FailMode::kError;
@@ -287,9 +292,12 @@ ScenarioResult run_scenario(const std::string& name, std::uint64_t seed) {
   const Timestamp t0 = sim.now();
   sim.add_worker(0, worker_config(p.mode));
   if (p.mode != Mode::kLoneCrash) {
-    sim.at(t0 + kSpareWorkersAt, [&sim] {
-      sim.add_worker(1, worker_config(Mode::kNone));
-      sim.add_worker(2, worker_config(Mode::kNone));
+    // While worker 0 flaps, the spares fail too (an in-band error 1 s after they start,
+    // unavailable for 1 s), so streams are sent back to the flapping worker.
+    const Mode spare = flapping(p.mode) ? Mode::kError : Mode::kNone;
+    sim.at(t0 + kSpareWorkersAt, [&sim, spare] {
+      sim.add_worker(1, worker_config(spare, kSpareFailAfter));
+      sim.add_worker(2, worker_config(spare, kSpareFailAfter));
     });
   }
   services::GenerateClientConfig cc;
@@ -320,13 +328,12 @@ ScenarioResult run_scenario(const std::string& name, std::uint64_t seed) {
   if (p.loss == 0) {
     check_reasons(p.mode, stats, result.failures);
   }
-  const bool flapping = p.mode == Mode::kFlapCrash || p.mode == Mode::kFlapPartition;
   const auto results = client.client->results();
   for (std::size_t i = 0; i < results.size(); ++i) {
     check_stream(i,
                  results[i],
                  tokens,
-                 flapping,
+                 flapping(p.mode),
                  p.mode == Mode::kLoneCrash,
                  options.director.migration_limit,
                  result.failures);
