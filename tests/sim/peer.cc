@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <variant>
 
+#include "rpcnet/stream_events.h"
+
 namespace connswap::sim {
 
 Peer::Peer(std::unique_ptr<quic::Connection> conn, const rpc::Registry* registry)
@@ -53,19 +55,10 @@ void Peer::on_event(quic::Event& event, Timestamp now) {
   if (lost_) {
     return;
   }
-  if (auto* data = std::get_if<quic::StreamData>(&event)) {
-    session_.on_stream_data(data->id, data->data, data->fin, now);
-  } else if (auto* opened = std::get_if<quic::StreamOpened>(&event)) {
-    session_.on_stream_opened(opened->id);
-  } else if (auto* writable = std::get_if<quic::StreamWritable>(&event)) {
-    session_.on_stream_writable(writable->id);
-  } else if (auto* reset = std::get_if<quic::StreamReset>(&event)) {
-    session_.on_stream_reset(reset->id, reset->app_error);
-  } else if (auto* stop = std::get_if<quic::StopSending>(&event)) {
-    session_.on_stop_sending(stop->id, stop->app_error);
-  } else if (std::holds_alternative<quic::StreamsAvailable>(event)) {
-    session_.on_streams_available(now);
-  } else if (std::holds_alternative<quic::HandshakeCompleted>(event)) {
+  if (rpcnet::deliver_stream_event(session_, event, now)) {
+    return;
+  }
+  if (std::holds_alternative<quic::HandshakeCompleted>(event)) {
     open_ = true;
     session_.set_peer({conn_->path().remote.to_string(), conn_->peer_certificate_presented()});
     session_.on_streams_available(now);  // calls started before the handshake

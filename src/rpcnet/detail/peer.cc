@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "net/endpoint.h"
+#include "rpcnet/stream_events.h"
 
 namespace connswap::rpcnet::detail {
 
@@ -44,22 +45,12 @@ void Peer::on_deadline(Timestamp now) {
 
 void Peer::on_event(net::Conn& conn, quic::Event& event) {
   const Timestamp now = conn.endpoint().loop().now();
-  if (auto* data = std::get_if<quic::StreamData>(&event)) {
-    session_.on_stream_data(data->id, data->data, data->fin, now);
-  } else if (auto* opened = std::get_if<quic::StreamOpened>(&event)) {
-    session_.on_stream_opened(opened->id);
-  } else if (auto* writable = std::get_if<quic::StreamWritable>(&event)) {
-    session_.on_stream_writable(writable->id);
-  } else if (auto* reset = std::get_if<quic::StreamReset>(&event)) {
-    session_.on_stream_reset(reset->id, reset->app_error);
-  } else if (auto* stop = std::get_if<quic::StopSending>(&event)) {
-    session_.on_stop_sending(stop->id, stop->app_error);
-  } else if (std::holds_alternative<quic::StreamsAvailable>(event)) {
-    session_.on_streams_available(now);
-  } else if (std::holds_alternative<quic::HandshakeCompleted>(event)) {
+  if (deliver_stream_event(session_, event, now)) {
+    return;
+  }
+  if (std::holds_alternative<quic::HandshakeCompleted>(event)) {
     on_handshake(conn);
   }
-  // StreamClosed: the Session learnt everything from data/FIN/reset events already.
   // PathValidated: migration is invisible to calls.
 }
 
