@@ -27,6 +27,8 @@ run_build() {  # name, then cmake options
 }
 
 run_build release -DCMAKE_BUILD_TYPE=Release
+step "clang-tidy over src/ and apps/ (cached in ~/.cache/connswap-tidy)"
+scripts/tidy.sh build/release
 if [ "$which_builds" = all ]; then
   # RelWithDebInfo keeps the sanitizer run fast enough for the 64 MiB transfers.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -2,6 +2,7 @@
 // An existing CA in the directory is reused, so several nodes can share one CA.
 
 #include <cstdio>
+#include <exception>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -20,9 +21,8 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// main() without the last-resort catch below.
+int run_main(int argc, char** argv) {
   connswap::certs::Options opts;
   CLI::App app{
       "Writes ca.pem, ca-key.pem, server.pem, server-key.pem, client.pem and client-key.pem\n"
@@ -71,4 +71,16 @@ int main(int argc, char** argv) {
   }
   std::fputs(report->c_str(), stdout);
   return 0;
+}
+
+}  // namespace
+
+// STYLE.md 2.3: main catches what the control plane throws (a CLI11 construction error,
+// std::filesystem, fmt) and reports it on one line instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    return fail(kExitFailure, e.what());
+  }
 }

@@ -4,6 +4,7 @@
 // line on stdout. Exit status: 0 verified, 1 not verified, 2 bad configuration.
 //   connswap-client --director 127.0.0.1:61000 --tls-ca certs/ca.pem --streams 2
 
+#include <exception>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -14,7 +15,10 @@
 using connswap::app::ClientArgs;
 using connswap::app::Role;
 
-int main(int argc, char** argv) {
+namespace {
+
+// main() without the last-resort catch below.
+int run_main(int argc, char** argv) {
   ClientArgs args;
   CLI::App app{"connswap-client: Generate streams through the director, verified end to end",
                "connswap-client"};
@@ -86,4 +90,16 @@ int main(int argc, char** argv) {
     return connswap::app::fail(Role::kClient, connswap::app::kExitUsage, ok.error().detail);
   }
   return connswap::app::run_client(args);
+}
+
+}  // namespace
+
+// STYLE.md 2.3: main catches what the control plane throws (a CLI11 construction error,
+// std::filesystem, fmt) and reports it on one line instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    return connswap::app::fail(Role::kClient, connswap::app::kExitRuntime, e.what());
+  }
 }

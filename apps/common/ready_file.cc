@@ -12,7 +12,7 @@ namespace connswap::app {
 std::string format_ready(const ReadyFields& fields) {
   std::string out;
   for (const auto& [key, value] : fields) {
-    out += key + "=" + value + "\n";
+    out.append(key).append("=").append(value).append("\n");
   }
   return out;
 }

@@ -7,39 +7,42 @@
 namespace connswap::app {
 
 void add_worker_options(CLI::App& app, WorkerArgs& args) {
-  constexpr Role r = Role::kWorker;
+  constexpr Role kRole = Role::kWorker;
   worker::WorkerConfig& c = args.config;
-  add_env_option(app, r, "--user-addr", c.user_addr, "USER listen address (Worker/Generate)");
-  add_env_option(app, r, "--mgmt-addr", c.mgmt_addr, "MGMT listen address (WorkerAdmin/Health)");
-  add_env_option(app, r, "--label", c.label, "unique worker name in the director's pool");
+  add_env_option(app, kRole, "--user-addr", c.user_addr, "USER listen address (Worker/Generate)");
+  add_env_option(
+      app, kRole, "--mgmt-addr", c.mgmt_addr, "MGMT listen address (WorkerAdmin/Health)");
+  add_env_option(app, kRole, "--label", c.label, "unique worker name in the director's pool");
   add_env_option(app,
-                 r,
+                 kRole,
                  "--director-mgmt-addr",
                  c.director_mgmt_addr,
                  "the director's MGMT address (register, heartbeat, drain)",
                  "CONNECTION_SWAP_DIRECTOR_MGMT_ADDR");
-  add_ms_option(app, r, "--token-interval-ms", c.token_interval, "token pacing; 0 = unpaced");
-  add_ms_option(app, r, "--fail-after-ms", c.fail_after, "simulated failure after this; 0 = never");
-  add_env_option(app, r, "--fail-mode", args.fail_mode, "simulated failure: error|crash|hang|none")
+  add_ms_option(app, kRole, "--token-interval-ms", c.token_interval, "token pacing; 0 = unpaced");
+  add_ms_option(
+      app, kRole, "--fail-after-ms", c.fail_after, "simulated failure after this; 0 = never");
+  add_env_option(
+      app, kRole, "--fail-mode", args.fail_mode, "simulated failure: error|crash|hang|none")
       ->check(CLI::IsMember({"error", "crash", "hang", "none"}));
   add_ms_option(app,
-                r,
+                kRole,
                 "--recovery-ms",
                 c.recovery_after,
                 "fail-mode error: unavailable this long, then healthy again");
   add_ms_option(app,
-                r,
+                kRole,
                 "--heartbeat-interval-ms",
                 c.heartbeat_interval,
                 "heartbeat period until the director says otherwise");
   add_env_option(
-      app, r, "--prefix-window", c.prefix_window, "tokens of history kept for the generator");
+      app, kRole, "--prefix-window", c.prefix_window, "tokens of history kept for the generator");
   add_ms_option(app,
-                r,
+                kRole,
                 "--drain-timeout-ms",
                 args.drain_timeout,
                 "on SIGTERM/SIGINT: drain, exit when no stream is left or after this");
-  add_common_options(app, r, args.common, /*long_lived=*/true);
+  add_common_options(app, kRole, args.common, /*long_lived=*/true);
 }
 
 Result<void> finish_worker_options(WorkerArgs& args) {

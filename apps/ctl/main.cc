@@ -4,6 +4,8 @@
 //   connswap-ctl drain worker-a
 //   connswap-ctl move --connection conn-1234 --stream 3 --to worker-b
 
+#include <exception>
+
 #include <CLI/CLI.hpp>
 
 #include "common/options.h"
@@ -12,7 +14,10 @@
 using connswap::app::CtlArgs;
 using connswap::app::Role;
 
-int main(int argc, char** argv) {
+namespace {
+
+// main() without the last-resort catch below.
+int run_main(int argc, char** argv) {
   CtlArgs args;
   CLI::App app{"connswap-ctl: drain workers, move streams and list sessions on a director",
                "connswap-ctl"};
@@ -69,4 +74,16 @@ int main(int argc, char** argv) {
     return connswap::app::run_move(args);
   }
   return connswap::app::run_sessions(args);
+}
+
+}  // namespace
+
+// STYLE.md 2.3: main catches what the control plane throws (a CLI11 construction error,
+// std::filesystem, fmt) and reports it on one line instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    return connswap::app::fail(Role::kCtl, connswap::app::kExitRuntime, e.what());
+  }
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -67,9 +68,8 @@ std::string default_id() {
   return "k" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// main() without the last-resort catch below.
+int run_main(int argc, char** argv) {
   std::string out;
   std::string id;
   bool rotate = false;
@@ -135,4 +135,16 @@ int main(int argc, char** argv) {
   std::printf(
       "wrote %s: %zu key(s), signing key '%s'\n", out.c_str(), keys.size(), keys[0].id.c_str());
   return 0;
+}
+
+}  // namespace
+
+// STYLE.md 2.3: main catches what the control plane throws (a CLI11 construction error,
+// std::filesystem, fmt) and reports it on one line instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    return fail(kExitFailure, e.what());
+  }
 }

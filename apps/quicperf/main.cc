@@ -4,6 +4,7 @@
 //   download|upload|rtt|echo|streams
 
 #include <cstdio>
+#include <exception>
 
 #include <CLI/CLI.hpp>
 
@@ -48,9 +49,8 @@ void add_client(CLI::App& app, ClientArgs& a, std::string& mode, bool& no_gso, b
   app.add_flag("--json", a.json, "print one JSON line");
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// main() without the last-resort catch below.
+int run_main(int argc, char** argv) {
   CLI::App app{"connswap-quicperf: QUIC transport benchmark and test peer"};
   app.require_subcommand(1);
   std::string log_level = "warn";
@@ -89,4 +89,17 @@ int main(int argc, char** argv) {
   server.gso = !server_no_gso;
   server.gro = !server_no_gro;
   return connswap::quicperf::run_server(server);
+}
+
+}  // namespace
+
+// STYLE.md 2.3: main catches what the control plane throws (a CLI11 construction error,
+// std::filesystem, fmt) and reports it on one line instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "connswap-quicperf: error: %s\n", e.what());
+    return 1;
+  }
 }

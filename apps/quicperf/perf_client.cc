@@ -25,16 +25,21 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
 std::optional<Mode> parse_mode(std::string_view text) {
-  if (text == "download")
+  if (text == "download") {
     return Mode::kDownload;
-  if (text == "upload")
+  }
+  if (text == "upload") {
     return Mode::kUpload;
-  if (text == "rtt")
+  }
+  if (text == "rtt") {
     return Mode::kRtt;
-  if (text == "echo")
+  }
+  if (text == "echo") {
     return Mode::kEcho;
-  if (text == "streams")
+  }
+  if (text == "streams") {
     return Mode::kStreams;
+  }
   return std::nullopt;
 }
 

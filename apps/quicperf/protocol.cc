@@ -42,7 +42,7 @@ std::uint64_t decode_u64(ByteSpan bytes) {
 
 ByteSpan pattern_at(std::uint64_t offset, std::size_t max) {
   constexpr std::size_t kPeriod = 1'048'573;  // prime: never aligned with chunk sizes
-  static const Bytes table = [] {
+  static const Bytes kTable = [] {
     Bytes t(kPeriod);
     std::uint64_t x = 0x9e3779b97f4a7c15ull;
     for (auto& b : t) {
@@ -54,7 +54,7 @@ ByteSpan pattern_at(std::uint64_t offset, std::size_t max) {
     return t;
   }();
   const std::size_t start = static_cast<std::size_t>(offset % kPeriod);
-  return ByteSpan(table).subspan(start, std::min(max, kPeriod - start));
+  return ByteSpan(kTable).subspan(start, std::min(max, kPeriod - start));
 }
 
 void Checksum::update(ByteSpan bytes) {

@@ -2,6 +2,8 @@
 // (MGMT port), registers and heartbeats with the director, simulates a failure on schedule
 // (error, crash, hang) and drains on SIGTERM/SIGINT (docs/PROTOCOL.md §7).
 
+#include <exception>
+
 #include <CLI/CLI.hpp>
 
 #include "base/log.h"
@@ -13,7 +15,10 @@
 using namespace connswap;
 using namespace connswap::app;
 
-int main(int argc, char** argv) {
+namespace {
+
+// main() without the last-resort catch below.
+int run_main(int argc, char** argv) {
   WorkerArgs args;
   CLI::App cli{
       "connswap-worker: generates token streams for the director, registers and heartbeats "
@@ -50,4 +55,16 @@ int main(int argc, char** argv) {
     }
   }
   return (*app)->run();
+}
+
+}  // namespace
+
+// STYLE.md 2.3: main catches what the control plane throws (a CLI11 construction error,
+// std::filesystem, fmt) and reports it on one line instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    return fail(Role::kWorker, kExitRuntime, e.what());
+  }
 }

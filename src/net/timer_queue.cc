@@ -17,9 +17,9 @@ TimerQueue::TimerQueue(Loop& loop, std::function<void(Key, Timestamp)> on_expire
       impl_(std::make_unique<Impl>(loop.context())),
       on_expired_(std::move(on_expired)) {}
 
-TimerQueue::~TimerQueue() {
-  impl_->timer.cancel();
-}
+// Destroying the steady_timer cancels its pending wait (the handler sees operation_aborted)
+// through asio's non-throwing path; an explicit cancel() could throw from this destructor.
+TimerQueue::~TimerQueue() = default;
 
 void TimerQueue::schedule(Key key, Timestamp deadline) {
   auto it = by_key_.find(key);

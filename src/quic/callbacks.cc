@@ -197,22 +197,22 @@ ngtcp2_callbacks common_callbacks() {
 }  // namespace
 
 const ngtcp2_callbacks& client_callbacks() {
-  static const ngtcp2_callbacks cb = [] {
+  static const ngtcp2_callbacks kCallbacks = [] {
     ngtcp2_callbacks c = common_callbacks();
     c.client_initial = ngtcp2_crypto_client_initial_cb;
     c.recv_retry = ngtcp2_crypto_recv_retry_cb;
     return c;
   }();
-  return cb;
+  return kCallbacks;
 }
 
 const ngtcp2_callbacks& server_callbacks() {
-  static const ngtcp2_callbacks cb = [] {
+  static const ngtcp2_callbacks kCallbacks = [] {
     ngtcp2_callbacks c = common_callbacks();
     c.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
     return c;
   }();
-  return cb;
+  return kCallbacks;
 }
 
 ngtcp2_path to_ngtcp2(const Path& p) {
@@ -222,6 +222,7 @@ ngtcp2_path to_ngtcp2(const Path& p) {
   out.local.addrlen = p.local.len;
   out.remote.addr = const_cast<ngtcp2_sockaddr*>(p.remote.sa());
   out.remote.addrlen = p.remote.len;
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): an opaque tag for src/net, never dereferenced
   out.user_data = reinterpret_cast<void*>(p.tag);
   return out;
 }

@@ -29,7 +29,7 @@ Result<void> Call::finish(const Status& status) {
   return core ? core->finish(id_, status) : closed();
 }
 
-void Call::cancel(Status why) {
+void Call::cancel(const Status& why) {
   if (auto core = core_.lock()) {
     core->cancel(id_, why);
   }

@@ -60,7 +60,7 @@ class Call {
   Result<void> finish(const Status& status);
   // Abandons the call (RESET_STREAM + STOP_SENDING); the peer sees CANCELLED, the local
   // on_done sees `why`. No-op on an ended call.
-  void cancel(Status why = {StatusCode::kCancelled, "cancelled"});
+  void cancel(const Status& why = {StatusCode::kCancelled, "cancelled"});
 
   // Reading: messages are delivered only while an on_read callback is set and reading is
   // not paused. While held back they keep their flow credit, so the peer is slowed down.

@@ -38,7 +38,7 @@ class ClientCall {
     return call_.write(as_bytes(serialize_message(request)));
   }
   Result<void> half_close() { return call_.half_close(); }  // no more requests
-  void cancel(Status why = {StatusCode::kCancelled, "cancelled"}) { call_.cancel(std::move(why)); }
+  void cancel(const Status& why = {StatusCode::kCancelled, "cancelled"}) { call_.cancel(why); }
 
   // Untyped access: pause/resume reading, queued bytes, deadline, done().
   Call& raw() { return call_; }

@@ -11,10 +11,11 @@ Result<void> Registry::add(std::string method, CallShape shape, StartFn start) {
   if (!start) {
     return make_error(Errc::kInvalidArgument, "no handler for " + method);
   }
-  auto [it, inserted] = methods_.try_emplace(method, MethodEntry{method, shape, std::move(start)});
+  auto [it, inserted] = methods_.try_emplace(method);
   if (!inserted) {
     return make_error(Errc::kInvalidArgument, "method registered twice: " + method);
   }
+  it->second = MethodEntry{std::move(method), shape, std::move(start)};
   return {};
 }
 

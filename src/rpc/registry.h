@@ -68,7 +68,7 @@ class Registry {
 
  private:
   template <class Req, class Resp>
-  Result<void> add_single_request(std::string method,
+  Result<void> add_single_request(std::string&& method,
                                   CallShape shape,
                                   UnaryHandler<Req, Resp> handler) {
     return add(std::move(method), shape, [handler = std::move(handler)](Call raw) {
@@ -87,7 +87,7 @@ class Registry {
   }
 
   template <class Req, class Resp>
-  Result<void> add_streaming(std::string method,
+  Result<void> add_streaming(std::string&& method,
                              CallShape shape,
                              StreamingHandler<Req, Resp> handler) {
     return add(std::move(method), shape, [handler = std::move(handler)](Call raw) {

@@ -28,7 +28,7 @@ class ServerCall {
   }
   // Sends the status trailer; the call ends.
   Result<void> finish(const Status& status) { return call_.finish(status); }
-  void cancel(Status why = {StatusCode::kCancelled, "cancelled"}) { call_.cancel(std::move(why)); }
+  void cancel(const Status& why = {StatusCode::kCancelled, "cancelled"}) { call_.cancel(why); }
 
   // Requests in order, then nullopt once the client half-closed. An undecodable request
   // ends the call with INVALID_ARGUMENT without reaching `fn`.

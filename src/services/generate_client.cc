@@ -49,7 +49,7 @@ class GenerateClient::Impl {
     bool resumed_call = false;               // the current call is a resume, no item yet
   };
 
-  Result<void> start_call(Stream& s, v1::GenerateRequest request, Timestamp now);
+  Result<void> start_call(Stream& s, const v1::GenerateRequest& request, Timestamp now);
   void on_item(Stream& s, const v1::GenerateItem& item);
   void on_ticket(Stream& s, const v1::ResumeTicket& ticket);
   void on_done(Stream& s, const rpc::Status& status);
@@ -57,6 +57,8 @@ class GenerateClient::Impl {
   void settle();
   std::size_t interrupted_count() const;
 
+ private:
+  friend class GenerateClient;  // its forwarding methods read and reset the state below
   GenerateClientConfig config_;
   rpc::Session* session_;
   std::vector<std::unique_ptr<Stream>> streams_;
@@ -91,7 +93,7 @@ Result<void> GenerateClient::Impl::start(Timestamp now) {
 }
 
 Result<void> GenerateClient::Impl::start_call(Stream& s,
-                                              v1::GenerateRequest request,
+                                              const v1::GenerateRequest& request,
                                               Timestamp now) {
   Stream* sp = &s;
   rpc::CallOptions options;
@@ -236,7 +238,7 @@ std::size_t GenerateClient::Impl::resume(rpc::Session& session, Timestamp now) {
     if (s.recent_complete) {
       r->mutable_recent()->Add(s.recent.begin(), s.recent.end());
     }
-    if (auto sent = start_call(s, std::move(request), now); !sent) {
+    if (auto sent = start_call(s, request, now); !sent) {
       logger().debug("connection.id={} stream.id={} error=\"{}\": resume call not started",
                      config_.connection_id,
                      s.stream_id,

@@ -104,11 +104,12 @@ class RegistrationClient::Impl {
     state_ = State::kStopped;
   }
 
+ private:
+  friend class RegistrationClient;  // its getters read state_, drain_acked_ and stats_
   State state_ = State::kIdle;
   bool drain_acked_ = false;
   RegistrationStats stats_;
 
- private:
   void detach_all() {
     detach(reg_call_);
     detach(hb_call_);
@@ -265,7 +266,7 @@ void RegistrationClient::Impl::send_drain(Timestamp now) {
       **session,
       options(kRegistryDrain, now),
       r,
-      [this](rpc::UnaryResult<v1::DrainResponse> result) {
+      [this](const rpc::UnaryResult<v1::DrainResponse>& result) {
         drain_call_ = rpc::Call();
         if (result) {
           drain_acked_ = true;

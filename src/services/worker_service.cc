@@ -68,11 +68,12 @@ class WorkerService::Impl {
   WorkerStatus status() const;
   void stop();
 
+ private:
+  friend class WorkerService;  // its setters and stats() use on_failure_, draining_, stats_
   std::function<void(FailureAction)> on_failure_;
   bool draining_ = false;
   WorkerServiceStats stats_;
 
- private:
   struct Stream {
     WorkerCall call;
     worker::WorkerStream ws;
@@ -352,7 +353,8 @@ WorkerService::~WorkerService() {
 Result<void> WorkerService::add_user_methods(rpc::Registry& user) {
   std::weak_ptr<Impl> weak = impl_;
   return user.add_server_streaming<v1::WorkerGenerateRequest, v1::WorkerItem>(
-      std::string(kWorkerGenerate), [weak](WorkerCall call, v1::WorkerGenerateRequest request) {
+      std::string(kWorkerGenerate),
+      [weak](WorkerCall call, const v1::WorkerGenerateRequest& request) {
         if (auto impl = weak.lock()) {
           impl->on_generate(std::move(call), request);
         } else {
@@ -365,7 +367,8 @@ Result<void> WorkerService::add_mgmt_methods(rpc::Registry& mgmt) {
   std::weak_ptr<Impl> weak = impl_;
   return mgmt.add_unary<v1::HealthRequest, v1::HealthResponse>(
       std::string(kWorkerAdminHealth),
-      [weak](rpc::ServerCall<v1::HealthRequest, v1::HealthResponse> call, v1::HealthRequest) {
+      [weak](rpc::ServerCall<v1::HealthRequest, v1::HealthResponse> call,
+             const v1::HealthRequest& /*request*/) {
         if (auto impl = weak.lock()) {
           impl->on_health(std::move(call));
         } else {
