@@ -19,15 +19,6 @@ shift
 jobs=${CONNSWAP_JOBS:-2}
 cache=${CONNSWAP_TIDY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/connswap-tidy}
 
-# TEMPORARY: the lead is rewriting these paths on another branch; their findings are listed
-# in the tidy branch's report. Their own TUs are skipped, and findings that other TUs report
-# in their headers are dropped. Remove this list once they are clean.
-temp_exclude_lead_rewrite=(
-  'src/director/*' 'src/services/director_*' 'src/services/detail/*'
-  'src/migration/state_machine.*' 'src/rpc/status.*'
-  'apps/director/*' 'apps/common/director_options.cc'
-)
-[ "${CONNSWAP_TIDY_NO_EXCLUDE:-0}" = 1 ] && temp_exclude_lead_rewrite=()
 
 tidy_bin=$(command -v clang-tidy) || { echo "tidy: clang-tidy not installed" >&2; exit 2; }
 # The clang that ships with this clang-tidy preprocesses each TU for the cache key, so the
@@ -71,7 +62,6 @@ for i, f in enumerate(wanted):
 EOF
 
 exclude_args=()
-for g in "${temp_exclude_lead_rewrite[@]}"; do exclude_args+=("$g"); done
 excluded() {  # path relative to the root
   local g
   for g in "${exclude_args[@]}"; do
