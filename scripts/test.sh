@@ -58,8 +58,8 @@ run_build() {  # name, then cmake options
 
 stage "install missing packages" scripts/setup.sh
 run_build release -DCMAKE_BUILD_TYPE=Release
-step "clang-tidy over src/ and apps/ (cached in ~/.cache/connswap-tidy)"
-scripts/tidy.sh build/release
+stage "clang-tidy over src/ and apps/ (cached in ~/.cache/connswap-tidy)" \
+  scripts/tidy.sh build/release
 if [ "$which_builds" = all ]; then
   # -O1 -g1 halves the sanitizer build's compile time against RelWithDebInfo's -O2 -g and
   # still runs the 64 MiB transfers well inside their timeouts; -g1 keeps the line tables
