@@ -131,7 +131,7 @@ while IFS=$'\t' read -r i f dir; do
   printf '%s\0%s\0%s\0' "$i" "$f" "$dir"
   total=$((total + 1))
 done <"$tmp/tus" >"$tmp/queue"
-echo "tidy: $total TUs (+$skipped skipped by temp_exclude_lead_rewrite), -j$jobs, cache ${cache}"
+echo "tidy: $total TUs, -j$jobs, cache ${cache}"
 # Bash cannot export arrays: each worker rebuilds the exclusion list from a string.
 xargs -0 -n3 -P "$jobs" bash -c \
   'read -ra exclude_args <<<"$exclude_list"; tidy_one "$@"' _ <"$tmp/queue" || true

@@ -7,82 +7,82 @@
 namespace connswap::app {
 
 void add_director_options(CLI::App& app, DirectorArgs& args) {
-  constexpr Role r = Role::kDirector;
+  constexpr Role kRole = Role::kDirector;
   director::DirectorConfig& c = args.config;
-  add_env_option(app, r, "--user-addr", c.user_addr, "USER listen address (client Generate)");
-  add_env_option(app, r, "--mgmt-addr", c.mgmt_addr, "MGMT listen address (worker Registry)");
-  add_env_option(app, r, "--policy", args.policy, "worker choice: round_robin|least_loaded")
+  add_env_option(app, kRole, "--user-addr", c.user_addr, "USER listen address (client Generate)");
+  add_env_option(app, kRole, "--mgmt-addr", c.mgmt_addr, "MGMT listen address (worker Registry)");
+  add_env_option(app, kRole, "--policy", args.policy, "worker choice: round_robin|least_loaded")
       ->check(CLI::IsMember({"round_robin", "least_loaded"}));
   add_ms_option(app,
-                r,
+                kRole,
                 "--heartbeat-timeout-ms",
                 c.heartbeat_timeout,
                 "no heartbeat this long: the worker is lost (workers heartbeat every third)");
   add_ms_option(app,
-                r,
+                kRole,
                 "--heartbeat-interval-ms",
                 c.heartbeat_interval,
                 "heartbeat period told to workers (0 = a third of --heartbeat-timeout-ms)");
   add_ms_option(app,
-                r,
+                kRole,
                 "--worker-keepalive-ms",
                 c.worker_keepalive,
                 "QUIC keep-alive on connections to workers: how fast a dead one is noticed");
   add_ms_option(app,
-                r,
+                kRole,
                 "--failure-hold-ms",
                 c.failure_hold,
                 "a worker that failed a stream gets no new stream this long");
   add_ms_option(app,
-                r,
+                kRole,
                 "--first-token-timeout-ms",
                 c.first_token_timeout,
                 "attempt start -> first token, else the attempt stalled");
-  add_ms_option(app, r, "--min-stall-ms", c.min_stall, "floor of the progress deadline");
+  add_ms_option(app, kRole, "--min-stall-ms", c.min_stall, "floor of the progress deadline");
   add_env_option(app,
-                 r,
+                 kRole,
                  "--stall-factor",
                  c.stall_factor,
                  "progress deadline = factor x average token gap (>= 1)");
   add_ms_option(app,
-                r,
+                kRole,
                 "--worker-wait-ms",
                 c.worker_wait,
                 "no worker available this long: the stream ends UNAVAILABLE");
   add_env_option(app,
-                 r,
+                 kRole,
                  "--migration-limit",
                  c.migration_limit,
                  "failovers per stream before it ends UNAVAILABLE");
   add_ms_option(app,
-                r,
+                kRole,
                 "--handover-timeout-ms",
                 c.handover_timeout,
                 "a drain/move standby that has not taken over by then is abandoned");
   add_env_option(app,
-                 r,
+                 kRole,
                  "--cluster-key-file",
                  args.cluster_key_file,
                  "cluster key file (connswap-keys): signs and checks resume tickets; directors "
                  "sharing it resume each other's streams; empty = no tickets");
   add_env_option(app,
-                 r,
+                 kRole,
                  "--resume-every-tokens",
                  args.resume.every_tokens,
                  "a fresh resume ticket to the client after this many tokens (0 = by time only)");
   add_ms_option(app,
-                r,
+                kRole,
                 "--resume-every-ms",
                 args.resume.every,
                 "...or at the first token this long after the last ticket (0 = by count only)");
   add_env_option(
-      app, r, "--resume-ttl-s", args.resume.ttl_seconds, "resume token lifetime in seconds");
+      app, kRole, "--resume-ttl-s", args.resume.ttl_seconds, "resume token lifetime in seconds");
   add_env_option(app,
-                 r,
+                 kRole,
                  "--delivered-window",
                  c.delivered_window,
                  "tokens kept per stream and sent to the next worker as its prefix");
-  add_common_options(app, r, args.common, /*long_lived=*/true);
+  add_common_options(app, kRole, args.common, /*long_lived=*/true);
 }
 
 Result<void> finish_director_options(DirectorArgs& args) {

@@ -1,6 +1,8 @@
 // connswap-director: clients stream Generate calls to USER; workers register on MGMT; each
 // stream is proxied to a worker and moved to another one when it fails (docs/PROTOCOL.md §7).
 
+#include <exception>
+
 #include <CLI/CLI.hpp>
 
 #include "base/log.h"
@@ -12,7 +14,10 @@
 using namespace connswap;
 using namespace connswap::app;
 
-int main(int argc, char** argv) {
+namespace {
+
+// main() without the last-resort catch below.
+int run_main(int argc, char** argv) {
   DirectorArgs args;
   CLI::App cli{
       "connswap-director: proxies client Generate streams (USER port) to workers that register "
@@ -47,4 +52,16 @@ int main(int argc, char** argv) {
     }
   }
   return (*app)->run();
+}
+
+}  // namespace
+
+// STYLE.md 2.3: main catches what the control plane throws (a CLI11 construction error,
+// std::filesystem, fmt) and reports it on one line instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    return fail(Role::kDirector, kExitRuntime, e.what());
+  }
 }

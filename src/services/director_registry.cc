@@ -92,29 +92,29 @@ Result<void> DirectorService::add_mgmt_methods(rpc::Registry& mgmt) {
   using v1::DrainRequest, v1::DrainResponse, v1::HeartbeatRequest, v1::HeartbeatResponse;
   using v1::RegisterRequest, v1::RegisterResponse;
   CONNSWAP_TRY((add_mgmt<RegisterRequest, RegisterResponse>(
-      mgmt, kRegistryRegister, impl_, [](Impl& impl, auto call, RegisterRequest r) {
+      mgmt, kRegistryRegister, impl_, [](Impl& impl, auto call, const RegisterRequest& r) {
         impl.on_register(std::move(call), r);
       })));
   CONNSWAP_TRY((add_mgmt<HeartbeatRequest, HeartbeatResponse>(
-      mgmt, kRegistryHeartbeat, impl_, [](Impl& impl, auto call, HeartbeatRequest r) {
+      mgmt, kRegistryHeartbeat, impl_, [](Impl& impl, auto call, const HeartbeatRequest& r) {
         impl.on_heartbeat(std::move(call), r);
       })));
   CONNSWAP_TRY((add_mgmt<DrainRequest, DrainResponse>(
-      mgmt, kRegistryDrain, impl_, [](Impl& impl, auto call, DrainRequest r) {
+      mgmt, kRegistryDrain, impl_, [](Impl& impl, auto call, const DrainRequest& r) {
         impl.on_drain(std::move(call), r);
       })));
   using v1::DrainWorkerRequest, v1::DrainWorkerResponse, v1::MoveStreamRequest;
   using v1::MoveStreamResponse, v1::ListSessionsRequest, v1::ListSessionsResponse;
   CONNSWAP_TRY((add_mgmt<DrainWorkerRequest, DrainWorkerResponse>(
-      mgmt, kMigrationDrainWorker, impl_, [](Impl& impl, auto call, DrainWorkerRequest r) {
+      mgmt, kMigrationDrainWorker, impl_, [](Impl& impl, auto call, const DrainWorkerRequest& r) {
         impl.on_drain_worker(std::move(call), r);
       })));
   CONNSWAP_TRY((add_mgmt<MoveStreamRequest, MoveStreamResponse>(
-      mgmt, kMigrationMoveStream, impl_, [](Impl& impl, auto call, MoveStreamRequest r) {
+      mgmt, kMigrationMoveStream, impl_, [](Impl& impl, auto call, const MoveStreamRequest& r) {
         impl.on_move_stream(std::move(call), r);
       })));
   return add_mgmt<ListSessionsRequest, ListSessionsResponse>(
-      mgmt, kMigrationListSessions, impl_, [](Impl& impl, auto call, ListSessionsRequest r) {
+      mgmt, kMigrationListSessions, impl_, [](Impl& impl, auto call, const ListSessionsRequest& r) {
         impl.on_list_sessions(std::move(call), r);
       });
 }

@@ -206,7 +206,7 @@ Result<void> DirectorService::add_user_methods(rpc::Registry& user) {
   std::weak_ptr<Impl> weak = impl_;
   return user.add_server_streaming<v1::GenerateRequest, v1::GenerateItem>(
       std::string(kDirectorGenerate),
-      [weak](detail::GenerateCall call, v1::GenerateRequest request) {
+      [weak](detail::GenerateCall call, const v1::GenerateRequest& request) {
         if (auto impl = weak.lock()) {
           std::string connection_id = connection_id_of(call.raw());
           impl->open_stream(detail::make_quic_sink(std::move(call)), connection_id, request);

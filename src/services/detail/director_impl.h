@@ -63,9 +63,10 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   DirectorStats stats() const;
   const director::WorkerPool& pool() const { return core_.pool(); }
   const migration::ConnectionSessionManager& sessions() const { return sessions_; }
-  std::function<void(Duration)> gap_observer_;  // DirectorService::on_failover_gap
 
  private:
+  friend class DirectorService;  // sets gap_observer_ (on_failover_gap)
+
   // Runs `fn`, then executes the core's actions until none is left. Nested runs (callbacks
   // fired while executing an action) only queue: the outermost run drains.
   template <class Fn>
@@ -121,6 +122,7 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   std::uint64_t next_connection_ = 1;
   bool in_action_loop_ = false;  // run() is draining actions (re-entrancy guard)
   bool stopped_ = false;
+  std::function<void(Duration)> gap_observer_;  // DirectorService::on_failover_gap
 };
 
 }  // namespace connswap::services
