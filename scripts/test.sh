@@ -46,11 +46,16 @@ summary() {
 }
 trap summary EXIT
 
+configure() {  # build dir, then cmake options; cmake's chatter is not shown
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja -DCONNSWAP_WERROR=ON "$@" >/dev/null
+}
+
 run_build() {  # name, then cmake options
   local name=$1
   shift
-  stage "configure build/$name" \
-    cmake -S . -B "build/$name" -G Ninja -DCONNSWAP_WERROR=ON "$@" >/dev/null
+  stage "configure build/$name" configure "build/$name" "$@"
   stage "build build/$name" cmake --build "build/$name" -j"$jobs"
   stage "test build/$name" \
     ctest --test-dir "build/$name" --output-on-failure -j"$jobs" --timeout 300

@@ -21,10 +21,13 @@ void* operator new(std::size_t size) {
   }
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept {
+// Not inlined: GCC 12 at -O1 and above inlines a replaced delete into `delete` expressions,
+// then sees free() on memory from operator new and reports -Wmismatched-new-delete (a
+// false positive here: this operator new allocates with malloc).
+[[gnu::noinline]] void operator delete(void* p) noexcept {
   std::free(p);
 }
-void operator delete(void* p, std::size_t) noexcept {
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
   std::free(p);
 }
 
