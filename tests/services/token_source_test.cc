@@ -88,7 +88,12 @@ class AsyncSource : public ::testing::Test {
     EXPECT_TRUE(service->add_user_methods(user));
     conn = std::make_unique<Conn>(user);
   }
-  ~AsyncSource() override { service->stop(); }
+  // The connection goes first: ending its calls runs their on_done, which writes `status`
+  // and `items` (declared after it, so otherwise destroyed before it).
+  ~AsyncSource() override {
+    service->stop();
+    conn.reset();
+  }
 
   // Starts Worker/Generate for `prompt` (tokens start_seq..max_tokens) with `prefix`.
   void generate(std::uint32_t max_tokens,
