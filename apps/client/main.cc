@@ -7,9 +7,7 @@
 #include <exception>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
-#include "common/options.h"
+#include "common/cli.h"
 #include "run.h"
 
 using connswap::app::ClientArgs;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/cli.h"
 #include "common/option_names.h"
 
 namespace connswap::app {
@@ -134,6 +135,19 @@ std::string describe(const DirectorArgs& a) {
       a.common.metrics_addr.empty() ? "off" : a.common.metrics_addr,
       a.common.tls.cert,
       a.common.tls.ca);
+}
+
+int parse_director_command_line(DirectorArgs& args, int argc, const char* const* argv) {
+  CLI::App cli{
+      "connswap-director: proxies client Generate streams (USER port) to workers that register "
+      "on the MGMT port, and moves a stream to another worker when its worker fails.",
+      "connswap-director"};
+  add_director_options(cli, args);
+  cli.footer(
+      "Every option also reads the environment variable shown (flags win). MGMT calls need a "
+      "client certificate issued by --tls-ca (mTLS). Exit status: 0 after SIGINT/SIGTERM; 1 "
+      "runtime failure; 2 bad configuration (options, TLS files, ports in use).");
+  return parse_or_exit(cli, Role::kDirector, argc, argv);
 }
 
 }  // namespace connswap::app

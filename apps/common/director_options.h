@@ -5,12 +5,14 @@
 
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 #include "base/error.h"
 #include "common/options.h"
 #include "director/config.h"
 #include "services/director_service.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace connswap::app {
 
@@ -23,6 +25,11 @@ struct DirectorArgs {
 };
 
 void add_director_options(CLI::App& app, DirectorArgs& args);
+
+// Reads argv and the environment into `args` with the --help text of connswap-director;
+// returns the exit code to use now (help: 0, bad usage: 2 with one line on stderr), or -1
+// to go on. Does not validate: finish_director_options() does.
+int parse_director_command_line(DirectorArgs& args, int argc, const char* const* argv);
 
 // After parsing: applies --policy and validates (director::validate). kInvalidArgument with
 // a message naming the option.

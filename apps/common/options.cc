@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "base/log.h"
+#include "common/cli.h"
 #include "common/option_names.h"
 
 namespace connswap::app {

@@ -1,14 +1,12 @@
 #pragma once
 // Options every connswap program shares, read from the command line and the environment
-// with CLI11 (flags win over the environment). Role options are named `--foo-bar` and read
-// `CONNECTION_SWAP_<ROLE>_FOO_BAR` unless the seed fixed another name (docs/QUICKSTART).
+// with CLI11 (flags win over the environment); the CLI11 side is in common/cli.h, so that
+// only the files that declare options pay for compiling CLI11. Role options are named `--foo-bar`
+// and read `CONNECTION_SWAP_<ROLE>_FOO_BAR` unless the seed fixed another name (docs/QUICKSTART).
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <type_traits>
-
-#include <CLI/CLI.hpp>
 
 #include "base/error.h"
 #include "base/time.h"
@@ -29,28 +27,6 @@ std::string env_name(Role role, std::string_view long_flag);
 // Prints exactly one line `connswap-<role>: error: <message>` on stderr; returns `code`.
 int fail(Role role, int code, std::string_view message);
 
-// Adds `--flag` bound to `value`, with its derived environment name (or `env` when given),
-// its default shown in --help.
-template <class T>
-CLI::Option* add_env_option(CLI::App& app,
-                            Role role,
-                            const std::string& flag,
-                            T& value,
-                            const std::string& help,
-                            std::string env = {}) {
-  CLI::Option* opt = app.add_option(flag, value, help)
-                         ->envname(env.empty() ? env_name(role, flag) : std::move(env))
-                         ->capture_default_str();
-  if constexpr (std::is_unsigned_v<T>) {
-    opt->check(CLI::NonNegativeNumber);  // CLI11 would wrap "-5" around
-  }
-  return opt;
-}
-
-// Adds a millisecond option `--foo-ms` that sets the Duration `value` (nanoseconds).
-CLI::Option* add_ms_option(
-    CLI::App& app, Role role, const std::string& flag, Duration& value, const std::string& help);
-
 struct TlsFiles {
   std::string cert = "certs/server.pem";  // this node's certificate (server, and MGMT client)
   std::string key = "certs/server-key.pem";
@@ -64,10 +40,6 @@ struct CommonArgs {
   std::string ready_file;    // "" = none
 };
 
-// Adds --tls-cert/--tls-key/--tls-ca and --log-level; with `long_lived` also
-// --metrics-addr and --ready-file.
-void add_common_options(CLI::App& app, Role role, CommonArgs& args, bool long_lived);
-
 // The effective log spec: `flag` (the --log-level / CONNECTION_SWAP_LOG value) if set,
 // else $RUST_LOG, else "info".
 std::string effective_log_spec(const std::string& flag);
@@ -77,9 +49,5 @@ Result<void> apply_log_level(const std::string& flag);
 // Raises the log level to at least warn while the program binds its ports, so that a bad
 // configuration prints only its one error line; apply_log_level() afterwards restores it.
 void quiet_startup(const std::string& flag);
-
-// Parses argv; returns the exit code to use now (help: 0, bad usage: 2 with one line on
-// stderr), or -1 to go on.
-int parse_or_exit(CLI::App& app, Role role, int argc, const char* const* argv);
 
 }  // namespace connswap::app

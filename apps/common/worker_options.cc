@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/cli.h"
 #include "common/option_names.h"
 
 namespace connswap::app {
@@ -76,6 +77,21 @@ std::string describe(const WorkerArgs& a) {
       a.common.metrics_addr.empty() ? "off" : a.common.metrics_addr,
       a.common.tls.cert,
       a.common.tls.ca);
+}
+
+int parse_worker_command_line(WorkerArgs& args, int argc, const char* const* argv) {
+  CLI::App cli{
+      "connswap-worker: generates token streams for the director, registers and heartbeats "
+      "on the director's MGMT port, and fails on purpose when told to.",
+      "connswap-worker"};
+  add_worker_options(cli, args);
+  cli.footer(
+      "Every option also reads the environment variable shown (flags win). The node "
+      "certificate (--tls-cert) is also the client certificate on the director's MGMT port. "
+      "SIGTERM/SIGINT drain (a second one exits at once). Exit status: 0 after a drain; 1 "
+      "runtime failure or second signal; 2 bad configuration (options, TLS files, ports in "
+      "use); 3 simulated crash.");
+  return parse_or_exit(cli, Role::kWorker, argc, argv);
 }
 
 }  // namespace connswap::app

@@ -6,12 +6,14 @@
 
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 #include "base/error.h"
 #include "base/time.h"
 #include "common/options.h"
 #include "worker/config.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace connswap::app {
 
@@ -23,6 +25,11 @@ struct WorkerArgs {
 };
 
 void add_worker_options(CLI::App& app, WorkerArgs& args);
+
+// Reads argv and the environment into `args` with the --help text of connswap-worker;
+// returns the exit code to use now (help: 0, bad usage: 2 with one line on stderr), or -1
+// to go on. Does not validate: finish_worker_options() does.
+int parse_worker_command_line(WorkerArgs& args, int argc, const char* const* argv);
 
 // After parsing: applies --fail-mode and validates (worker::validate). kInvalidArgument with
 // a message naming the option.

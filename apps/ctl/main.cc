@@ -6,9 +6,7 @@
 
 #include <exception>
 
-#include <CLI/CLI.hpp>
-
-#include "common/options.h"
+#include "common/cli.h"
 #include "ctl.h"
 
 using connswap::app::CtlArgs;

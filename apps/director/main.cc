@@ -3,8 +3,6 @@
 
 #include <exception>
 
-#include <CLI/CLI.hpp>
-
 #include "base/log.h"
 #include "common/director_options.h"
 #include "common/ready_file.h"
@@ -19,16 +17,7 @@ namespace {
 // main() without the last-resort catch below.
 int run_main(int argc, char** argv) {
   DirectorArgs args;
-  CLI::App cli{
-      "connswap-director: proxies client Generate streams (USER port) to workers that register "
-      "on the MGMT port, and moves a stream to another worker when its worker fails.",
-      "connswap-director"};
-  add_director_options(cli, args);
-  cli.footer(
-      "Every option also reads the environment variable shown (flags win). MGMT calls need a "
-      "client certificate issued by --tls-ca (mTLS). Exit status: 0 after SIGINT/SIGTERM; 1 "
-      "runtime failure; 2 bad configuration (options, TLS files, ports in use).");
-  if (int code = parse_or_exit(cli, Role::kDirector, argc, argv); code >= 0) {
+  if (int code = parse_director_command_line(args, argc, argv); code >= 0) {
     return code;
   }
   if (auto ok = apply_log_level(args.common.log_level); !ok) {

@@ -4,8 +4,6 @@
 
 #include <exception>
 
-#include <CLI/CLI.hpp>
-
 #include "base/log.h"
 #include "common/ready_file.h"
 #include "common/worker_options.h"
@@ -20,18 +18,7 @@ namespace {
 // main() without the last-resort catch below.
 int run_main(int argc, char** argv) {
   WorkerArgs args;
-  CLI::App cli{
-      "connswap-worker: generates token streams for the director, registers and heartbeats "
-      "on the director's MGMT port, and fails on purpose when told to.",
-      "connswap-worker"};
-  add_worker_options(cli, args);
-  cli.footer(
-      "Every option also reads the environment variable shown (flags win). The node "
-      "certificate (--tls-cert) is also the client certificate on the director's MGMT port. "
-      "SIGTERM/SIGINT drain (a second one exits at once). Exit status: 0 after a drain; 1 "
-      "runtime failure or second signal; 2 bad configuration (options, TLS files, ports in "
-      "use); 3 simulated crash.");
-  if (int code = parse_or_exit(cli, Role::kWorker, argc, argv); code >= 0) {
+  if (int code = parse_worker_command_line(args, argc, argv); code >= 0) {
     return code;
   }
   if (auto ok = apply_log_level(args.common.log_level); !ok) {

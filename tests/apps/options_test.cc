@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "apps/env.h"
+#include "common/cli.h"
 #include "common/director_options.h"
 #include "common/worker_options.h"
 
