@@ -240,6 +240,7 @@ namespace connswap::openai {
 const std::vector<std::string_view>& pass_through_parameters() {
   static const std::vector<std::string_view> kNames = [] {
     std::vector<std::string_view> names;
+    names.reserve(detail::kPassThrough.size());
     for (const auto& p : detail::kPassThrough) {
       names.push_back(p.name);
     }

@@ -11,6 +11,7 @@
 namespace connswap::openai {
 namespace {
 
+using namespace std::string_literals;
 using nlohmann::json;
 
 StreamContext chat_context(bool include_usage = false) {
@@ -31,7 +32,7 @@ StreamContext text_context(bool include_usage = false) {
 
 // The fields every chunk of `context` carries, and its single choice (or none).
 json parse_chunk(const std::string& text, const StreamContext& context) {
-  const json j = json::parse(text);
+  json j = json::parse(text);
   EXPECT_EQ(j["id"], context.id);
   EXPECT_EQ(j["object"],
             context.endpoint == Endpoint::kChat ? "chat.completion.chunk" : "text_completion");
@@ -112,7 +113,8 @@ TEST(OpenAiChunks, TextIsEscapedAndNeverBreaksAnSseLine) {
   const std::vector<std::string> texts = {
       "quote \" backslash \\ slash /",
       "line\nfeed\r\ncarriage\ttab",
-      std::string("nul\0bell\x07esc\x1b", 13),
+      "nul\0bell\x07"
+      "esc\x1b"s,
       "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80",
       "sep \xe2\x80\xa8 \xe2\x80\xa9",  // U+2028/2029: legal raw in JSON and in SSE
       "</script>",
