@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git
   clang clang-format clang-tidy libclang-rt-14-dev
   libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev gnutls-bin
-  libasio-dev libspdlog-dev libcli11-dev
+  libasio-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
   libprotobuf-dev protobuf-compiler prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   ngtcp2-server ngtcp2-client

@@ -6,7 +6,7 @@ set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 status=0
 core_dirs=()
-for d in base wire rpc quic migration worker director client services; do
+for d in base wire rpc quic migration worker director client services openai; do
   [ -d "$root/src/$d" ] && core_dirs+=("$root/src/$d")
 done
 patterns=(
@@ -21,6 +21,11 @@ for p in "${patterns[@]}"; do
     status=1
   fi
 done
+# The OpenAI JSON layer sits on base and the generated protobuf only (not rpc, not roles).
+if [ -d "$root/src/openai" ] &&
+  hits=$(grep -rnE '#include *"' "$root/src/openai" | grep -vE '#include *"(base|openai|connswap/v1)/'); then
+  echo "layering: src/openai may include only base/, openai/ and connswap/v1/:"; echo "$hits"; status=1
+fi
 # Roles and lower layers never include the app layer.
 if hits=$(grep -rnE '#include *"apps/' "$root/src"); then
   echo "layering: src/ includes apps/:"; echo "$hits"; status=1
