@@ -6,7 +6,7 @@ set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 status=0
 core_dirs=()
-for d in base wire rpc quic migration worker director client services openai; do
+for d in base wire rpc quic migration worker director client services http openai front; do
   [ -d "$root/src/$d" ] && core_dirs+=("$root/src/$d")
 done
 patterns=(

@@ -84,6 +84,7 @@ void add_director_options(CLI::App& app, DirectorArgs& args) {
                  c.delivered_window,
                  "tokens kept per stream and sent to the next worker as its prefix");
   add_common_options(app, kRole, args.common, /*long_lived=*/true);
+  add_http_options(app, args.http);
 }
 
 Result<void> finish_director_options(DirectorArgs& args) {
@@ -102,7 +103,7 @@ Result<void> finish_director_options(DirectorArgs& args) {
     return make_error(Errc::kInvalidArgument,
                       "--resume-every-tokens, --resume-every-ms: one must be > 0");
   }
-  return {};
+  return finish_http_options(args.http);
 }
 
 std::string describe(const DirectorArgs& a) {

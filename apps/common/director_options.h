@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "common/http_options.h"
 #include "common/options.h"
 #include "director/config.h"
 #include "services/director_service.h"
@@ -21,6 +22,7 @@ struct DirectorArgs {
   std::string policy = "round_robin";
   std::string cluster_key_file;  // "" = no resume tickets (connswap-keys makes one)
   services::ResumeConfig resume;
+  HttpArgs http;  // the OpenAI-compatible front (off by default)
   CommonArgs common;
 };
 

@@ -126,6 +126,13 @@ Result<void> DirectorApp::build_and_listen() {
     return Unexpected(std::move(mgmt).error());
   }
   mgmt_server_ = std::move(*mgmt);
+  if (!args_.http.addr.empty()) {
+    auto http = HttpFront::start(loop_, *service_, args_.http);
+    if (!http) {
+      return Unexpected(std::move(http).error());
+    }
+    http_ = std::move(*http);
+  }
 
   if (!args_.common.metrics_addr.empty()) {
     auto metrics = MetricsServer::start(args_.common.metrics_addr);
@@ -145,6 +152,9 @@ Result<void> DirectorApp::build_and_listen() {
 ReadyFields DirectorApp::ready_fields() const {
   ReadyFields fields = {{"user", user_server_->local_address().to_string()},
                         {"mgmt", mgmt_server_->local_address().to_string()}};
+  if (http_) {
+    fields.emplace_back("http", http_->local().to_string());
+  }
   if (metrics_server_) {
     fields.emplace_back("metrics", metrics_server_->address());
   }
@@ -157,9 +167,10 @@ int DirectorApp::run() {
     logger().info("signal={}: 🛑 shutting down", signo);
     stop();
   });
-  logger().info("user_addr={} mgmt_addr={}: 🚀 director ready",
+  logger().info("user_addr={} mgmt_addr={} http_addr={}: 🚀 director ready",
                 user_server_->local_address().to_string(),
-                mgmt_server_->local_address().to_string());
+                mgmt_server_->local_address().to_string(),
+                http_ ? http_->local().to_string() : std::string("off"));
   driver_.run();
   return 0;
 }
@@ -176,6 +187,9 @@ void DirectorApp::stop() {
   // Each step is posted behind the connections' flushes: first the UNAVAILABLE trailers
   // and resets go out, then the CONNECTION_CLOSEs, then the loop ends.
   loop_.post([this] {
+    if (http_) {
+      http_->stop();
+    }
     user_server_->stop();
     mgmt_server_->stop();
     workers_->close_all();

@@ -11,6 +11,7 @@
 #include "common/metrics.h"
 #include "common/ready_file.h"
 #include "common/role_metrics.h"
+#include "director/http_front.h"
 #include "director/worker_channels.h"
 #include "net/loop.h"
 #include "rpc/registry.h"
@@ -49,6 +50,7 @@ class DirectorApp {
   rpc::Registry user_, mgmt_inner_, mgmt_;
   std::unique_ptr<services::DirectorService> service_;
   std::unique_ptr<rpcnet::Server> user_server_, mgmt_server_;
+  std::unique_ptr<HttpFront> http_;  // --http-addr
   std::unique_ptr<MetricsServer> metrics_server_;
   std::unique_ptr<DirectorMetrics> metrics_;
   Driver driver_;

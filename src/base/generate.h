@@ -18,6 +18,7 @@ struct GenerateRequest {
   std::uint32_t max_tokens = 0;
   std::uint64_t start_seq = kFirstSeq;          // resume point; a worker emits from here
   std::map<std::string, std::string> params{};  // model parameters, forwarded verbatim
+  std::string model{};  // served only by workers announcing it; "" = any worker
 };
 
 // True when `seq` is past the last token of `req` (never true for unbounded requests).

@@ -72,8 +72,8 @@ void Director::on_attempt_error(AttemptId attempt, std::string_view message, Tim
   router_.on_worker_error(attempt, FailureReason::kWorkerError, message, now);
 }
 
-void Director::on_attempt_done(AttemptId attempt, Timestamp now) {
-  router_.on_worker_done(attempt, now);
+void Director::on_attempt_done(AttemptId attempt, const AttemptDone& done, Timestamp now) {
+  router_.on_worker_done(attempt, done, now);
 }
 
 void Director::on_attempt_ended(AttemptId attempt,

@@ -65,7 +65,7 @@ class Director {
                         Timestamp now,
                         std::uint64_t emit_ns = 0);
   void on_attempt_error(AttemptId attempt, std::string_view message, Timestamp now);
-  void on_attempt_done(AttemptId attempt, Timestamp now);
+  void on_attempt_done(AttemptId attempt, const AttemptDone& done, Timestamp now);
   // The call ended without Done, or could not start. A lost or unreachable connection
   // fails every attempt on that worker; a local or request fault ends only this stream and
   // blames no worker.

@@ -241,7 +241,7 @@ void StreamRouter::switchover(Stream& s, Timestamp now) {
              now);
 }
 
-void StreamRouter::on_worker_done(AttemptId attempt, Timestamp now) {
+void StreamRouter::on_worker_done(AttemptId attempt, const AttemptDone& done, Timestamp now) {
   const Settle settle(*this);
   Stream* s = find_by_attempt(attempt);
   if (s == nullptr) {
@@ -250,7 +250,11 @@ void StreamRouter::on_worker_done(AttemptId attempt, Timestamp now) {
   // The worker ended the stream (max_tokens reached, or a real model's end of sequence).
   Attempt& a = s->primary.id == attempt ? s->primary : s->standby;
   release(*s, a, /*cancel=*/false);
-  finish(*s, StatusCode::kOk, "done", now);
+  s->prompt_tokens = done.prompt_tokens;
+  // "done" is max_tokens reached (the Done item's documented spelling); "stop" and other
+  // reasons of a real model pass through.
+  const bool length = done.finish_reason.empty() || done.finish_reason == "length";
+  finish(*s, StatusCode::kOk, length ? "done" : done.finish_reason, now);
 }
 
 void StreamRouter::on_worker_error(AttemptId attempt,
@@ -341,6 +345,7 @@ void StreamRouter::finish(Stream& s, StatusCode code, std::string message, Times
   f.code = code;
   f.message = std::move(message);
   f.tokens = s.forwarded;
+  f.prompt_tokens = s.prompt_tokens;
   switch (code) {
     case StatusCode::kOk:
       ++stats_.streams_ok;

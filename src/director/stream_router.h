@@ -60,7 +60,7 @@ class StreamRouter {
                        std::string text,
                        Timestamp now,
                        std::uint64_t emit_ns = 0);
-  void on_worker_done(AttemptId attempt, Timestamp now);
+  void on_worker_done(AttemptId attempt, const AttemptDone& done, Timestamp now);
   void on_worker_error(AttemptId attempt,
                        FailureReason reason,
                        std::string_view detail,

@@ -51,7 +51,7 @@ void StreamRouter::release(Stream& s, Attempt& a, bool cancel) {
 // Starts the primary attempt on a selected worker; false if none is selectable. The first
 // worker of a stream is announced with Assigned, every later one with Migrated.
 bool StreamRouter::try_assign(Stream& s, std::span<const std::string> exclude, Timestamp now) {
-  const WorkerInfo* w = pool_.select(exclude);
+  const WorkerInfo* w = pool_.select(exclude, s.request.model);
   if (w == nullptr) {
     return false;
   }
@@ -186,7 +186,7 @@ std::size_t StreamRouter::on_worker_draining(std::string_view label, Timestamp n
     if (s.primary.id != id) {
       continue;  // a standby on the draining worker: it is not carrying the stream
     }
-    const WorkerInfo* w = pool_.select(exclude);
+    const WorkerInfo* w = pool_.select(exclude, s.request.model);
     if (w == nullptr) {
       break;  // nowhere to go: keep streaming on the draining worker
     }
@@ -207,7 +207,7 @@ Result<bool> StreamRouter::move_stream(StreamKey stream,
   const WorkerInfo* w = nullptr;
   if (!to_worker.empty()) {
     w = pool_.find(to_worker);
-    if (w == nullptr || w->state != WorkerState::kActive) {
+    if (w == nullptr || w->state != WorkerState::kActive || !serves(*w, s.request.model)) {
       return make_error(Errc::kUnavailable,
                         "worker " + std::string(to_worker) + " is not selectable");
     }
@@ -216,7 +216,7 @@ Result<bool> StreamRouter::move_stream(StreamKey stream,
     }
   } else {
     const std::string exclude[] = {s.primary.worker};
-    w = pool_.select(exclude);
+    w = pool_.select(exclude, s.request.model);
     if (w == nullptr) {
       return make_error(Errc::kUnavailable, "no other selectable worker");
     }

@@ -32,6 +32,12 @@ struct ResumePoint {
 
 // A stream as the client opens it. `window` seeds the delivered-token window (a resumed
 // stream: the tokens the client already has, oldest first); request.start_seq >= 1.
+// How a worker ended an attempt normally (its Done item).
+struct AttemptDone {
+  std::string finish_reason;        // "length" (or ""): max_tokens reached; "stop": the model
+  std::uint64_t prompt_tokens = 0;  // 0 = not known
+};
+
 struct StreamSpec {
   std::string connection_id;
   std::uint64_t stream_id = 0;

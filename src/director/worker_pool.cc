@@ -24,6 +24,10 @@ bool excluded(const WorkerInfo& w, std::span<const std::string> exclude) {
 
 }  // namespace
 
+bool serves(const WorkerInfo& w, std::string_view model) {
+  return model.empty() || std::find(w.models.begin(), w.models.end(), model) != w.models.end();
+}
+
 std::string_view to_string(WorkerState state) {
   switch (state) {
     case WorkerState::kActive:
@@ -74,6 +78,7 @@ WorkerChange WorkerPool::on_register(const WorkerRegistration& reg, Timestamp no
   }
   w.user_addr = reg.user_addr;
   w.mgmt_addr = reg.mgmt_addr;
+  w.models = reg.models;
   w.load = reg.load;
   w.available = reg.available;
   w.draining = reg.draining;
@@ -164,7 +169,7 @@ bool WorkerPool::better(const WorkerInfo& a, const WorkerInfo& b) const {
   return a.load < b.load;
 }
 
-const WorkerInfo* WorkerPool::select(std::span<const std::string> exclude) {
+const WorkerInfo* WorkerPool::select(std::span<const std::string> exclude, std::string_view model) {
   if (workers_.empty()) {
     return nullptr;
   }
@@ -177,7 +182,7 @@ const WorkerInfo* WorkerPool::select(std::span<const std::string> exclude) {
       it = workers_.begin();
     }
     const WorkerInfo& w = it->second;
-    if (w.state != WorkerState::kActive || excluded(w, exclude)) {
+    if (w.state != WorkerState::kActive || excluded(w, exclude) || !serves(w, model)) {
       continue;
     }
     if (best == nullptr || better(w, *best)) {

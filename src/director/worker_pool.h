@@ -29,6 +29,7 @@ struct WorkerRegistration {
   std::uint32_t load = 0;  // streams the worker serves, as it reports
   bool available = true;
   bool draining = false;
+  std::vector<std::string> models;  // model ids it serves (empty: none announced)
 };
 
 // A worker's periodic heartbeat on MGMT.
@@ -48,10 +49,14 @@ struct WorkerInfo {
   bool available = true;      // reported by the worker
   bool draining = false;      // reported by the worker or set by the director
   bool lost = false;          // heartbeat expired (or the binding said so)
+  std::vector<std::string> models;  // as registered
   Timestamp last_heartbeat = 0;
   Timestamp failed_until = 0;  // failure hold: not selected before this
   WorkerState state = WorkerState::kActive;
 };
+
+// True when `w` can serve a request for `model`: "" (any model) or one it announced.
+bool serves(const WorkerInfo& w, std::string_view model);
 
 // What an input changed, for the StreamRouter (only the most important change).
 enum class WorkerChange : std::uint8_t { kNone, kBecameSelectable, kDraining, kLost };
@@ -87,7 +92,7 @@ class WorkerPool {
 
   // Picks a kActive worker not in `exclude` by policy; nullptr if none. The pointer is
   // valid until the pool is next modified.
-  const WorkerInfo* select(std::span<const std::string> exclude = {});
+  const WorkerInfo* select(std::span<const std::string> exclude = {}, std::string_view model = {});
   const WorkerInfo* find(std::string_view label) const;
   // Attempt bookkeeping for least_loaded (the router calls these).
   void add_stream(std::string_view label);
@@ -95,6 +100,8 @@ class WorkerPool {
 
   WorkerCounts counts() const;
   std::size_t size() const { return workers_.size(); }
+  // Every worker by label (read-only: listings).
+  const std::map<std::string, WorkerInfo, std::less<>>& workers() const { return workers_; }
 
  private:
   WorkerChange refresh(WorkerInfo& w, Timestamp now);

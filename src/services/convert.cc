@@ -12,6 +12,7 @@ GenerateRequest request_fields(const Proto& p) {
   r.max_tokens = p.max_tokens();
   r.start_seq = p.start_seq() == 0 ? kFirstSeq : p.start_seq();
   r.params.insert(p.params().begin(), p.params().end());
+  r.model = p.model();
   return r;
 }
 
@@ -37,6 +38,7 @@ v1::GenerateRequest to_proto(const GenerateRequest& request) {
   p.set_max_tokens(request.max_tokens);
   p.set_start_seq(request.start_seq);
   p.mutable_params()->insert(request.params.begin(), request.params.end());
+  p.set_model(request.model);
   return p;
 }
 
@@ -47,6 +49,7 @@ v1::WorkerGenerateRequest to_worker_request(const GenerateRequest& request,
   p.set_max_tokens(request.max_tokens);
   p.set_start_seq(request.start_seq);
   p.mutable_params()->insert(request.params.begin(), request.params.end());
+  p.set_model(request.model);
   for (const std::string& token : prefix) {
     p.add_prefix(token);
   }

@@ -99,6 +99,7 @@ void DirectorService::Impl::finish_stream(const director::FinishStream& f) {
     v1::GenerateItem item;
     item.mutable_done()->set_tokens(f.tokens);
     item.mutable_done()->set_finish_reason(f.message);
+    item.mutable_done()->set_prompt_tokens(f.prompt_tokens);
     c->outbox.push_back(std::move(item));
   } else if (f.code == director::StatusCode::kUnavailable) {
     // The stream may continue elsewhere (or here, later): a ticket from where it stopped.
@@ -186,7 +187,8 @@ void DirectorService::Impl::on_upstream_item(AttemptId attempt, const v1::Worker
     case v1::WorkerItem::kDone:
       // The core forgets the attempt without a CancelAttempt: forget the call too.
       upstreams_.forget(attempt, /*cancel=*/false);
-      core_.on_attempt_done(attempt, now);
+      core_.on_attempt_done(
+          attempt, {item.done().finish_reason(), item.done().prompt_tokens()}, now);
       break;
     case v1::WorkerItem::ITEM_NOT_SET:
       break;

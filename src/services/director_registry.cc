@@ -1,7 +1,10 @@
 // DirectorService: the MGMT Registry (Register, Heartbeat, Drain), translated into the
 // director core's worker-lifecycle inputs, and the MGMT method table.
 
+#include <algorithm>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "base/log.h"
 #include "services/detail/director_impl.h"
@@ -17,6 +20,25 @@ spdlog::logger& logger() {
 template <class Req, class Resp>
 using Handler = std::function<void(DirectorService::Impl&, rpc::ServerCall<Req, Resp>, Req)>;
 
+// Bounds a worker's model list: "" if fine, else why not (kMaxModels ids of 1..kMaxModelId
+// printable bytes).
+std::string check_models(const v1::RegisterRequest& r) {
+  constexpr int kMaxModels = 16;
+  constexpr std::size_t kMaxModelId = 256;
+  if (r.models_size() > kMaxModels) {
+    return fmt::format("at most {} models per worker (got {})", kMaxModels, r.models_size());
+  }
+  for (const std::string& m : r.models()) {
+    const bool printable = std::all_of(m.begin(), m.end(), [](char c) {
+      return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
+    });
+    if (m.empty() || m.size() > kMaxModelId || !printable) {
+      return fmt::format("model ids are 1..{} printable characters without spaces", kMaxModelId);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 void DirectorService::Impl::on_register(MgmtCall<v1::RegisterRequest, v1::RegisterResponse> call,
@@ -25,9 +47,18 @@ void DirectorService::Impl::on_register(MgmtCall<v1::RegisterRequest, v1::Regist
     (void)call.finish({rpc::StatusCode::kInvalidArgument, "label and user_addr are required"});
     return;
   }
+  if (auto bad = check_models(r); !bad.empty()) {
+    (void)call.finish({rpc::StatusCode::kInvalidArgument, bad});
+    return;
+  }
   const Timestamp now = now_();
-  director::WorkerRegistration reg{
-      r.label(), r.user_addr(), r.mgmt_addr(), r.load(), r.available(), r.draining()};
+  director::WorkerRegistration reg{r.label(),
+                                   r.user_addr(),
+                                   r.mgmt_addr(),
+                                   r.load(),
+                                   r.available(),
+                                   r.draining(),
+                                   {r.models().begin(), r.models().end()}};
   run([&] { core_.on_register(reg, now); });
   ++extra_.registrations;
   logger().info("worker={} user_addr={} mgmt_addr={}: ✅ worker registered",

@@ -1,5 +1,6 @@
 #include "services/director_service.h"
 
+#include <set>
 #include <utility>
 
 #include "base/log.h"
@@ -232,6 +233,16 @@ void DirectorService::on_timeout(Timestamp now) {
 
 void DirectorService::stop() {
   impl_->stop();
+}
+
+std::vector<std::string> DirectorService::models() const {
+  std::set<std::string> all;
+  for (const auto& [label, w] : pool().workers()) {
+    if (w.state != director::WorkerState::kLost) {
+      all.insert(w.models.begin(), w.models.end());
+    }
+  }
+  return {all.begin(), all.end()};
 }
 
 DirectorStats DirectorService::stats() const {

@@ -120,6 +120,9 @@ class DirectorService {
   // the new one), as it is measured; stats() keep only the max and total. For histograms.
   // One observer; a later call replaces it.
   void on_failover_gap(std::function<void(Duration)> fn);
+  // The models the registered, reachable workers announce (sorted, each once): GET
+  // /v1/models.
+  std::vector<std::string> models() const;
   // The pool (read-only), for admin listings and tests.
   const director::WorkerPool& pool() const;
   // The client sessions (read-only), for admin listings and tests.

@@ -167,6 +167,9 @@ void RegistrationClient::Impl::send_register(Timestamp now) {
   r.set_load(st.load);
   r.set_available(st.available);
   r.set_draining(st.draining || drain_wanted_);
+  if (!config_.model.empty()) {
+    r.add_models(config_.model);
+  }
   auto call = rpc::call_unary<v1::RegisterRequest, v1::RegisterResponse>(
       **session,
       options(kRegistryRegister, now),

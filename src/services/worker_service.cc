@@ -211,6 +211,8 @@ bool WorkerService::Impl::next_item(Stream& s, Timestamp now) {
                    done.tokens,
                    worker::to_string(done.reason));
     out.mutable_done()->set_tokens(done.tokens);
+    out.mutable_done()->set_finish_reason(std::string(worker::to_string(done.reason)));
+    out.mutable_done()->set_prompt_tokens(done.prompt_tokens);
     s.finish = rpc::Status{};
   }
   s.pending = std::move(out);

@@ -25,6 +25,7 @@ struct WorkerConfig {
   Duration recovery_after = 10 * kSecond;        // kError: unavailable this long
   Duration heartbeat_interval = 5 * kSecond;     // registration refresh period
   std::size_t prefix_window = 256;               // tokens of history for the model
+  std::string model = "connswap-synthetic";      // the model id announced to the director
 };
 
 // Checks addresses parse, the label is non-empty and printable without spaces, and the

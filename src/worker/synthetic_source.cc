@@ -11,6 +11,19 @@
 namespace connswap::worker {
 namespace {
 
+// The synthetic model's prompt length: its whitespace-separated words (what it reports as
+// prompt_tokens in usage).
+std::uint64_t prompt_words(std::string_view prompt) {
+  std::uint64_t words = 0;
+  bool in_word = false;
+  for (const char c : prompt) {
+    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    words += (!space && !in_word) ? 1 : 0;
+    in_word = !space;
+  }
+  return words;
+}
+
 // One paced stream. Per token: one schedule step, one generator call and one push onto the
 // prefix window; the window's vector stops growing once it reaches 2 * window, so the hot
 // path allocates nothing beyond what the generator's string needs.
@@ -29,7 +42,7 @@ class SyntheticStream final : public TokenStream {
     }
     if (schedule_.done()) {
       finished_ = true;
-      return DoneItem{schedule_.emitted(), FinishReason::kLength};
+      return DoneItem{schedule_.emitted(), FinishReason::kLength, prompt_words(req_.prompt)};
     }
     auto seq = schedule_.poll(now);
     if (!seq) {

@@ -56,6 +56,7 @@ std::string_view to_string(FinishReason reason);
 struct DoneItem {
   std::uint64_t tokens = 0;
   FinishReason reason = FinishReason::kLength;
+  std::uint64_t prompt_tokens = 0;  // the prompt's length in the source's tokens (0: unknown)
 };
 using WorkerItem = std::variant<TokenItem, ErrorItem, DoneItem>;
 

@@ -39,7 +39,7 @@ TEST(StreamRouter, NormalStreamForwardsOneToN) {
   EXPECT_EQ(c.finish->tokens, 60U);
   EXPECT_EQ(h.router.active_streams(), 0U);
   // The worker's Done after the last token is for a forgotten attempt: ignored.
-  h.router.on_worker_done(attempt, h.now);
+  h.router.on_worker_done(attempt, {}, h.now);
   EXPECT_EQ(h.router.stats().stale_dropped, 1U);
   EXPECT_EQ(h.pool.find("worker-a")->streams, 0U);
 }
@@ -50,7 +50,7 @@ TEST(StreamRouter, WorkerDoneFinishesStream) {
   const StreamKey key = h.open(0);  // unbounded: the worker decides when it ends
   const AttemptId attempt = h.last_start(key)->attempt;
   h.token(attempt, 1);
-  h.router.on_worker_done(attempt, h.now);
+  h.router.on_worker_done(attempt, {}, h.now);
   h.collect();
   ASSERT_TRUE(h.clients[key].finish);
   EXPECT_EQ(h.clients[key].finish->code, StatusCode::kOk);

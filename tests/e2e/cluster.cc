@@ -218,6 +218,11 @@ std::filesystem::path Cluster::make_key_file(const std::string& name) {
   return dir() / name;
 }
 
+testing::Process& Cluster::start_tool(const std::string& name, std::vector<std::string> args) {
+  clients_.push_back(spawn(name, std::move(args), {}));
+  return *clients_.back();
+}
+
 Cluster::ToolRun Cluster::ctl(const std::vector<std::string>& args,
                               bool present_cert,
                               const std::filesystem::path& certs_dir) {

@@ -116,6 +116,10 @@ class Cluster {
   // Waits for director() to have logged `count` registrations of `label`.
   bool wait_registered(const std::string& label, std::size_t count = 1);
 
+  // Starts any program (`args[0]` a path, e.g. /usr/bin/curl) in dir(); owned by the
+  // Cluster, SIGKILLed by shutdown() if still running.
+  testing::Process& start_tool(const std::string& name, std::vector<std::string> args);
+
   // Starts a client against director() (connection id conn-<name>); owned by the Cluster.
   testing::Process& start_client(const std::string& name, const Flags& flags = {});
   // Waits for the client to exit (kStreamBudget) and returns its summary.

@@ -1,0 +1,112 @@
+#include "director/http_front.h"
+
+#include <chrono>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "base/alive.h"
+#include "base/log.h"
+
+namespace connswap::app {
+
+class HttpFront::Backend final : public front::Backend {
+ public:
+  explicit Backend(services::DirectorService& service) : service_(service) {}
+
+  void open_stream(std::unique_ptr<services::ClientSink> sink,
+                   std::string connection_id,
+                   const v1::GenerateRequest& request) override {
+    service_.open_stream(std::move(sink), std::move(connection_id), request);
+  }
+  bool ready() const override { return service_.stats().workers.active > 0; }
+  std::vector<std::string> models() const override { return service_.models(); }
+  std::int64_t unix_now() const override {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+ private:
+  services::DirectorService& service_;
+};
+
+namespace {
+
+// One TCP connection: the session's Transport over the TcpConn, and its events to the
+// session.
+class Connection final : public net::TcpHandler, public front::Transport {
+ public:
+  Connection(net::Loop& loop,
+             net::TcpConn& conn,
+             front::Backend& backend,
+             const front::HttpFrontConfig& config,
+             front::HttpFrontStats& stats)
+      : loop_(loop),
+        conn_(conn),
+        session_(*this, backend, config, stats, fmt::format("http-{}", conn.id()), conn.peer()) {}
+
+  // net::TcpHandler
+  void on_data(std::string_view bytes) override { session_.on_data(loop_.now(), bytes); }
+  void on_drained() override { session_.on_drained(loop_.now()); }
+  void on_deadline() override { session_.on_deadline(loop_.now()); }
+  void on_closed() override { session_.on_closed(); }
+
+  // front::Transport
+  void write(std::string_view bytes) override { conn_.write(bytes); }
+  std::size_t queued() const override { return conn_.queued(); }
+  void set_reading(bool on) override { conn_.set_reading(on); }
+  void close() override { conn_.close(); }
+  void set_deadline(Timestamp at) override { conn_.set_deadline(at); }
+  void defer(std::function<void()> fn) override {
+    loop_.post([weak = alive_.weak(), fn = std::move(fn)] {
+      if (!weak.expired()) {
+        fn();
+      }
+    });
+  }
+  Timestamp now() const override { return loop_.now(); }
+
+ private:
+  net::Loop& loop_;
+  net::TcpConn& conn_;
+  front::HttpSession session_;
+  Alive alive_;
+};
+
+}  // namespace
+
+HttpFront::HttpFront(net::Loop& loop, services::DirectorService& service, const HttpFrontArgs& args)
+    : loop_(loop), args_(args), backend_(std::make_unique<Backend>(service)) {}
+
+HttpFront::~HttpFront() {
+  stop();
+}
+
+Result<std::unique_ptr<HttpFront>> HttpFront::start(net::Loop& loop,
+                                                    services::DirectorService& service,
+                                                    const HttpFrontArgs& args) {
+  auto addr = Address::parse(args.addr);
+  if (!addr) {
+    return make_error(Errc::kInvalidArgument, "--http-addr: " + addr.error().detail);
+  }
+  std::unique_ptr<HttpFront> front(new HttpFront(loop, service, args));
+  HttpFront* raw = front.get();
+  auto listener = net::TcpListener::open(loop, *addr, args.tcp, [raw](net::TcpConn& conn) {
+    return std::make_unique<Connection>(raw->loop_, conn, *raw->backend_, raw->args_.config,
+                                        raw->stats_);
+  });
+  if (!listener) {
+    return make_error(listener.error().code, "--http-addr: " + listener.error().detail);
+  }
+  front->listener_ = std::move(*listener);
+  return front;
+}
+
+void HttpFront::stop() {
+  if (listener_) {
+    listener_->close();
+  }
+}
+
+}  // namespace connswap::app

@@ -1,0 +1,51 @@
+#pragma once
+// The director's OpenAI-compatible HTTP front (--http-addr): a net::TcpListener whose every
+// connection runs a front::HttpSession against the DirectorService, on the director's loop.
+
+#include <memory>
+
+#include "base/address.h"
+#include "base/error.h"
+#include "front/http_session.h"
+#include "net/loop.h"
+#include "net/tcp.h"
+#include "services/director_service.h"
+
+namespace connswap::app {
+
+struct HttpFrontArgs {
+  std::string addr;  // "" = off
+  front::HttpFrontConfig config;
+  net::TcpLimits tcp;
+};
+
+class HttpFront {
+ public:
+  // Listens on args.addr. kInvalidArgument for a bad address, kIo if it cannot bind.
+  static Result<std::unique_ptr<HttpFront>> start(net::Loop& loop,
+                                                  services::DirectorService& service,
+                                                  const HttpFrontArgs& args);
+  ~HttpFront();
+  HttpFront(const HttpFront&) = delete;
+  HttpFront& operator=(const HttpFront&) = delete;
+
+  const Address& local() const { return listener_->local(); }
+  const front::HttpFrontStats& stats() const { return stats_; }
+  std::size_t connections() const { return listener_->connections(); }
+  std::uint64_t refused() const { return listener_->refused(); }
+  // Stops accepting and closes every connection (their streams are cancelled).
+  void stop();
+
+  class Backend;  // front::Backend over the DirectorService
+
+ private:
+  HttpFront(net::Loop& loop, services::DirectorService& service, const HttpFrontArgs& args);
+
+  net::Loop& loop_;
+  HttpFrontArgs args_;
+  std::unique_ptr<Backend> backend_;
+  front::HttpFrontStats stats_;
+  std::unique_ptr<net::TcpListener> listener_;
+};
+
+}  // namespace connswap::app

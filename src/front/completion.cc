@@ -1,0 +1,224 @@
+#include "front/completion.h"
+
+#include <fmt/format.h>
+
+#include "front/responses.h"
+#include "http/sse.h"
+#include "http/response.h"
+
+namespace connswap::front {
+
+// The director's handle on a Completion.
+class CompletionSink final : public services::ClientSink {
+ public:
+  explicit CompletionSink(std::shared_ptr<Completion> completion)
+      : completion_(std::move(completion)) {}
+  ~CompletionSink() override = default;
+
+  Result<void> write(const v1::GenerateItem& item) override { return completion_->write(item); }
+  void finish(const rpc::Status& status) override { completion_->finish(status); }
+  void set_callbacks(services::SinkCallbacks callbacks) override {
+    completion_->callbacks_ = std::move(callbacks);
+  }
+  std::string peer() const override { return completion_->peer_; }
+
+ private:
+  std::shared_ptr<Completion> completion_;
+};
+
+Completion::Completion(Transport& transport,
+                       std::string peer,
+                       const openai::CompletionRequest& request,
+                       openai::StreamContext context,
+                       const CompletionLimits& limits,
+                       bool keep_alive,
+                       bool http10)
+    : transport_(&transport),
+      peer_(std::move(peer)),
+      stream_(request.stream),
+      context_(std::move(context)),
+      limits_(limits),
+      keep_alive_(keep_alive && !http10),
+      http10_(http10) {
+  context_.include_usage = request.include_usage;
+}
+
+std::unique_ptr<services::ClientSink> Completion::make_sink() {
+  return std::make_unique<CompletionSink>(shared_from_this());
+}
+
+void Completion::detach() {
+  transport_ = nullptr;
+  on_finished_ = nullptr;
+  if (!finished_ && callbacks_.on_gone) {
+    auto gone = std::move(callbacks_.on_gone);
+    callbacks_ = {};
+    gone(services::ClientGone::kConnectionLost);
+  }
+}
+
+void Completion::on_drained() {
+  if (blocked_ && transport_ != nullptr && !finished_ && callbacks_.on_writable) {
+    blocked_ = false;
+    callbacks_.on_writable();
+  }
+}
+
+Result<void> Completion::write(const v1::GenerateItem& item) {
+  if (transport_ == nullptr || finished_) {
+    return make_error(Errc::kClosed, "the HTTP client is gone");
+  }
+  if (transport_->queued() > limits_.write_high_water) {
+    blocked_ = true;
+    return make_error(Errc::kFlowControl, "the HTTP client is not reading");
+  }
+  switch (item.item_case()) {
+    case v1::GenerateItem::kAssigned:
+      on_assigned(item.assigned());
+      break;
+    case v1::GenerateItem::kToken:
+      on_token(item.token());
+      break;
+    case v1::GenerateItem::kMigrated:
+      on_migrated(item.migrated());
+      break;
+    case v1::GenerateItem::kDone:
+      on_done(item.done());
+      break;
+    default:  // resume tickets: not offered on HTTP yet
+      break;
+  }
+  if (!stream_ && text_.size() > limits_.max_response_bytes) {
+    return make_error(Errc::kResourceExhausted, "answer larger than the response limit");
+  }
+  return {};
+}
+
+void Completion::on_assigned(const v1::GenerateItem::Assigned& assigned) {
+  context_.id = fmt::format("{}{}-{}", openai::id_prefix(context_.endpoint),
+                            assigned.connection_id(), assigned.stream_id());
+  encoder_.emplace(context_);
+  if (stream_) {
+    send_head();
+    if (auto opening = encoder_->opening()) {
+      send_event(*opening);
+    }
+  }
+}
+
+void Completion::on_token(const v1::GenerateItem::Token& token) {
+  ++end_.tokens;
+  const std::string text = utf8_.push(token.text());
+  if (!stream_) {
+    text_ += text;
+  } else if (!text.empty() && encoder_) {
+    send_event(encoder_->token(text));
+  }
+}
+
+void Completion::on_migrated(const v1::GenerateItem::Migrated& migrated) {
+  ++end_.migrations;
+  if (stream_ && head_sent_) {
+    send_raw(http::sse_comment(fmt::format("migrated from={} to={} reason={} resume_seq={}",
+                                           migrated.from(), migrated.to(), migrated.reason(),
+                                           migrated.resume_seq())));
+  }
+}
+
+void Completion::on_done(const v1::GenerateItem::Done& done) {
+  done_ = true;
+  finish_reason_ = openai::finish_reason_from_director(done.finish_reason());
+  usage_.prompt_tokens = done.prompt_tokens();
+  usage_.completion_tokens = end_.tokens;
+}
+
+void Completion::finish(const rpc::Status& status) {
+  if (finished_) {
+    return;
+  }
+  callbacks_ = {};
+  if (status.ok() && done_) {
+    complete();
+  } else {
+    fail(status.ok() ? rpc::Status{rpc::StatusCode::kInternal, "stream ended without Done"}
+                     : status);
+  }
+  finished_ = true;
+  if (transport_ != nullptr && on_finished_) {
+    transport_->defer(std::move(on_finished_));
+  }
+}
+
+void Completion::complete() {
+  end_.ok = true;
+  if (transport_ == nullptr) {
+    return;
+  }
+  const std::string rest = utf8_.flush();
+  if (!stream_) {
+    text_ += rest;
+    const std::string body = openai::encode_completion(context_, text_, finish_reason_, usage_);
+    send_raw(json_response(200, body, keep_alive_));
+    return;
+  }
+  if (!encoder_) {
+    return;  // Done before Assigned cannot happen; nothing was sent
+  }
+  if (!rest.empty()) {
+    send_event(encoder_->token(rest));
+  }
+  send_event(encoder_->finish(finish_reason_));
+  if (context_.include_usage) {
+    send_event(encoder_->usage(usage_));
+  }
+  send_event("[DONE]");
+  end_body();
+}
+
+void Completion::fail(const rpc::Status& status) {
+  if (transport_ == nullptr) {
+    return;
+  }
+  const openai::ApiError error = api_error_of(status);
+  if (!head_sent_) {
+    end_.http_status = error.http_status;
+    send_raw(error_response(error, keep_alive_));
+    return;
+  }
+  send_event(openai::encode_error(error));
+  send_event("[DONE]");
+  end_body();
+}
+
+void Completion::send_head() {
+  if (transport_ != nullptr) {
+    transport_->write(sse_head(keep_alive_, http10_));
+  }
+  head_sent_ = true;
+}
+
+void Completion::send_event(std::string_view json) {
+  send_raw(http::sse_event(json));
+}
+
+void Completion::send_raw(std::string_view bytes) {
+  if (transport_ == nullptr) {
+    return;
+  }
+  if (head_sent_ && !http10_ && stream_) {
+    transport_->write(http::chunk(bytes));
+  } else {
+    transport_->write(bytes);
+  }
+}
+
+void Completion::end_body() {
+  if (transport_ == nullptr) {
+    return;
+  }
+  if (!http10_) {
+    transport_->write(http::kLastChunk);
+  }  // HTTP/1.0: the body ends when the session closes the connection
+}
+
+}  // namespace connswap::front

@@ -1,0 +1,273 @@
+#include "front/http_session.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "base/log.h"
+#include "front/responses.h"
+#include "openai/response.h"
+
+namespace connswap::front {
+namespace {
+
+spdlog::logger& logger() {
+  return log::get("http");
+}
+
+bool is_json(std::string_view content_type) {
+  const std::string_view type = content_type.substr(0, content_type.find(';'));
+  std::string lower(type);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("application/json") != std::string::npos;
+}
+
+}  // namespace
+
+HttpSession::HttpSession(Transport& transport,
+                         Backend& backend,
+                         const HttpFrontConfig& config,
+                         HttpFrontStats& stats,
+                         std::string connection_id,
+                         std::string peer)
+    : transport_(transport),
+      backend_(backend),
+      config_(config),
+      stats_(stats),
+      connection_id_(std::move(connection_id)),
+      peer_(std::move(peer)),
+      parser_(config.limits) {}
+
+HttpSession::~HttpSession() {
+  on_closed();
+}
+
+void HttpSession::on_data(Timestamp now, std::string_view bytes) {
+  if (closing_) {
+    return;
+  }
+  if (auto fed = parser_.feed(bytes); !fed) {
+    refuse(fed.error());
+    return;
+  }
+  if (parser_.take_continue()) {
+    transport_.write(http::kContinueResponse);
+  }
+  pump(now);
+}
+
+void HttpSession::on_drained(Timestamp now) {
+  if (completion_ != nullptr) {
+    completion_->on_drained();
+  }
+  arm(now);
+}
+
+void HttpSession::on_deadline(Timestamp now) {
+  if (closing_ || completion_ != nullptr) {
+    return;
+  }
+  if (parser_.mid_request()) {
+    ++stats_.timeouts;
+    logger().info("http conn={} peer={} request not received within {} ms: closing",
+                  connection_id_, peer_, config_.request_timeout / kMillisecond);
+    respond(error_response(openai::ApiError{408, "invalid_request_error", "request_timeout", "",
+                                            "the request did not arrive in time"},
+                           false),
+            408, false);
+    return;
+  }
+  (void)now;
+  closing_ = true;  // idle keep-alive connection
+  transport_.close();
+}
+
+void HttpSession::on_closed() {
+  closing_ = true;
+  if (completion_ != nullptr) {
+    if (!completion_->finished()) {
+      ++stats_.client_gone;
+    }
+    completion_->detach();
+    completion_ = nullptr;
+  }
+}
+
+// Serves buffered requests while none is being answered; reading pauses meanwhile.
+void HttpSession::pump(Timestamp now) {
+  while (!closing_ && completion_ == nullptr) {
+    std::optional<http::Request> request = parser_.take();
+    if (!request) {
+      break;
+    }
+    ++stats_.requests;
+    request_started_ = 0;
+    serve(now, *request);
+  }
+  if (!closing_ && completion_ == nullptr && parser_.error()) {
+    refuse(*parser_.error());  // a pipelined request after the ones served was bad
+    return;
+  }
+  transport_.set_reading(completion_ == nullptr || parser_.buffered() < config_.limits.max_header_bytes);
+  arm(now);
+}
+
+void HttpSession::serve(Timestamp now, const http::Request& request) {
+  const std::string_view path = request.path();
+  const bool keep_alive = request.keep_alive;
+  const bool completion_path = path == "/v1/chat/completions" || path == "/v1/completions";
+  if (completion_path && request.method == "POST") {
+    serve_completion(path == "/v1/chat/completions" ? openai::Endpoint::kChat
+                                                    : openai::Endpoint::kCompletions,
+                     request);
+    return;
+  }
+  const bool get_path = path == "/healthz" || path == "/readyz" || path == "/v1/models";
+  if (get_path && request.method == "GET") {
+    serve_get(path, keep_alive);
+    return;
+  }
+  if (completion_path || get_path) {
+    respond(method_not_allowed(completion_path ? "POST" : "GET", keep_alive), 405,
+            keep_alive);
+    return;
+  }
+  (void)now;
+  respond(error_response(openai::ApiError{404, "invalid_request_error", "not_found", "",
+                                          fmt::format("no route for {} {}", request.method, path)},
+                         keep_alive),
+          404, keep_alive);
+}
+
+void HttpSession::serve_get(std::string_view path, bool keep_alive) {
+  if (path == "/healthz") {
+    respond(json_response(200, R"({"status":"ok"})", keep_alive), 200, keep_alive);
+  } else if (path == "/readyz") {
+    const bool ready = backend_.ready();
+    respond(ready ? json_response(200, R"({"status":"ready"})", keep_alive)
+                  : unavailable_response("no worker is ready", keep_alive),
+            ready ? 200 : 503, keep_alive);
+  } else {
+    respond(json_response(200, openai::encode_models(backend_.models(), backend_.unix_now()),
+                          keep_alive),
+            200, keep_alive);
+  }
+}
+
+void HttpSession::serve_completion(openai::Endpoint endpoint, const http::Request& request) {
+  const bool keep_alive = request.keep_alive;
+  if (auto type = request.header("content-type"); type && !is_json(*type)) {
+    respond(error_response(openai::ApiError{415, "invalid_request_error", "unsupported_media_type",
+                                            "", "the body must be application/json"},
+                           keep_alive),
+            415, keep_alive);
+    return;
+  }
+  auto decoded = openai::decode_request(endpoint, request.body, config_.decode);
+  if (!decoded) {
+    respond(error_response(decoded.error(), keep_alive), decoded.error().http_status, keep_alive);
+    return;
+  }
+  if (!decoded->model.empty()) {
+    const std::vector<std::string> models = backend_.models();
+    if (std::find(models.begin(), models.end(), decoded->model) == models.end()) {
+      respond(error_response(openai::ApiError{404, "invalid_request_error", "model_not_found",
+                                              "model",
+                                              fmt::format("the model '{}' does not exist: no "
+                                                          "worker serves it (GET /v1/models)",
+                                                          decoded->model)},
+                             keep_alive),
+              404, keep_alive);
+      return;
+    }
+  }
+  if (!decoded->ignored_keys.empty()) {
+    logger().debug("http conn={} ignored parameters: {}", connection_id_,
+                   fmt::join(decoded->ignored_keys, ","));
+  }
+  ++stats_.completions;
+  openai::StreamContext context{endpoint, "", backend_.unix_now(),
+                                decoded->model.empty() ? std::string("connswap") : decoded->model};
+  completion_ = std::make_shared<Completion>(transport_, peer_, *decoded, std::move(context),
+                                             config_.completion, keep_alive,
+                                             request.minor_version == 0);
+  completion_->on_finished([this] { on_completion_finished(transport_.now()); });
+  v1::GenerateRequest generate = decoded->to_generate_request();
+  generate.set_model(decoded->model);
+  backend_.open_stream(completion_->make_sink(), connection_id_, generate);
+}
+
+void HttpSession::on_completion_finished(Timestamp now) {
+  if (completion_ == nullptr) {
+    return;
+  }
+  const CompletionEnd& end = completion_->end();
+  stats_.tokens += end.tokens;
+  stats_.migrations += end.migrations;
+  stats_.completions_ok += end.ok ? 1 : 0;
+  if (end.http_status >= 500) {
+    ++stats_.responses_5xx;
+  } else if (end.http_status >= 400) {
+    ++stats_.responses_4xx;
+  }
+  const bool keep_alive = completion_->keep_alive();
+  completion_ = nullptr;
+  if (!keep_alive) {
+    closing_ = true;
+    transport_.close();
+    return;
+  }
+  idle_since_ = 0;
+  pump(now);
+}
+
+void HttpSession::respond(std::string response, int status, bool keep_alive) {
+  if (status >= 500) {
+    ++stats_.responses_5xx;
+  } else if (status >= 400) {
+    ++stats_.responses_4xx;
+  }
+  transport_.write(response);
+  if (!keep_alive) {
+    closing_ = true;
+    transport_.close();
+  }
+}
+
+void HttpSession::refuse(http::ParseError error) {
+  ++stats_.bad_requests;
+  const int status = http::status_for(error);
+  logger().info("http conn={} peer={} bad request: {} ({})", connection_id_, peer_,
+                http::to_string(error), status);
+  respond(error_response(openai::ApiError{status, "invalid_request_error", "bad_request", "",
+                                          std::string(http::to_string(error))},
+                         false),
+          status, false);
+}
+
+// Idle keep-alive connections and slow requests have a deadline; a running completion has
+// none here (the director's stall deadlines cover the worker side).
+void HttpSession::arm(Timestamp now) {
+  if (closing_ || completion_ != nullptr) {
+    transport_.set_deadline(0);
+    return;
+  }
+  if (parser_.mid_request()) {
+    if (request_started_ == 0) {
+      request_started_ = now;
+    }
+    idle_since_ = 0;
+    transport_.set_deadline(request_started_ + config_.request_timeout);
+    return;
+  }
+  request_started_ = 0;
+  if (idle_since_ == 0) {
+    idle_since_ = now;
+  }
+  transport_.set_deadline(idle_since_ + config_.idle_timeout);
+}
+
+}  // namespace connswap::front

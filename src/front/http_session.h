@@ -1,0 +1,86 @@
+#pragma once
+// One HTTP/1.1 client connection of the director's OpenAI-compatible front: parses requests
+// (one at a time, in order: pipelined ones wait), answers GET /healthz, /readyz and
+// /v1/models itself, and turns POST /v1/chat/completions and /v1/completions into director
+// streams whose items a Completion writes back as SSE or one JSON body. Sans-IO: bytes and
+// `now` in, Transport calls out.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/time.h"
+#include "front/completion.h"
+#include "front/transport.h"
+#include "http/parse_error.h"
+#include "http/request_parser.h"
+#include "openai/request.h"
+
+namespace connswap::front {
+
+struct HttpFrontConfig {
+  http::Limits limits;             // header bytes, header count, body bytes
+  openai::DecodeLimits decode;     // max_tokens bounds and default
+  CompletionLimits completion;     // write high-water mark, stream: false answer size
+  Duration request_timeout = 10 * kSecond;  // from a request's first byte to its last
+  Duration idle_timeout = 60 * kSecond;     // keep-alive wait for the next request
+};
+
+// Counters shared by every session of one front (metrics).
+struct HttpFrontStats {
+  std::uint64_t requests = 0;        // parsed requests
+  std::uint64_t bad_requests = 0;    // refused before parsing finished (malformed, limits)
+  std::uint64_t timeouts = 0;        // connections closed by request_timeout
+  std::uint64_t completions = 0;     // completion requests handed to the director
+  std::uint64_t completions_ok = 0;  // ...that ended with a finish_reason
+  std::uint64_t client_gone = 0;     // ...whose client left before the end
+  std::uint64_t responses_4xx = 0;
+  std::uint64_t responses_5xx = 0;
+  std::uint64_t tokens = 0;          // completion tokens sent
+  std::uint64_t migrations = 0;      // migrations seen by HTTP streams
+};
+
+class HttpSession {
+ public:
+  // `transport`, `backend`, `config` and `stats` outlive the session.
+  HttpSession(Transport& transport,
+              Backend& backend,
+              const HttpFrontConfig& config,
+              HttpFrontStats& stats,
+              std::string connection_id,
+              std::string peer);
+  ~HttpSession();
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  void on_data(Timestamp now, std::string_view bytes);
+  void on_drained(Timestamp now);
+  void on_deadline(Timestamp now);
+  // The connection is gone: a running completion is cancelled upstream.
+  void on_closed();
+
+ private:
+  void pump(Timestamp now);
+  void serve(Timestamp now, const http::Request& request);
+  void serve_get(std::string_view path, bool keep_alive);
+  void serve_completion(openai::Endpoint endpoint, const http::Request& request);
+  void respond(std::string response, int status, bool keep_alive);
+  void refuse(http::ParseError error);
+  void on_completion_finished(Timestamp now);
+  void arm(Timestamp now);
+
+  Transport& transport_;
+  Backend& backend_;
+  const HttpFrontConfig& config_;
+  HttpFrontStats& stats_;
+  std::string connection_id_;
+  std::string peer_;
+  http::RequestParser parser_;
+  std::shared_ptr<Completion> completion_;  // the request being answered, if any
+  Timestamp request_started_ = 0;           // first byte of the request being read (0: none)
+  Timestamp idle_since_ = 0;
+  bool closing_ = false;
+};
+
+}  // namespace connswap::front

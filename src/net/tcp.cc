@@ -1,0 +1,308 @@
+#include "net/tcp.h"
+
+#include <chrono>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "base/log.h"
+
+namespace connswap::net {
+namespace {
+
+spdlog::logger& logger() {
+  return log::get("net");
+}
+
+std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
+  const auto addr = ep.address();
+  const std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
+  return host + ":" + std::to_string(ep.port());
+}
+
+asio::steady_timer::time_point to_time_point(Timestamp at) {
+  return asio::steady_timer::time_point(std::chrono::nanoseconds(at));
+}
+
+}  // namespace
+
+// The socket side of a TcpConn: asio socket, read buffer, deadline timer, the handler.
+struct TcpConnImpl {
+  TcpConnImpl(TcpListener& owner, asio::ip::tcp::socket sock, std::uint64_t id, std::string peer)
+      : listener(owner),
+        socket(std::move(sock)),
+        timer(owner.loop_.context()),
+        conn(owner.loop_, this, id, std::move(peer)),
+        buffer(owner.limits_.read_chunk) {}
+
+  void start_read();
+  void start_write();
+  void arm(Timestamp at);
+  void finish();  // closes the socket, tells the handler once, then the listener forgets us
+
+  TcpListener& listener;
+  asio::ip::tcp::socket socket;
+  asio::steady_timer timer;
+  TcpConn conn;
+  std::vector<char> buffer;
+  std::string writing;  // the bytes of the write in progress
+  std::unique_ptr<TcpHandler> handler;
+  bool read_pending = false;
+  bool finished = false;
+  Alive alive;
+};
+
+void TcpConnImpl::start_read() {
+  if (read_pending || finished || !conn.reading_ || conn.closing_) {
+    return;
+  }
+  read_pending = true;
+  socket.async_read_some(
+      asio::buffer(buffer), [this, weak = alive.weak()](const asio::error_code& ec, std::size_t n) {
+        if (weak.expired()) {
+          return;
+        }
+        listener.loop_.refresh_now();
+        read_pending = false;
+        if (finished) {
+          return;
+        }
+        if (ec) {
+          // EOF, reset or an error: the request side is gone. A half-closed HTTP client
+          // cannot read a response it stopped waiting for, so the connection ends here.
+          logger().debug("tcp conn={} peer={} read ended: {}", conn.id(), conn.peer(), ec.message());
+          finish();
+          return;
+        }
+        handler->on_data(std::string_view(buffer.data(), n));
+        start_read();
+      });
+}
+
+void TcpConnImpl::start_write() {
+  if (conn.inflight_ != 0 || finished) {
+    return;
+  }
+  if (conn.out_.empty()) {
+    if (conn.closing_) {
+      asio::error_code ignored;
+      socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      finish();
+    }
+    return;
+  }
+  writing.swap(conn.out_);
+  conn.out_.clear();
+  conn.inflight_ = writing.size();
+  asio::async_write(
+      socket, asio::buffer(writing), [this, weak = alive.weak()](const asio::error_code& ec, std::size_t) {
+        if (weak.expired()) {
+          return;
+        }
+        listener.loop_.refresh_now();
+        conn.inflight_ = 0;
+        if (finished) {
+          return;
+        }
+        if (ec) {
+          logger().debug("tcp conn={} peer={} write failed: {}", conn.id(), conn.peer(), ec.message());
+          finish();
+          return;
+        }
+        if (conn.out_.empty() && !conn.closing_) {
+          handler->on_drained();
+        }
+        start_write();
+      });
+}
+
+void TcpConnImpl::arm(Timestamp at) {
+  timer.cancel();
+  if (at == 0 || finished) {
+    return;
+  }
+  timer.expires_at(to_time_point(at));
+  timer.async_wait([this, weak = alive.weak()](const asio::error_code& ec) {
+    if (weak.expired() || ec || finished) {
+      return;
+    }
+    listener.loop_.refresh_now();
+    handler->on_deadline();
+  });
+}
+
+void TcpConnImpl::finish() {
+  if (finished) {
+    return;
+  }
+  finished = true;
+  asio::error_code ignored;
+  timer.cancel();
+  socket.close(ignored);
+  handler->on_closed();
+  listener.forget(conn.id());
+}
+
+TcpConn::TcpConn(Loop& loop, TcpConnImpl* impl, std::uint64_t id, std::string peer)
+    : loop_(loop), impl_(impl), id_(id), peer_(std::move(peer)) {}
+
+void TcpConn::write(std::string_view bytes) {
+  if (closing_ || impl_->finished) {
+    return;
+  }
+  out_.append(bytes);
+  impl_->start_write();
+}
+
+void TcpConn::set_reading(bool on) {
+  reading_ = on;
+  impl_->start_read();
+}
+
+void TcpConn::close() {
+  if (closing_) {
+    return;
+  }
+  closing_ = true;
+  // Posted: close() may run inside a handler call, and on_closed() must not re-enter it.
+  loop_.post([impl = impl_, weak = impl_->alive.weak()] {
+    if (!weak.expired()) {
+      impl->start_write();
+    }
+  });
+}
+
+void TcpConn::abort() {
+  closing_ = true;
+  out_.clear();
+  loop_.post([impl = impl_, weak = impl_->alive.weak()] {
+    if (!weak.expired()) {
+      impl->finish();
+    }
+  });
+}
+
+void TcpConn::set_deadline(Timestamp at) {
+  impl_->arm(at);
+}
+
+struct TcpListener::Impl {
+  explicit Impl(asio::io_context& io) : acceptor(io) {}
+  asio::ip::tcp::acceptor acceptor;
+};
+
+TcpListener::TcpListener(Loop& loop, const TcpLimits& limits, Factory factory)
+    : loop_(loop),
+      limits_(limits),
+      factory_(std::move(factory)),
+      impl_(std::make_unique<Impl>(loop.context())) {}
+
+TcpListener::~TcpListener() {
+  finish_all();
+  conns_.clear();  // nothing of theirs is on the stack when the owner destroys us
+}
+
+Result<std::unique_ptr<TcpListener>> TcpListener::open(Loop& loop,
+                                                       const Address& local,
+                                                       const TcpLimits& limits,
+                                                       Factory factory) {
+  std::unique_ptr<TcpListener> listener(new TcpListener(loop, limits, std::move(factory)));
+  auto& acceptor = listener->impl_->acceptor;
+  asio::ip::tcp::endpoint ep;
+  ep.resize(local.len);
+  std::memcpy(ep.data(), local.sa(), local.len);
+  asio::error_code ec;
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) {
+    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor.bind(ep, ec);
+  }
+  if (!ec) {
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    return make_error(Errc::kIo, "listen on " + local.to_string() + ": " + ec.message());
+  }
+  const auto bound = acceptor.local_endpoint(ec);
+  std::memcpy(listener->local_.sa(), bound.data(), bound.size());
+  listener->local_.len = static_cast<socklen_t>(bound.size());
+  listener->accept_next();
+  return listener;
+}
+
+void TcpListener::accept_next() {
+  impl_->acceptor.async_accept(
+      [this, weak = alive_.weak()](const asio::error_code& ec, asio::ip::tcp::socket sock) {
+        if (weak.expired() || closed_) {
+          return;
+        }
+        loop_.refresh_now();
+        if (ec) {
+          // EMFILE and the like: log, and keep accepting (the next one may succeed).
+          logger().warn("tcp listener={} accept failed: {}", local_.to_string(), ec.message());
+        } else if (conns_.size() >= limits_.max_connections) {
+          ++refused_;
+          asio::error_code ignored;
+          sock.close(ignored);
+        } else {
+          asio::error_code ignored;
+          sock.set_option(asio::ip::tcp::no_delay(true), ignored);
+          const std::string peer = endpoint_text(sock.remote_endpoint(ignored));
+          const std::uint64_t id = next_id_++;
+          auto conn = std::make_unique<TcpConnImpl>(*this, std::move(sock), id, peer);
+          TcpConnImpl* raw = conn.get();
+          conns_.emplace(id, std::move(conn));
+          on_accepted(raw);
+        }
+        accept_next();
+      });
+}
+
+void TcpListener::on_accepted(TcpConnImpl* conn) {
+  ++accepted_;
+  conn->handler = factory_(conn->conn);
+  conn->start_read();
+}
+
+void TcpListener::forget(std::uint64_t id) {
+  // Deferred: the connection's own handler may be on the stack. While close() runs the
+  // connections stay in conns_ (it iterates them) and the destructor frees them.
+  auto it = conns_.find(id);
+  if (closed_ || it == conns_.end()) {
+    return;
+  }
+  auto doomed = std::make_shared<std::unique_ptr<TcpConnImpl>>(std::move(it->second));
+  conns_.erase(it);
+  loop_.post([doomed] { doomed->reset(); });
+}
+
+void TcpListener::close() {
+  finish_all();
+  // Freed after this turn: a caller inside a handler may still use its connection.
+  auto doomed = std::make_shared<decltype(conns_)>(std::move(conns_));
+  conns_.clear();
+  loop_.post([doomed] { doomed->clear(); });
+}
+
+void TcpListener::finish_all() {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  asio::error_code ignored;
+  impl_->acceptor.close(ignored);
+  std::vector<TcpConnImpl*> all;
+  all.reserve(conns_.size());
+  for (auto& [id, conn] : conns_) {
+    all.push_back(conn.get());
+  }
+  for (TcpConnImpl* conn : all) {
+    conn->finish();
+  }
+}
+
+}  // namespace connswap::net
