@@ -141,6 +141,41 @@ TEST(RequestParserErrors, EachRefusalHasItsErrorAndStatus) {
   }
 }
 
+// Each error is found at a fixed byte, however the bytes are split into feeds (libhttp-parser
+// calls its data callbacks wherever a feed ends). Found by fuzz/http_fuzz.cc.
+TEST(RequestParserErrors, TheSameErrorWhateverTheSplit) {
+  struct Split {
+    std::string bytes;
+    Limits limits;
+    ParseError error;
+  };
+  const std::string pad(40, 'p');
+  const Split cases[] = {
+      // one header too many, whose name then turns out malformed: malformed wins
+      {"GET / HTTP/1.1\r\nHost: a\r\nB: 1\r\nC/D: 2\r\n\r\n",
+       Limits{.max_headers = 2},
+       ParseError::kMalformed},
+      {"GET / HTTP/1.1\r\nHost: a\r\nB: 1\r\nC: \x01\r\n\r\n",
+       Limits{.max_headers = 2},
+       ParseError::kMalformed},
+      // past the size limit before a malformed byte: too large wins
+      {"GET / HTTP/1.1\r\nHost: a\r\nX-" + pad + "/: 1\r\n\r\n",
+       Limits{.max_header_bytes = 40},
+       ParseError::kHeaderTooLarge},
+      // a bare CR before a second Content-Length
+      {"POST / HTTP/1.1\r\nHost: a\rB\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx",
+       Limits{},
+       ParseError::kMalformed},
+  };
+  for (const Split& c : cases) {
+    const auto whole = test::parse_all(c.bytes, 0, c.limits);
+    EXPECT_EQ(whole.error, c.error) << c.bytes;
+    for (std::size_t cut = 0; cut <= c.bytes.size(); ++cut) {
+      ASSERT_EQ(test::parse_split(c.bytes, cut, c.limits), whole) << c.bytes << " cut " << cut;
+    }
+  }
+}
+
 TEST(RequestParserErrors, SmugglingAttemptNeverYieldsASecondRequest) {
   // A front that trusted Content-Length would see one request; one that trusted chunked
   // would see "GET /admin" smuggled behind it. Refusing the pair leaves neither.

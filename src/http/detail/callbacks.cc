@@ -17,11 +17,7 @@ int pause_at(http_parser* p, Event event) {
 }
 
 int on_url(http_parser* p, const char* at, std::size_t len) {
-  auto& s = self(p);
-  if (const int rc = s.check_head_size(at + len)) {
-    return rc;
-  }
-  s.request.target.append(at, len);
+  self(p).request.target.append(at, len);
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "http/detail/parser_state.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "http/detail/head.h"
@@ -22,52 +23,32 @@ int ParserState::fail_callback(ParseError e) {
   return 1;
 }
 
-int ParserState::check_head_size(const char* end) {
-  if (head_bytes + static_cast<std::size_t>(end - base) > limits.max_header_bytes) {
-    return fail_callback(ParseError::kHeaderTooLarge);
-  }
-  return 0;
-}
-
 int ParserState::on_field(const char* at, std::size_t len) {
   if (!in_head) {
-    return on_trailer(len);
-  }
-  if (const int rc = check_head_size(at + len)) {
-    return rc;
+    return 0;  // a trailer field, dropped (see on_value)
   }
   if (!in_field) {  // a new field line (a name may arrive in several pieces)
-    if (request.headers.size() >= limits.max_headers) {
-      return fail_callback(ParseError::kTooManyHeaders);
-    }
-    request.headers.emplace_back();
+    ++field_count;
     in_field = true;
+    if (field_count <= limits.max_headers) {
+      request.headers.emplace_back();
+    }
   }
-  request.headers.back().name.append(at, len);
-  return 0;
-}
-
-int ParserState::on_value(const char* at, std::size_t len) {
-  if (!in_head) {
-    return on_trailer(len);
+  if (field_count <= limits.max_headers) {
+    request.headers.back().name.append(at, len);
   }
-  if (const int rc = check_head_size(at + len)) {
-    return rc;
-  }
-  if (request.headers.empty()) {
-    return fail_callback(ParseError::kMalformed);  // a value before any name: cannot happen
-  }
-  in_field = false;
-  request.headers.back().value.append(at, len);
   return 0;
 }
 
 // Trailer fields (RFC 9112 §7.1.2) are dropped: nothing here needs them, and merging them
-// into the head would let a body smuggle framing headers. Only their size is bounded.
-int ParserState::on_trailer(std::size_t len) {
-  trailer_bytes += len;
-  if (trailer_bytes > limits.max_header_bytes) {
-    return fail_callback(ParseError::kHeaderTooLarge);
+// into the head would let a body smuggle framing headers. Their bytes are bounded in parse().
+int ParserState::on_value(const char* at, std::size_t len) {
+  if (!in_head) {
+    return 0;
+  }
+  in_field = false;
+  if (field_count <= limits.max_headers && !request.headers.empty()) {
+    request.headers.back().value.append(at, len);
   }
   return 0;
 }
@@ -75,7 +56,11 @@ int ParserState::on_trailer(std::size_t len) {
 void ParserState::parse() {
   while (!error && !ready && !closed && pos < buf.size()) {
     base = buf.data() + pos;
-    const std::size_t n = http_parser_execute(&parser, &parser_settings(), base, buf.size() - pos);
+    std::size_t span = buf.size() - pos;
+    if (in_head || in_trailers) {  // up to the byte one over the limit, no further
+      span = std::min(span, limits.max_header_bytes + 1 - (in_head ? head_bytes : trailer_bytes));
+    }
+    const std::size_t n = http_parser_execute(&parser, &parser_settings(), base, span);
     pos += n;
     after_execute(n);
   }
@@ -90,22 +75,26 @@ void ParserState::parse() {
 
 void ParserState::after_execute(std::size_t n) {
   const auto err = HTTP_PARSER_ERRNO(&parser);
+  const Event ev = std::exchange(event, Event::kNone);
+  if (in_head || in_trailers) {
+    // Paused at the end of a head, its final LF is unconsumed but present: it counts too.
+    const std::size_t seen = n + (ev == Event::kHeadDone ? 1 : 0);
+    std::size_t& bytes = in_head ? head_bytes : trailer_bytes;
+    bytes += seen;
+    // The bytes before a parse error are scanned first: the earliest fault wins.
+    const bool bad_byte = !scanner.scan({base, seen});
+    if (bad_byte || bytes > limits.max_header_bytes) {
+      ready = false;  // a fault in a trailer section's last line voids its request
+      fail(bad_byte ? ParseError::kMalformed : ParseError::kHeaderTooLarge);
+      return;
+    }
+  }
   if (err != HPE_OK && err != HPE_PAUSED) {
     fail(map_errno(err));  // a callback's own reason, recorded first, wins
     return;
   }
-  const Event ev = std::exchange(event, Event::kNone);
-  if (in_head || in_trailers) {
-    // Paused at the end of a head, its final LF is unconsumed but present: scan it too.
-    if (!scanner.scan({base, n + (ev == Event::kHeadDone ? 1 : 0)})) {
-      ready = false;  // a bare CR in the trailer section's last line voids the request
-      fail(ParseError::kMalformed);
-      return;
-    }
-  }
   switch (ev) {
     case Event::kHeadDone:
-      head_bytes += n + 1;
       in_head = false;
       http_parser_pause(&parser, 0);
       finish_head();
@@ -119,12 +108,6 @@ void ParserState::after_execute(std::size_t n) {
       return;  // stays paused until take()
     case Event::kNone:
       break;
-  }
-  if (in_head) {
-    head_bytes += n;
-    if (head_bytes > limits.max_header_bytes) {
-      fail(ParseError::kHeaderTooLarge);
-    }
   }
   if (n == 0) {
     fail(ParseError::kMalformed);  // no progress and no event: never spin
@@ -150,8 +133,8 @@ void ParserState::on_chunk_boundary(Event ev) {
 }
 
 void ParserState::finish_head() {
-  if (head_bytes > limits.max_header_bytes) {
-    fail(ParseError::kHeaderTooLarge);
+  if (field_count > limits.max_headers) {
+    fail(ParseError::kTooManyHeaders);
     return;
   }
   if (!valid_request_line(scanner.request_line())) {
@@ -190,6 +173,7 @@ void ParserState::reset_message() {
   request = Request{};
   head_bytes = 0;
   trailer_bytes = 0;
+  field_count = 0;
   scanner.start_head();
   in_head = true;
   in_trailers = false;

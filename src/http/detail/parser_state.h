@@ -7,6 +7,11 @@
 // header, chunk complete, message complete) pauses the parser, so execute() returns exactly
 // at that boundary and the bytes around it can be checked. The head's final LF is not yet
 // consumed when paused at the end of the head (libhttp-parser re-reads it on resume).
+//
+// Every error is found at a fixed byte of the stream, whatever the split of the bytes into
+// feeds (libhttp-parser calls data callbacks at arbitrary points): limits on a head or
+// trailer section are enforced by never executing past the byte one over the limit, and
+// the header count is judged once the whole head has parsed.
 
 #include <cstddef>
 #include <cstdint>
@@ -30,10 +35,11 @@ struct ParserState {
   Limits limits;
   http_parser parser{};
   std::string buf;
-  std::size_t pos = 0;         // first unparsed byte of buf (the two before it are kept)
-  const char* base = nullptr;  // first byte of the span being executed
-  std::size_t head_bytes = 0;  // bytes of the current head consumed before `base`
-  std::size_t trailer_bytes = 0;
+  std::size_t pos = 0;            // first unparsed byte of buf (the two before it are kept)
+  const char* base = nullptr;     // first byte of the span being executed
+  std::size_t head_bytes = 0;     // bytes of the current head consumed so far
+  std::size_t trailer_bytes = 0;  // bytes of the current trailer section consumed so far
+  std::size_t field_count = 0;    // header lines seen; those past max_headers are not kept
   HeadScanner scanner;
   Event event = Event::kNone;  // what paused the parser in the current execute()
   bool in_head = true;         // the current request's head is not complete yet
@@ -49,11 +55,8 @@ struct ParserState {
   void fail(ParseError e);
   // For callbacks: records `e` and returns non-zero, which stops http_parser (HPE_CB_*).
   int fail_callback(ParseError e);
-  // Bounds a head by its bytes so far, up to `end` in the executed span.
-  int check_head_size(const char* end);
   int on_field(const char* at, std::size_t len);
   int on_value(const char* at, std::size_t len);
-  int on_trailer(std::size_t len);
 
   // Runs http_parser over the buffer until a request is ready, an error, or no bytes left.
   void parse();

@@ -37,6 +37,12 @@ bool HeadScanner::scan(std::string_view bytes) {
     if (cr_pending_ && c != '\n') {
       return false;
     }
+    // RFC 9110 §5.5: no control byte but HTAB in a field line (nor in a request line);
+    // libhttp-parser misses one that starts a value.
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\r' && c != '\n') ||
+        c == '\x7f') {
+      return false;
+    }
     // RFC 9112 §5.2: a line starting with SP or HTAB is obs-fold; §2.2: whitespace after
     // the request line is refused too.
     if (lf_seen_ && (c == ' ' || c == '\t')) {

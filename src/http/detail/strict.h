@@ -16,8 +16,9 @@ class HeadScanner {
   void start_head();
   // Starts a trailer section: only bare CRs are looked for.
   void start_trailers();
-  // Scans the next consumed bytes; false at a bare CR (one not followed by LF) or a line
-  // folded onto the previous one (obs-fold: a line starting with SP or HTAB).
+  // Scans the next consumed bytes; false at a bare CR (one not followed by LF), a control
+  // byte other than HTAB, or a line folded onto the previous one (obs-fold: a line starting
+  // with SP or HTAB).
   [[nodiscard]] bool scan(std::string_view bytes);
   // The first non-empty line of the head, with its line ending, once its LF was scanned.
   std::string_view request_line() const { return line_; }
