@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The sans-IO core (base, wire, rpc, quic, pki) must not do I/O or read the clock; only
+# The sans-IO core (base, wire, rpc, quic, pki, http) must not do I/O or read the clock; only
 # src/net and the apps may (STYLE.md 2.1). CMake links enforce module dependencies; this
 # catches stray includes and calls that links cannot.
 set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 status=0
 core_dirs=()
-for d in base wire rpc quic migration worker director client services; do
+for d in base wire rpc quic migration worker director client services http; do
   [ -d "$root/src/$d" ] && core_dirs+=("$root/src/$d")
 done
 patterns=(
@@ -21,6 +21,11 @@ for p in "${patterns[@]}"; do
     status=1
   fi
 done
+# src/http (sans-IO HTTP/1.1 + SSE) may include only base/ and itself among our modules.
+if [ -d "$root/src/http" ] &&
+  hits=$(grep -rnE '#include *"' "$root/src/http" | grep -vE '#include *"(base|http)/'); then
+  echo "layering: src/http may include only base/ and http/:"; echo "$hits"; status=1
+fi
 # Roles and lower layers never include the app layer.
 if hits=$(grep -rnE '#include *"apps/' "$root/src"); then
   echo "layering: src/ includes apps/:"; echo "$hits"; status=1

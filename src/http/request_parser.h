@@ -24,13 +24,15 @@ namespace detail {
 struct ParserState;  // defined in request_parser.cc (holds the http_parser)
 }  // namespace detail
 
+// What one request may hold; a request over a limit fails as soon as the limit is passed.
 struct Limits {
-  std::size_t max_header_bytes{16 * 1024};  // request line + header lines + blank line (*)
-  std::size_t max_headers{64};              // header field lines (trailers count separately)
-  std::size_t max_body_bytes{1 << 20};      // de-chunked body bytes
+  // Request line + header lines + the blank line (16 KiB). Also caps a chunked body's
+  // trailer section. libhttp-parser has its own process-wide cap of 80 KiB, so larger
+  // values behave as 80 KiB (kHeaderTooLarge either way).
+  std::size_t max_header_bytes{16'384};
+  std::size_t max_headers{64};            // header field lines (trailers not counted)
+  std::size_t max_body_bytes{1'048'576};  // body bytes, after de-chunking (1 MiB)
 };
-// (*) Also the cap on one chunked body's trailer bytes. libhttp-parser has its own
-// process-wide cap of 80 KiB, so larger values behave as 80 KiB (kHeaderTooLarge).
 
 class RequestParser {
  public:

@@ -28,13 +28,13 @@ std::string long_target_of_size(std::size_t total) {
 
 // Whole and byte-by-byte feeds agree; returns the whole one.
 Outcome both_ways(const std::string& bytes, Limits limits = {}) {
-  const Outcome whole = parse_all(bytes, 0, limits);
+  Outcome whole = parse_all(bytes, 0, limits);
   EXPECT_EQ(parse_all(bytes, 1, limits), whole);
   return whole;
 }
 
 TEST(RequestParserLimits, HeaderBytesAtAndPastTheLimit) {
-  for (const std::size_t limit : {std::size_t{16 * 1024}, std::size_t{64}}) {
+  for (const std::size_t limit : {std::size_t{16'384}, std::size_t{64}}) {
     const Limits limits{.max_header_bytes = limit};
     for (auto make : {head_of_size, long_target_of_size}) {
       const Outcome at = both_ways(make(limit), limits);
@@ -43,7 +43,7 @@ TEST(RequestParserLimits, HeaderBytesAtAndPastTheLimit) {
       EXPECT_EQ(both_ways(make(limit + 1), limits).error, ParseError::kHeaderTooLarge) << limit;
     }
   }
-  EXPECT_EQ(Limits{}.max_header_bytes, 16u * 1024);
+  EXPECT_EQ(Limits{}.max_header_bytes, 16'384u);
 }
 
 TEST(RequestParserLimits, HeaderLimitIsPerRequestAndExcludesTheBody) {
@@ -68,8 +68,8 @@ TEST(RequestParserLimits, OversizedHeadFailsBeforeItEnds) {
 
 TEST(RequestParserLimits, LibraryCapOf80KiBStillApplies) {
   const Limits limits{.max_header_bytes = 1 << 20};
-  EXPECT_FALSE(both_ways(head_of_size(64 * 1024), limits).error);
-  EXPECT_EQ(both_ways(head_of_size(96 * 1024), limits).error, ParseError::kHeaderTooLarge);
+  EXPECT_FALSE(both_ways(head_of_size(65'536), limits).error);
+  EXPECT_EQ(both_ways(head_of_size(98'304), limits).error, ParseError::kHeaderTooLarge);
 }
 
 std::string with_headers(std::size_t count) {

@@ -42,7 +42,7 @@ TEST(Response, NoFramingWhereThereIsNoBody) {
 }
 
 TEST(Response, ValuesCannotSplitTheResponse) {
-  EXPECT_EQ(response_head(200, {{"X-A\r\n", "1\r\nSet-Cookie: x\0"}}, Framing::kLength, 0),
+  EXPECT_EQ(response_head(200, {{"X-A\r\n", "1\r\nSet-Cookie: x"}}, Framing::kLength, 0),
             "HTTP/1.1 200 OK\r\nX-A  : 1  Set-Cookie: x\r\nContent-Length: 0\r\n\r\n");
   EXPECT_EQ(response_head(200, {{"X-B", std::string("a\0b", 3)}}, Framing::kLength, 0),
             "HTTP/1.1 200 OK\r\nX-B: a b\r\nContent-Length: 0\r\n\r\n");
