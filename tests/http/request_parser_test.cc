@@ -206,5 +206,34 @@ TEST(RequestParser, AbsoluteFormTargetAndOtherMethods) {
   EXPECT_EQ(only("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").target, "*");
 }
 
+// Requests as curl 7.88.1 (Debian 12) sent them to a socket, byte for byte.
+TEST(RequestParser, CurlRequestsAsCaptured) {
+  const Request chat = only(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:56107\r\nUser-Agent: curl/7.88.1\r\n"
+      "Accept: */*\r\nContent-Type: application/json\r\nContent-Length: 71\r\n\r\n"
+      "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+  EXPECT_EQ(chat.body.size(), 71u);
+  EXPECT_EQ(chat.header("content-type"), "application/json");
+  // `--data-binary @-` with `-H 'Transfer-Encoding: chunked'`
+  const Request chunked = only(
+      "POST /x HTTP/1.1\r\nHost: 127.0.0.1:55575\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n"
+      "Transfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+      "8\r\n{\"a\":1}\n\r\n0\r\n\r\n");
+  EXPECT_EQ(chunked.body, "{\"a\":1}\n");
+  // curl asks for 100-continue above 1 MiB: refused with 413 by default, continued if allowed.
+  const std::string_view big =
+      "POST /x HTTP/1.1\r\nHost: 127.0.0.1:37653\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n"
+      "Content-Length: 2000000\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+      "Expect: 100-continue\r\n\r\n";
+  RequestParser strict;
+  EXPECT_FALSE(strict.feed(big));
+  EXPECT_EQ(strict.error(), ParseError::kBodyTooLarge);
+  EXPECT_FALSE(strict.take_continue());
+  RequestParser roomy(Limits{.max_body_bytes = 2'000'000});
+  ASSERT_TRUE(roomy.feed(big));
+  EXPECT_TRUE(roomy.take_continue());
+  EXPECT_TRUE(roomy.mid_request());
+}
+
 }  // namespace
 }  // namespace connswap::http
