@@ -21,7 +21,7 @@
 namespace connswap::http {
 
 namespace detail {
-struct ParserState;  // defined in request_parser.cc (holds the http_parser)
+struct ParserState;  // http/detail/parser_state.h (holds the http_parser)
 }  // namespace detail
 
 // What one request may hold; a request over a limit fails as soon as the limit is passed.
