@@ -24,6 +24,15 @@ if(NOT TARGET CLI11::CLI11)
   target_include_directories(CLI11::CLI11 SYSTEM INTERFACE ${CLI11_INCLUDE_DIR})
 endif()
 
+# HTTP/1.1 request parser of src/http (libhttp-parser-dev 2.9.4): no pkg-config file, no CMake
+# package, so found by hand as an IMPORTED target.
+find_path(HTTP_PARSER_INCLUDE_DIR http_parser.h REQUIRED)
+find_library(HTTP_PARSER_LIBRARY http_parser REQUIRED)
+add_library(http_parser::http_parser UNKNOWN IMPORTED)
+set_target_properties(http_parser::http_parser PROPERTIES
+  IMPORTED_LOCATION ${HTTP_PARSER_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${HTTP_PARSER_INCLUDE_DIR})
+
 # Metrics endpoint of the programs (prometheus-cpp-dev: core + pull, civetweb inside).
 find_package(prometheus-cpp CONFIG REQUIRED)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The sans-IO core (base, wire, rpc, quic, pki) must not do I/O or read the clock; only
+# The sans-IO core (base, wire, rpc, quic, pki, http) must not do I/O or read the clock; only
 # src/net and the apps may (STYLE.md 2.1). CMake links enforce module dependencies; this
 # catches stray includes and calls that links cannot.
 set -u
@@ -25,6 +25,11 @@ done
 if [ -d "$root/src/openai" ] &&
   hits=$(grep -rnE '#include *"' "$root/src/openai" | grep -vE '#include *"(base|openai|connswap/v1)/'); then
   echo "layering: src/openai may include only base/, openai/ and connswap/v1/:"; echo "$hits"; status=1
+fi
+# src/http (sans-IO HTTP/1.1 + SSE) may include only base/ and itself among our modules.
+if [ -d "$root/src/http" ] &&
+  hits=$(grep -rnE '#include *"' "$root/src/http" | grep -vE '#include *"(base|http)/'); then
+  echo "layering: src/http may include only base/ and http/:"; echo "$hits"; status=1
 fi
 # Roles and lower layers never include the app layer.
 if hits=$(grep -rnE '#include *"apps/' "$root/src"); then

@@ -1,0 +1,57 @@
+#include "http/sse.h"
+
+namespace connswap::http {
+
+namespace {
+
+// Appends "<prefix><line>\n" for every line of `text`, split at CRLF, LF or CR.
+void append_lines(std::string& out, std::string_view prefix, std::string_view text) {
+  while (true) {
+    const std::size_t end = text.find_first_of("\r\n");
+    out.append(prefix);
+    out.append(text.substr(0, end));
+    out.push_back('\n');
+    if (end == std::string_view::npos) {
+      return;
+    }
+    const bool crlf = text[end] == '\r' && end + 1 < text.size() && text[end + 1] == '\n';
+    text.remove_prefix(end + (crlf ? 2 : 1));
+  }
+}
+
+}  // namespace
+
+std::string sse_event(std::string_view data) {
+  std::string out;
+  out.reserve(data.size() + 8);
+  append_lines(out, "data: ", data);
+  out.push_back('\n');
+  return out;
+}
+
+Result<std::string> sse_event(std::string_view data, std::string_view id) {
+  if (!valid_sse_id(id)) {
+    return make_error(Errc::kInvalidArgument, "SSE id contains CR, LF or NUL");
+  }
+  std::string out;
+  out.reserve(id.size() + data.size() + 12);
+  out.append("id: ");
+  out.append(id);
+  out.push_back('\n');
+  append_lines(out, "data: ", data);
+  out.push_back('\n');
+  return out;
+}
+
+bool valid_sse_id(std::string_view id) {
+  return id.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+std::string sse_comment(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 3);
+  append_lines(out, ": ", text);
+  return out;
+}
+
+}  // namespace connswap::http
