@@ -39,3 +39,6 @@ find_package(prometheus-cpp CONFIG REQUIRED)
 if(CONNSWAP_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# JSON for the OpenAI layer and the tests that read its output (nlohmann-json3-dev).
+find_package(nlohmann_json 3 REQUIRED)

@@ -76,7 +76,7 @@ class Connection final : public net::TcpHandler, public front::Transport {
 
 }  // namespace
 
-HttpFront::HttpFront(net::Loop& loop, services::DirectorService& service, const HttpFrontArgs& args)
+HttpFront::HttpFront(net::Loop& loop, services::DirectorService& service, const HttpArgs& args)
     : loop_(loop), args_(args), backend_(std::make_unique<Backend>(service)) {}
 
 HttpFront::~HttpFront() {
@@ -85,7 +85,7 @@ HttpFront::~HttpFront() {
 
 Result<std::unique_ptr<HttpFront>> HttpFront::start(net::Loop& loop,
                                                     services::DirectorService& service,
-                                                    const HttpFrontArgs& args) {
+                                                    const HttpArgs& args) {
   auto addr = Address::parse(args.addr);
   if (!addr) {
     return make_error(Errc::kInvalidArgument, "--http-addr: " + addr.error().detail);

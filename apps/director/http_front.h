@@ -6,6 +6,7 @@
 
 #include "base/address.h"
 #include "base/error.h"
+#include "common/http_options.h"
 #include "front/http_session.h"
 #include "net/loop.h"
 #include "net/tcp.h"
@@ -13,18 +14,12 @@
 
 namespace connswap::app {
 
-struct HttpFrontArgs {
-  std::string addr;  // "" = off
-  front::HttpFrontConfig config;
-  net::TcpLimits tcp;
-};
-
 class HttpFront {
  public:
   // Listens on args.addr. kInvalidArgument for a bad address, kIo if it cannot bind.
   static Result<std::unique_ptr<HttpFront>> start(net::Loop& loop,
                                                   services::DirectorService& service,
-                                                  const HttpFrontArgs& args);
+                                                  const HttpArgs& args);
   ~HttpFront();
   HttpFront(const HttpFront&) = delete;
   HttpFront& operator=(const HttpFront&) = delete;
@@ -39,10 +34,10 @@ class HttpFront {
   class Backend;  // front::Backend over the DirectorService
 
  private:
-  HttpFront(net::Loop& loop, services::DirectorService& service, const HttpFrontArgs& args);
+  HttpFront(net::Loop& loop, services::DirectorService& service, const HttpArgs& args);
 
   net::Loop& loop_;
-  HttpFrontArgs args_;
+  HttpArgs args_;
   std::unique_ptr<Backend> backend_;
   front::HttpFrontStats stats_;
   std::unique_ptr<net::TcpListener> listener_;

@@ -99,6 +99,7 @@ void WorkerApp::start_services() {
   reg.label = args_.config.label;
   reg.user_addr = user_server_->local_address().to_string();
   reg.mgmt_addr = mgmt_server_->local_address().to_string();
+  reg.model = args_.config.model;
   reg.heartbeat_interval = args_.config.heartbeat_interval;
   const std::vector<std::string> addrs = worker::director_addrs(args_.config);
   for (std::size_t i = 0; i < addrs.size(); ++i) {

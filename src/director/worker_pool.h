@@ -29,7 +29,7 @@ struct WorkerRegistration {
   std::uint32_t load = 0;  // streams the worker serves, as it reports
   bool available = true;
   bool draining = false;
-  std::vector<std::string> models;  // model ids it serves (empty: none announced)
+  std::vector<std::string> models{};  // model ids it serves (empty: none announced)
 };
 
 // A worker's periodic heartbeat on MGMT.

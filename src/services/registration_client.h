@@ -35,6 +35,7 @@ struct RegistrationConfig {
   std::string label;                          // the worker's unique name
   std::string user_addr;                      // advertised USER address (Worker/Generate)
   std::string mgmt_addr;                      // advertised MGMT address (WorkerAdmin)
+  std::string model{};                        // the model id it serves ("" = none announced)
   Duration heartbeat_interval = 5 * kSecond;  // until the director says otherwise
   Duration initial_backoff = 100 * kMillisecond;
   Duration max_backoff = 5 * kSecond;

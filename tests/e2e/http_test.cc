@@ -206,6 +206,7 @@ TEST_P(HttpFailover, ChatStreamContinuesWordForWord) {
   EXPECT_EQ(got.usage.value("total_tokens", 0),
             got.usage.value("prompt_tokens", 0) + got.usage.value("completion_tokens", 0));
   ASSERT_EQ(got.comments.size(), 1U) << "one migration comment expected";
+  EXPECT_EQ(c.director().process->stderr_lines({"migrating connection to new worker"}).size(), 1U);
   EXPECT_EQ(got.comments[0].rfind("migrated from=worker-a to=worker-b reason=", 0), 0U)
       << got.comments[0];
   EXPECT_TRUE(want.comments.empty());
@@ -229,13 +230,18 @@ TEST_P(HttpFailover, CompletionWithoutStreamIsOneWholeBody) {
   EXPECT_EQ(got["choices"][0]["text"], want["choices"][0]["text"]);
   EXPECT_EQ(got["choices"][0]["finish_reason"], "length");
   EXPECT_EQ(got["usage"]["completion_tokens"], kTokens);
+  // One migration, from worker-a to worker-b (the answer itself cannot show it).
+  const auto moves = c.director().process->stderr_lines({"migrating connection to new worker"});
+  ASSERT_EQ(moves.size(), 1U) << c.logs();
+  EXPECT_EQ(log_field(moves[0], "from_worker"), "worker-a");
+  EXPECT_EQ(log_field(moves[0], "to_worker"), "worker-b");
 }
 
 INSTANTIATE_TEST_SUITE_P(EachFailure,
                          HttpFailover,
                          ::testing::Values(Failure::kError, Failure::kKill, Failure::kStop,
                                            Failure::kDrain),
-                         [](const auto& info) { return name_of(info.param); });
+                         [](const auto& p) { return name_of(p.param); });
 
 }  // namespace
 }  // namespace connswap::e2e
