@@ -2,8 +2,12 @@
 # The README's first command: a director, two workers and a client on the seed's ports, with
 # one visible migration. worker-a fails after 15 s (in-band error, like the seed); worker-b
 # never fails. The client streams 60 tokens at 500 ms (about 30 s) and must see every token
-# exactly once, in order, on one QUIC connection. About a minute once built.
-#   scripts/demo.sh          exit 0 only if the client verified its stream and migrated
+# exactly once, in order, on one QUIC connection. Meanwhile two curl streams go through the
+# director's OpenAI-compatible HTTP front (127.0.0.1:8080): round robin puts the first on
+# worker-b and the second on worker-a, which continues on worker-b word for word. About a
+# minute once built.
+#   scripts/demo.sh          exit 0 only if the client verified its stream and migrated, and
+#                            the curl stream on worker-a migrated and ended with [DONE]
 # Logs: build/demo/*.log (kept after the run). Every process is stopped by its PID on exit.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,11 +17,13 @@ build=build/release
 bin=$build/apps
 work=build/demo
 ports=(61000 61001 62001 62002 63001 63002)
+http_port=8080
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
 
 pids=()
+curls=()
 stop_all() {
   local i pid
   # Client, workers, then the director, each given 5 s: a worker with no streams left
@@ -37,6 +43,7 @@ stop_all() {
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
+  [ ${#curls[@]} -eq 0 ] || kill "${curls[@]}" 2>/dev/null || true
   stop_all
   exit "$status"
 }
@@ -53,8 +60,10 @@ if [ ! -f "$build/build.ninja" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$build/demo-configure.log" 2>&1 ||
     { tail -n 30 "$build/demo-configure.log"; die "cmake configure failed (log: $build/demo-configure.log)"; }
 fi
+# Progress: ninja's "[done/total] Building ..." lines, shortened; the whole output is logged.
 cmake --build "$build" -j"$jobs" \
-  --target connswap-director connswap-worker connswap-client connswap-certs >"$build/demo-build.log" 2>&1 ||
+  --target connswap-director connswap-worker connswap-client connswap-certs 2>&1 |
+  tee "$build/demo-build.log" | cut -c1-100 ||
   { tail -n 30 "$build/demo-build.log"; die "build failed (log: $build/demo-build.log)"; }
 echo "built: connswap-director, connswap-worker, connswap-client, connswap-certs"
 
@@ -69,7 +78,15 @@ EOF
     die "UDP port $port is busy (see: ss -Hlunp 'sport = :$port'); stop whatever holds it and retry"
   fi
 done
-echo "all free"
+if ! python3 - "$http_port" 2>/dev/null <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+EOF
+then
+  die "TCP port $http_port is busy (see: ss -Hltnp 'sport = :$http_port'); stop whatever holds it and retry"
+fi
+echo "all free (and TCP $http_port)"
 
 rm -rf "$work"
 mkdir -p "$work"
@@ -118,9 +135,10 @@ wait_log() {  # file, text, what
   die "timed out waiting for $3 (log: $1)"
 }
 
-say "starting the director (USER 61000, MGMT 61001) and two workers"
+say "starting the director (USER 61000, MGMT 61001, HTTP $http_port) and two workers"
 CONNECTION_SWAP_DIRECTOR_USER_ADDR=127.0.0.1:61000 \
 CONNECTION_SWAP_DIRECTOR_MGMT_ADDR=127.0.0.1:61001 \
+CONNECTION_SWAP_DIRECTOR_HTTP_ADDR=127.0.0.1:$http_port \
   "$bin/director/connswap-director" "${tls[@]}" --ready-file "$work/director.ready" \
   > >(view director) 2>&1 &
 pids+=($!)
@@ -149,8 +167,21 @@ CONNECTION_SWAP_DIRECTOR_TARGET=127.0.0.1:61000 \
   2> >(view client >&3) >"$work/client.out" &
 client=$!
 pids+=("$client")
+wait_log "$work/director.log" "worker=worker-a stream.id=1: .*worker assigned" "the client's stream"
+# Two curl streams, 40 tokens each: round robin puts the first on worker-b, the second on
+# worker-a (whose failure it survives).
+curl_body='{"messages":[{"role":"user","content":"tell me a story"}],"max_tokens":40,"stream":true}'
+for n in 1 2; do
+  curl -sS -N -H 'Content-Type: application/json' -d "$curl_body" \
+    "http://127.0.0.1:$http_port/v1/chat/completions" >"$work/curl-$n.sse" 2>"$work/curl-$n.err" &
+  curls+=($!)
+  wait_log "$work/director.log" "connection.id=http-$n .*worker assigned" "curl stream $n"
+done
+say "two curl streams through the HTTP front: curl -N http://127.0.0.1:$http_port/v1/chat/completions -d '$curl_body'"
 client_status=0
 wait "$client" || client_status=$?
+curl_status=0
+for pid in "${curls[@]}"; do wait "$pid" || curl_status=$?; done
 say "stopping the workers (SIGTERM: drain) and the director"
 stop_all
 sleep 0.3  # let view() print the last lines before the summary
@@ -159,9 +190,33 @@ summary=$(grep '^summary ' "$work/client.out" || true)
 say "client summary (exit status $client_status)"
 echo "${summary:-<no summary line>}"
 migrations=$(sed -n 's/.* migrations=\([0-9]*\).*/\1/p' <<<"$summary")
-if [[ "$summary" == *" verified=true"* && "${migrations:-0}" -ge 1 && $client_status -eq 0 ]]; then
-  say "demo passed: every token exactly once, in order, across $migrations migration(s) on one QUIC connection"
+say "curl stream 2 (exit status $curl_status): what the HTTP client saw"
+curl_ok=0
+python3 - "$work/curl-2.sse" <<'EOF' && curl_ok=1
+import json, sys
+text, comments, done, errors = "", [], False, []
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    if line.startswith(": "):
+        comments.append(line[2:])
+    elif line == "data: [DONE]":
+        done = True
+    elif line.startswith("data: "):
+        chunk = json.loads(line[6:])
+        if "error" in chunk:
+            errors.append(chunk["error"])
+        for choice in chunk.get("choices", []):
+            text += choice.get("delta", {}).get("content") or ""
+for c in comments:
+    print(": " + c)
+print("text:", text.strip())
+print(f"[DONE]={done} errors={len(errors)}")
+sys.exit(0 if done and not errors and any(c.startswith("migrated ") for c in comments) else 1)
+EOF
+if [[ "$summary" == *" verified=true"* && "${migrations:-0}" -ge 1 && $client_status -eq 0 &&
+      $curl_status -eq 0 && $curl_ok -eq 1 ]]; then
+  say "demo passed: every token exactly once, in order, across $migrations migration(s) on one QUIC connection; the curl stream continued word for word"
   echo "logs: $work/"
   exit 0
 fi
-die "demo failed: expected verified=true and migrations >= 1 (logs: $work/)"
+die "demo failed: expected verified=true, migrations >= 1 and a migrated curl stream ending in [DONE] (logs: $work/)"

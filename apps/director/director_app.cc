@@ -142,11 +142,21 @@ Result<void> DirectorApp::build_and_listen() {
     metrics_server_ = std::move(*metrics);
     metrics_ = std::make_unique<DirectorMetrics>(metrics_server_->registry());
     service_->on_failover_gap([m = metrics_.get()](Duration gap) { m->observe_gap(gap); });
-    driver_.every(kMetricsPeriod, [this](Timestamp) { metrics_->update(service_->stats()); });
+    if (http_) {
+      http_metrics_ = std::make_unique<HttpMetrics>(metrics_server_->registry());
+    }
+    driver_.every(kMetricsPeriod, [this](Timestamp) { update_metrics(); });
   }
   driver_.add([this] { return service_->deadline(); },
               [this](Timestamp now) { service_->on_timeout(now); });
   return {};
+}
+
+void DirectorApp::update_metrics() {
+  metrics_->update(service_->stats());
+  if (http_metrics_) {
+    http_metrics_->update(http_->stats(), {http_->connections(), http_->accepted(), http_->refused()});
+  }
 }
 
 ReadyFields DirectorApp::ready_fields() const {
@@ -182,7 +192,7 @@ void DirectorApp::stop() {
   stopping_ = true;
   service_->stop();  // client streams end UNAVAILABLE; worker calls are cancelled
   if (metrics_) {
-    metrics_->update(service_->stats());
+    update_metrics();
   }
   // Each step is posted behind the connections' flushes: first the UNAVAILABLE trailers
   // and resets go out, then the CONNECTION_CLOSEs, then the loop ends.

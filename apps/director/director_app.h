@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "common/director_options.h"
+#include "common/http_metrics.h"
 #include "common/driver.h"
 #include "common/metrics.h"
 #include "common/ready_file.h"
@@ -41,6 +42,7 @@ class DirectorApp {
   DirectorApp(net::Loop& loop, const DirectorArgs& args);
   // Builds the service and the worker pool, then binds USER, MGMT and metrics.
   Result<void> build_and_listen();
+  void update_metrics();  // from the services' and the HTTP front's stats
 
   net::Loop& loop_;
   DirectorArgs args_;
@@ -53,6 +55,7 @@ class DirectorApp {
   std::unique_ptr<HttpFront> http_;  // --http-addr
   std::unique_ptr<MetricsServer> metrics_server_;
   std::unique_ptr<DirectorMetrics> metrics_;
+  std::unique_ptr<HttpMetrics> http_metrics_;  // with --http-addr
   Driver driver_;
   bool stopping_ = false;
 };

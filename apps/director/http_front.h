@@ -27,6 +27,7 @@ class HttpFront {
   const Address& local() const { return listener_->local(); }
   const front::HttpFrontStats& stats() const { return stats_; }
   std::size_t connections() const { return listener_->connections(); }
+  std::uint64_t accepted() const { return listener_->accepted(); }
   std::uint64_t refused() const { return listener_->refused(); }
   // Stops accepting and closes every connection (their streams are cancelled).
   void stop();

@@ -1,0 +1,62 @@
+#include "common/http_metrics.h"
+
+#include <string>
+
+#include "common/metrics.h"
+
+namespace connswap::app {
+namespace {
+
+prometheus::Counter& counter(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+}
+
+}  // namespace
+
+HttpMetrics::HttpMetrics(prometheus::Registry& r)
+    : open_(prometheus::BuildGauge()
+                .Name("connswap_http_connections")
+                .Help("open HTTP connections")
+                .Register(r)
+                .Add({})),
+      accepted_(counter(r, "connswap_http_connections_total", "HTTP connections accepted")),
+      refused_(counter(r, "connswap_http_connections_refused_total",
+                       "HTTP connections closed at once: over --http-max-connections")) {
+  using S = front::HttpFrontStats;
+  const struct {
+    const char* name;
+    const char* help;
+    std::uint64_t S::*field;
+  } fields[] = {
+      {"connswap_http_requests_total", "HTTP requests parsed", &S::requests},
+      {"connswap_http_bad_requests_total", "HTTP requests refused unparsed (malformed, limits)",
+       &S::bad_requests},
+      {"connswap_http_timeouts_total", "connections closed by --http-request-timeout-ms",
+       &S::timeouts},
+      {"connswap_http_completions_total", "completion requests streamed through the director",
+       &S::completions},
+      {"connswap_http_completions_ok_total", "completions that ended with a finish_reason",
+       &S::completions_ok},
+      {"connswap_http_client_gone_total", "completions whose client left before the end",
+       &S::client_gone},
+      {"connswap_http_responses_4xx_total", "responses with a 4xx status", &S::responses_4xx},
+      {"connswap_http_responses_5xx_total", "responses with a 5xx status", &S::responses_5xx},
+      {"connswap_http_tokens_total", "completion tokens sent over HTTP", &S::tokens},
+      {"connswap_http_migrations_total", "migrations seen by HTTP streams", &S::migrations},
+  };
+  for (const auto& f : fields) {
+    counters_.push_back({&counter(r, f.name, f.help), f.field});
+  }
+}
+
+void HttpMetrics::update(const front::HttpFrontStats& stats,
+                         const HttpConnectionCounts& connections) {
+  open_.Set(static_cast<double>(connections.open));
+  advance_to(accepted_, static_cast<double>(connections.accepted));
+  advance_to(refused_, static_cast<double>(connections.refused));
+  for (const Entry& e : counters_) {
+    advance_to(*e.counter, static_cast<double>(stats.*e.field));
+  }
+}
+
+}  // namespace connswap::app
