@@ -47,6 +47,7 @@ WorkerNode::WorkerNode(World& w, worker::WorkerConfig c) : world(w), config(std:
   RegistrationConfig rc{.label = config.label,
                         .user_addr = config.user_addr,
                         .mgmt_addr = config.mgmt_addr,
+                        .model = config.model,
                         .heartbeat_interval = config.heartbeat_interval,
                         .jitter_seed = std::hash<std::string>()(config.label)};
   registration = std::make_unique<RegistrationClient>(
