@@ -89,9 +89,36 @@ Result<void> Completion::write(const v1::GenerateItem& item) {
       break;
   }
   if (!stream_ && text_.size() > limits_.max_response_bytes) {
-    return make_error(Errc::kResourceExhausted, "answer larger than the response limit");
+    give_up();
+    return make_error(Errc::kClosed, "the answer outgrew --http-max-response-bytes");
   }
   return {};
+}
+
+// A stream: false answer outgrew --http-max-response-bytes: the client gets a 500 now, and
+// the director hears that the client is gone (deferred: never inside a sink call) and
+// cancels the worker call. Nothing more is collected.
+void Completion::give_up() {
+  end_.http_status = 500;
+  send_raw(error_response(
+      openai::ApiError{500, "server_error", "response_too_large", "",
+                       "the answer is larger than the director's --http-max-response-bytes; "
+                       "ask for fewer max_tokens or stream it"},
+      keep_alive_));
+  finished_ = true;
+  std::string().swap(text_);
+  auto gone = std::move(callbacks_.on_gone);
+  callbacks_ = {};
+  auto next = std::move(on_finished_);
+  on_finished_ = nullptr;
+  transport_->defer([gone = std::move(gone), next = std::move(next)] {
+    if (gone) {
+      gone(services::ClientGone::kCancelled);
+    }
+    if (next) {
+      next();
+    }
+  });
 }
 
 void Completion::on_assigned(const v1::GenerateItem::Assigned& assigned) {

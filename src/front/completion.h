@@ -70,6 +70,7 @@ class Completion : public std::enable_shared_from_this<Completion> {
   void send_raw(std::string_view bytes);
   void end_body();
   void fail(const rpc::Status& status);
+  void give_up();
   void complete();
 
   Transport* transport_;

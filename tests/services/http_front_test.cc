@@ -196,6 +196,24 @@ TEST(HttpFront, AClientThatLeavesCancelsItsWorkerCall) {
   EXPECT_EQ(f.stats.client_gone, 1U);
 }
 
+TEST(HttpFront, AnAnswerOverTheResponseLimitIs500AndCancelsTheWorker) {
+  World world;
+  two_workers(world);
+  Front f(world);
+  f.config.completion.max_response_bytes = 40;  // a few synthetic words
+  f.open().on_data(world.now,
+                   post("/v1/completions", R"({"prompt":"hi","max_tokens":50,"stream":false})"));
+  f.run_for(30 * kSecond);
+  EXPECT_EQ(f.transport.out.rfind("HTTP/1.1 500 ", 0), 0U) << f.transport.out;
+  EXPECT_NE(f.transport.out.find(R"("code":"response_too_large")"), std::string::npos);
+  EXPECT_EQ(world.director->stats().active_streams, 0U);
+  EXPECT_EQ(world.worker("worker-a").service->stats().streams_cancelled, 1U);
+  // The connection serves the next request.
+  f.transport.out.clear();
+  f.session->on_data(world.now, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(f.transport.out.rfind("HTTP/1.1 200 ", 0), 0U) << f.transport.out;
+}
+
 TEST(HttpFront, PipelinedRequestsAreAnsweredInOrder) {
   World world;
   two_workers(world);
