@@ -11,7 +11,7 @@ packages=(
   libprotobuf-dev protobuf-compiler prometheus-cpp-dev libhttp-parser-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   ngtcp2-server ngtcp2-client
-  procps iproute2 python3
+  procps iproute2 python3 python3-venv curl
   gnuplot-nox
 )
 
