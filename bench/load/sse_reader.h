@@ -1,8 +1,8 @@
 #pragma once
 // The client side of the HTTP front's SSE completion stream, for connswap-bench's --http:
-// splits the body into events (blank-line separated, `data:` lines joined, `:` comments
-// skipped) and classifies each event's data as a token chunk, the final chunk, [DONE], an
-// error event or something that does not parse. Sans-IO; never throws.
+// splits the body into events (separated by "\n\n", as the front sends them; `data:` lines
+// joined, `:` comments skipped) and classifies each event's data as a token chunk, the final
+// chunk, [DONE], an error event or something that does not parse. Sans-IO; never throws.
 
 #include <cstdint>
 #include <functional>
@@ -12,11 +12,11 @@
 namespace connswap::bench {
 
 enum class ChunkKind : std::uint8_t {
-  kToken,   // choices[0].text is a string and finish_reason is null/absent
+  kToken,   // valid JSON with choices[{..."text":"..." and finish_reason null/absent
   kFinish,  // choices[0].finish_reason is set
   kDone,    // "[DONE]"
   kError,   // {"error": ...}
-  kBad,     // not JSON, or JSON without choices[0].text
+  kBad,     // not JSON, or JSON without choices[{ and a "text" string
 };
 
 // Classifies one event's data (the text after "data: ").
