@@ -85,7 +85,9 @@ h = [json.load(open(f"{out}/http-http-{r}.json")) for r in range(1, runs + 1)]
 med = lambda xs, f: statistics.median(f(x) for x in xs)
 mq, mh = med(q, lambda x: x["tokens"]["per_s"]), med(h, lambda x: x["tokens"]["per_s"])
 ttft = lambda xs: "%.1f / %.1f ms" % (med(xs, lambda x: x["ttft_us"]["window"]["p50"]) / 1e3, med(xs, lambda x: x["ttft_us"]["window"]["p99"]) / 1e3)
-cpu = lambda xs: "director %.0f %%, worker %.0f %%, bench %.0f %%" % (med(xs, lambda x: x["director"]["cpu_percent"]), med(xs, lambda x: x["workers"][0]["cpu_percent"]), med(xs, lambda x: x["bench_cpu_percent"]))
+# CPU in % of a core, and in microseconds per token (steadier than tokens/s on a busy host).
+per = lambda x, c: c * 1e4 / max(x["tokens"]["per_s"], 1)
+cpu = lambda xs: "director %.0f %% (%.2f us/token), worker %.0f %%, bench %.0f %% (%.2f us/token)" % (med(xs, lambda x: x["director"]["cpu_percent"]), med(xs, lambda x: per(x, x["director"]["cpu_percent"])), med(xs, lambda x: x["workers"][0]["cpu_percent"]), med(xs, lambda x: x["bench_cpu_percent"]), med(xs, lambda x: per(x, x["bench_cpu_percent"])))
 errors = sum(sum(x["errors"]["protocol"].values()) for x in h)
 load = statistics.median(x["load_average"]["start"] for x in q + h)
 print(f"| HTTP vs QUIC front | QUIC {mq:,.0f} tokens/s, HTTP {mh:,.0f} SSE tokens/s | ratio **{mh / mq:.2f}** | TTFT p50/p99 QUIC {ttft(q)}, HTTP {ttft(h)} | cpu QUIC: {cpu(q)}; HTTP: {cpu(h)} | HTTP protocol errors {errors} | load {load:.2f} |")
