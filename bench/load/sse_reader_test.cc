@@ -5,6 +5,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "json_check.h"
 
 namespace connswap::bench {
 namespace {
@@ -26,6 +29,41 @@ TEST(ClassifyChunk, KindsOfTheFrontsChunks) {
   EXPECT_EQ(classify_chunk(R"({"choices":[]})"), ChunkKind::kBad);
   EXPECT_EQ(classify_chunk(R"({"choices":[{"text":7,"finish_reason":null}]})"), ChunkKind::kBad);
   EXPECT_EQ(classify_chunk("[DONE"), ChunkKind::kBad);
+}
+
+TEST(ValidJson, AcceptsJsonAndRejectsNearMisses) {
+  for (std::string_view ok :
+       {kToken,
+        kFinish,
+        std::string_view(R"( {"a":[1,-0.5e+3,true,false,null,{}],"b":"\u00e9\n"} )"),
+        std::string_view("[]"),
+        std::string_view("0")}) {
+    EXPECT_TRUE(valid_json(ok)) << ok;
+    EXPECT_TRUE(nlohmann::json::accept(ok)) << ok;  // the reference agrees
+  }
+  for (std::string_view bad : {"",
+                               "{",
+                               R"({"a":1,})",
+                               R"({"a" 1})",
+                               R"({a:1})",
+                               "[1,]",
+                               "01",
+                               "1.",
+                               "-",
+                               "1e",
+                               R"("\x")",
+                               R"("\u12G4")",
+                               "\"a\tb\"",
+                               "tru",
+                               "nul",
+                               "{} {}",
+                               R"({"a":1}x)",
+                               "[[[[",
+                               R"(["unterminated)"}) {
+    EXPECT_FALSE(valid_json(bad)) << bad;
+    EXPECT_FALSE(nlohmann::json::accept(bad)) << bad;
+  }
+  EXPECT_FALSE(valid_json(std::string(100, '[') + std::string(100, ']')));  // too deep
 }
 
 TEST(SseReader, EventsSurviveAnySplitAndSkipComments) {
