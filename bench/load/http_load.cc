@@ -20,9 +20,11 @@ struct HttpStream {
   Timestamp last = 0;  // last token event of this request
   Timestamp now = 0;   // read once per write callback
   bool first = false;
-  bool finished = false;  // the finish_reason chunk
-  bool done = false;      // data: [DONE]
-  bool flowing = false;   // counted in progress (once per slot)
+  bool finished = false;   // the finish_reason chunk
+  bool done = false;       // data: [DONE]
+  bool flowing = false;    // counted in progress (once per slot)
+  bool migrating = false;  // a ": migrated" comment since the last token
+  std::string reason;
   std::unique_ptr<SseReader> reader;
 };
 
@@ -45,6 +47,7 @@ class HttpLoadThread::Impl {
   void open(int global);
   void issue(HttpStream& s);
   void on_event(HttpStream& s, std::string_view data);
+  void on_comment(HttpStream& s, std::string_view text);
   void on_token(HttpStream& s);
   void on_end(HttpStream& s, CURLcode code);
   void error(const std::string& what) { ++result_.protocol_errors[what]; }
@@ -100,7 +103,8 @@ void HttpLoadThread::Impl::open(int global) {
     body["max_tokens"] = config_.max_tokens;  // else the front's default (256)
   }
   s->body = body.dump();
-  s->reader = std::make_unique<SseReader>([this, s](std::string_view d) { on_event(*s, d); });
+  s->reader = std::make_unique<SseReader>([this, s](std::string_view d) { on_event(*s, d); },
+                                          [this, s](std::string_view c) { on_comment(*s, c); });
   s->easy = curl_easy_init();
   curl_easy_setopt(s->easy, CURLOPT_URL, url_.c_str());
   curl_easy_setopt(s->easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
@@ -121,7 +125,7 @@ void HttpLoadThread::Impl::open(int global) {
 // (Re)starts a request on the stream's easy handle (curl reuses a kept-alive connection).
 void HttpLoadThread::Impl::issue(HttpStream& s) {
   s.reader->reset();
-  s.first = s.finished = s.done = false;
+  s.first = s.finished = s.done = s.migrating = false;
   s.last = 0;
   s.sent = net::clock_now();
   ++result_.requests;
@@ -163,6 +167,20 @@ void HttpLoadThread::Impl::on_event(HttpStream& s, std::string_view data) {
   }
 }
 
+// The front's failover note, ": migrated from=A to=B reason=R resume_seq=N".
+void HttpLoadThread::Impl::on_comment(HttpStream& s, std::string_view text) {
+  if (!text.starts_with("migrated ")) {
+    return;
+  }
+  const std::size_t at = text.find("reason=");
+  std::string_view reason = at == std::string_view::npos ? "?" : text.substr(at + 7);
+  reason = reason.substr(0, reason.find(' '));
+  s.migrating = true;
+  s.reason = std::string(reason);
+  ++result_.migrations[s.reason];
+  progress_.migrations.fetch_add(1, std::memory_order_relaxed);
+}
+
 void HttpLoadThread::Impl::on_token(HttpStream& s) {
   const Timestamp now = s.now;
   ++result_.total_tokens;
@@ -170,6 +188,15 @@ void HttpLoadThread::Impl::on_token(HttpStream& s) {
   if (!s.first) {
     s.first = true;
     record_ttft(result_, window_, s.sent, now);
+  }
+  if (s.migrating) {
+    s.migrating = false;
+    if (s.last != 0) {
+      const auto gap =
+          static_cast<std::int64_t>(now - s.last) - static_cast<std::int64_t>(config_.interval);
+      result_.gaps.push_back({gap, s.reason, now});
+    }
+    s.last = 0;  // the gap across the failover is not a token gap
   }
   if (now >= window_.start.load(std::memory_order_relaxed) &&
       now < window_.end.load(std::memory_order_relaxed)) {

@@ -4,7 +4,8 @@
 // multi handle per thread. Each stream is re-issued as soon as it ends, so the concurrency
 // stays at N. The SSE chunk carries no emit time, so there is no per-token latency: the
 // thread records time to first token (request handed to curl -> first token event) and the
-// gaps between a stream's consecutive token events instead.
+// gaps between a stream's consecutive token events instead. The front's ": migrated ..."
+// comment counts a migration and yields a failover gap, as Migrated does over QUIC.
 
 #include <memory>
 #include <thread>

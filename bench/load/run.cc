@@ -309,6 +309,7 @@ Result<void> Run::start_http_load() {
   }
   LoadConfig lc;
   lc.http_host = remote_;
+  lc.interval = args_.interval;
   lc.connections = args_.connections;
   lc.streams_per_connection = args_.streams;
   lc.threads = report_.threads;

@@ -54,6 +54,9 @@ void SseReader::event(std::string_view block) {
     if (!line.empty() && line.back() == '\r') {
       line.remove_suffix(1);
     }
+    if (line.starts_with(':') && on_comment_) {
+      on_comment_(line.substr(line.starts_with(": ") ? 2 : 1));
+    }
     if (!line.starts_with("data:")) {
       continue;  // ": comment", "event:", "id:"
     }

@@ -26,7 +26,9 @@ ChunkKind classify_chunk(std::string_view data);
 class SseReader {
  public:
   using OnEvent = std::function<void(std::string_view data)>;
-  explicit SseReader(OnEvent on_event) : on_event_(std::move(on_event)) {}
+  using OnComment = std::function<void(std::string_view text)>;  // a ": text" line
+  explicit SseReader(OnEvent on_event, OnComment on_comment = nullptr)
+      : on_event_(std::move(on_event)), on_comment_(std::move(on_comment)) {}
 
   void feed(std::string_view bytes);
   void reset();                                      // a new response on the same reader
@@ -36,6 +38,7 @@ class SseReader {
   void event(std::string_view block);
 
   OnEvent on_event_;
+  OnComment on_comment_;
   std::string buffer_;
   std::string data_;
 };

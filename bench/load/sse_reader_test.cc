@@ -71,12 +71,15 @@ TEST(SseReader, EventsSurviveAnySplitAndSkipComments) {
                            "data: " + std::string(kFinish) + "\n\n" + "data: [DONE]\n\n";
   for (std::size_t cut = 0; cut <= body.size(); ++cut) {
     std::vector<std::string> events;
-    SseReader reader([&](std::string_view d) { events.emplace_back(d); });
+    std::vector<std::string> comments;
+    SseReader reader([&](std::string_view d) { events.emplace_back(d); },
+                     [&](std::string_view c) { comments.emplace_back(c); });
     reader.feed(std::string_view(body).substr(0, cut));
     reader.feed(std::string_view(body).substr(cut));
     ASSERT_EQ(events.size(), 3U) << "cut " << cut;
     EXPECT_EQ(events[0], kToken);
     EXPECT_EQ(events[2], "[DONE]");
+    EXPECT_EQ(comments, std::vector<std::string>{"migrated from=a to=b"});
     EXPECT_FALSE(reader.partial());
   }
 }
