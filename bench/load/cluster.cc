@@ -128,6 +128,7 @@ Result<Child> Cluster::spawn(const std::string& name,
     if (!field(text, "pid").empty()) {
       child.user_addr = field(text, "user");
       child.mgmt_addr = field(text, "mgmt");
+      child.http_addr = field(text, "http");
       return child;
     }
     if (exited(child.pid)) {

@@ -22,6 +22,7 @@ struct Child {
   pid_t pid = -1;
   std::string user_addr;  // from its ready-file
   std::string mgmt_addr;
+  std::string http_addr;  // "http=" (a director started with --http-addr)
   std::filesystem::path err_path;
 };
 

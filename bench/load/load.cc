@@ -21,6 +21,13 @@ constexpr int kArenaMessages = 4096;            // parsed messages per arena res
 
 void LoadResult::merge(LoadResult&& o) {
   latency.merge(o.latency);
+  token_gap.merge(o.token_gap);
+  ttft.merge(o.ttft);
+  ttft_opening.merge(o.ttft_opening);
+  requests += o.requests;
+  for (const auto& [k, v] : o.protocol_errors) {
+    protocol_errors[k] += v;
+  }
   window_tokens += o.window_tokens;
   total_tokens += o.total_tokens;
   no_emit_time += o.no_emit_time;
@@ -41,6 +48,16 @@ void LoadResult::merge(LoadResult&& o) {
   }
 }
 
+void record_ttft(LoadResult& result, const Window& window, Timestamp sent, Timestamp now) {
+  if (sent >= window.start.load(std::memory_order_relaxed)) {
+    if (now < window.end.load(std::memory_order_relaxed)) {
+      result.ttft.record(now - sent);
+    }
+  } else {
+    result.ttft_opening.record(now > sent ? now - sent : 0);
+  }
+}
+
 class LoadThread::Impl {
  public:
   Impl(const LoadConfig& config, int index, Window& window, Progress& progress)
@@ -52,7 +69,11 @@ class LoadThread::Impl {
  private:
   struct Stream {
     rpc::Call call;
+    rpc::Session* session = nullptr;
+    int conn = 0;
     int global = 0;  // stream number across the run
+    Timestamp started = 0;
+    bool first_token = false;
     std::uint64_t next_seq = kFirstSeq;
     Timestamp last_recv = 0;
     bool flowing = false;
@@ -63,7 +84,7 @@ class LoadThread::Impl {
   };
 
   void open_connection(int conn);
-  void start_stream(rpc::Session& session, int conn, int global);
+  void start_stream(rpc::Session& session, int conn, int global, bool reissue);
   bool on_read(Stream& s, ByteSpan bytes);
   void on_token(Stream& s, std::uint64_t seq, std::uint64_t emit_ns, const std::string& worker);
   void on_migrated(Stream& s, const std::string& reason, const std::string& to);
@@ -131,15 +152,19 @@ void LoadThread::Impl::open_connection(int conn) {
   channels_.push_back(std::move(*channel));
   progress_.connections_up.fetch_add(1, std::memory_order_relaxed);
   for (int i = 0; i < config_.streams_per_connection; ++i) {
-    start_stream(session, conn, conn * config_.streams_per_connection + i);
+    start_stream(session, conn, conn * config_.streams_per_connection + i, false);
   }
 }
 
-void LoadThread::Impl::start_stream(rpc::Session& session, int conn, int global) {
+void LoadThread::Impl::start_stream(rpc::Session& session, int conn, int global, bool reissue) {
   auto owned = std::make_unique<Stream>();
   Stream* s = owned.get();
+  s->session = &session;
+  s->conn = conn;
   s->global = global;
-  if (global < config_.timeline_streams) {
+  s->flowing = reissue;  // counted in progress once per stream slot
+  s->started = net::clock_now();
+  if (global < config_.timeline_streams && !reissue) {
     s->timeline = std::make_unique<Timeline>();
     s->timeline->stream = global;
   }
@@ -173,8 +198,11 @@ void LoadThread::Impl::start_stream(rpc::Session& session, int conn, int global)
   }
   s->call = *call;
   streams_.push_back(std::move(owned));
-  ++result_.streams;
-  progress_.streams_started.fetch_add(1, std::memory_order_relaxed);
+  ++result_.requests;
+  if (!reissue) {
+    ++result_.streams;
+    progress_.streams_started.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 bool LoadThread::Impl::on_read(Stream& s, ByteSpan bytes) {
@@ -216,9 +244,16 @@ void LoadThread::Impl::on_token(Stream& s,
   s.next_seq = seq + 1;
   ++result_.total_tokens;
   progress_.tokens.fetch_add(1, std::memory_order_relaxed);
+  if (!s.first_token) {
+    s.first_token = true;
+    record_ttft(result_, window_, s.started, now);
+  }
   if (now >= window_.start.load(std::memory_order_relaxed) &&
       now < window_.end.load(std::memory_order_relaxed)) {
     ++result_.window_tokens;
+    if (s.last_recv != 0 && !s.migrating) {
+      result_.token_gap.record(now - s.last_recv);
+    }
     if (emit_ns == 0) {
       ++result_.no_emit_time;
     } else {
@@ -269,7 +304,13 @@ void LoadThread::Impl::on_done(Stream& s, const rpc::Status& status) {
     return;
   }
   if (status.ok() && config_.max_tokens != 0) {
-    return;  // a bounded stream that finished
+    // A bounded stream that finished: the next one, outside this callback.
+    loop_.post([this, session = s.session, conn = s.conn, global = s.global] {
+      if (!stopping_ && !window_.stop.load(std::memory_order_relaxed)) {
+        start_stream(*session, conn, global, true);
+      }
+    });
+    return;
   }
   ++result_.ended_early;
   ++result_.end_status[std::string(rpc::to_string(status.code))];

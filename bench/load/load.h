@@ -4,6 +4,8 @@
 // director, or Worker/Generate straight to a worker). Per token it reads the clock once:
 // latency = receive time - the worker's emit_ns (same host, CLOCK_MONOTONIC), and a stream's
 // failover gap = first token after a Migrated - last token before it - the normal interval.
+// Time to first token = first Token - the call's start. A bounded stream (--max-tokens) that
+// ends is re-issued on the same connection, so the concurrency stays at C x S.
 
 #include <atomic>
 #include <cstdint>
@@ -34,6 +36,7 @@ struct LoadConfig {
   Duration interval = 0;         // the workers' token interval (subtracted from gaps)
   std::string prompt = "bench";
   int timeline_streams = 32;  // streams whose arrivals are kept for --plot
+  std::string http_host;      // --http: HOST:PORT of the director's HTTP front
 };
 
 // Shared between the main thread and the load threads (atomics only).
@@ -72,7 +75,13 @@ struct Timeline {
 };
 
 struct LoadResult {
-  Histogram latency;                // ns, tokens in the window with emit_ns
+  Histogram latency;           // ns, tokens in the window with emit_ns
+  Histogram token_gap;         // ns, between a stream's consecutive tokens in the window
+  Histogram ttft;              // ns, requests sent in the window: sent -> first token
+  Histogram ttft_opening;      // ns, the same for requests sent before the window
+  std::uint64_t requests = 0;  // calls / HTTP requests started (re-issues included)
+  // --http: "bad_chunk", "missing_done", "error_event", "http_<status>", "curl_<code>".
+  std::map<std::string, std::uint64_t> protocol_errors;
   std::uint64_t window_tokens = 0;  // tokens received in the window
   std::uint64_t total_tokens = 0;
   std::uint64_t no_emit_time = 0;  // window tokens without emit_ns
@@ -88,16 +97,27 @@ struct LoadResult {
   void merge(LoadResult&& other);
 };
 
-// Runs one load thread's share of the connections until window.stop.
-class LoadThread {
+// A load thread of either front: start(), then join() once window.stop is set.
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  virtual void start() = 0;       // spawns the thread
+  virtual LoadResult join() = 0;  // after window.stop: waits and returns what it measured
+};
+
+// Records `now - sent` into result.ttft (sent in the window) or result.ttft_opening.
+void record_ttft(LoadResult& result, const Window& window, Timestamp sent, Timestamp now);
+
+// Runs one load thread's share of the QUIC connections until window.stop.
+class LoadThread : public Driver {
  public:
   LoadThread(const LoadConfig& config, int index, Window& window, Progress& progress);
-  ~LoadThread();
+  ~LoadThread() override;
   LoadThread(const LoadThread&) = delete;
   LoadThread& operator=(const LoadThread&) = delete;
 
-  void start();       // spawns the thread
-  LoadResult join();  // after window.stop: waits and returns what it measured
+  void start() override;
+  LoadResult join() override;
 
  private:
   class Impl;

@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
   target->add_option("--worker", a.worker, "USER address of a running worker (Worker/Generate)");
   target->require_option(0, 1);
   app.add_flag("--direct", a.direct, "started cluster: load worker-a directly, not the director");
+  app.add_flag("--http",
+               a.http,
+               "SSE completion streams through the director's HTTP front (--director: its "
+               "HTTP address)");
   app.add_option("--pid", a.pid, "PID of the running --director/--worker (CPU, RSS)");
   app.add_option("--fail-pid", a.fail_pid, "PID of the running worker --fail signals");
   app.add_option("--bin-dir", a.bin_dir, "the build's apps/ dir (default: next to this binary)");

@@ -93,6 +93,23 @@ double us(std::uint64_t ns) {
   return static_cast<double>(ns) / 1e3;
 }
 
+// {"count":..,"p50":..,"p99":..,"max":..} in microseconds.
+std::string histogram_json(const Histogram& h) {
+  return fmt::format(R"({{"count":{},"p50":{:.1f},"p99":{:.1f},"max":{:.1f}}})",
+                     h.count(),
+                     us(h.quantile(0.5)),
+                     us(h.quantile(0.99)),
+                     us(h.max()));
+}
+
+// "p50 / p99 / max" in milliseconds.
+std::string histogram_ms(const Histogram& h) {
+  return fmt::format("{:.3f} / {:.3f} / {:.3f}",
+                     us(h.quantile(0.5)) / 1e3,
+                     us(h.quantile(0.99)) / 1e3,
+                     us(h.max()) / 1e3);
+}
+
 std::uint64_t streams(const Report& r) {
   return r.load.streams;
 }
@@ -108,12 +125,13 @@ double rss_per_stream(const ProcReport& p, std::uint64_t n) {
 std::string to_json(const Report& r) {
   const Histogram& h = r.load.latency;
   std::string out = fmt::format(
-      R"({{"bench":"connswap-bench","target":"{}","spawned":{},"connections":{},)"
+      R"({{"bench":"connswap-bench","front":"{}","target":"{}","spawned":{},"connections":{},)"
       R"("streams_per_connection":{},"streams":{},"threads":{},"worker_count":{},)"
       R"("token_interval_ms":{},"seconds":{:.3f},"warmup_s":{},"fail":"{}","fail_at_s":{},)"
       R"("load_average":{{"start":{:.2f},"end":{:.2f}}},"setup_s":{:.3f},)"
       R"("tokens":{{"window":{},"total":{},"per_s":{:.1f},"without_emit_time":{}}},)"
       R"("latency_us":{{"count":{},"p50":{:.1f},"p99":{:.1f},"max":{:.1f}}},)",
+      r.front,
       r.target,
       r.spawned,
       r.connections,
@@ -137,6 +155,11 @@ std::string to_json(const Report& r) {
       us(h.quantile(0.5)),
       us(h.quantile(0.99)),
       us(h.max()));
+  out += fmt::format(R"("requests":{},"ttft_us":{{"window":{},"opening":{}}},"token_gap_us":{},)",
+                     r.load.requests,
+                     histogram_json(r.load.ttft),
+                     histogram_json(r.load.ttft_opening),
+                     histogram_json(r.load.token_gap));
   out += fmt::format(R"("failover":{{"mode":"{}","migrations":{},"gap_beyond_interval_ms":{{)",
                      r.fail,
                      counts_json(r.load.migrations));
@@ -156,21 +179,23 @@ std::string to_json(const Report& r) {
     out += (i ? "," : "") + proc_json(r.workers_proc[i]);
   }
   out += fmt::format(R"(],"bench_cpu_percent":{:.1f},"errors":{{"out_of_order":{},"duplicates":{},)"
-                     R"("ended_early":{},"end_status":{},"connect_failures":{}}}}})",
+                     R"("ended_early":{},"end_status":{},"connect_failures":{},"protocol":{}}}}})",
                      r.bench_cpu_percent,
                      r.load.out_of_order,
                      r.load.duplicates,
                      r.load.ended_early,
                      counts_json(r.load.end_status),
-                     r.load.connect_failures);
+                     r.load.connect_failures,
+                     counts_json(r.load.protocol_errors));
   return out;
 }
 
 std::string to_table(const Report& r) {
   const Histogram& h = r.load.latency;
   std::string out = fmt::format(
-      "connswap-bench: target={} streams={} ({} conn x {}) threads={} workers={} "
+      "connswap-bench: front={} target={} streams={} ({} conn x {}) threads={} workers={} "
       "interval={}ms window={:.1f}s load={:.2f}->{:.2f}\n",
+      r.front,
       r.target,
       streams(r),
       r.connections,
@@ -189,6 +214,18 @@ std::string to_table(const Report& r) {
                                  us(h.quantile(0.99)) / 1e3,
                                  us(h.max()) / 1e3),
                      h.count());
+  out += fmt::format("  {:<34}{:>14} ms  (n={}, requests sent in the window)\n",
+                     "time to first token p50/p99/max",
+                     histogram_ms(r.load.ttft),
+                     r.load.ttft.count());
+  out += fmt::format("  {:<34}{:>14} ms  (n={}, requests sent before it)\n",
+                     "  opening requests",
+                     histogram_ms(r.load.ttft_opening),
+                     r.load.ttft_opening.count());
+  out += fmt::format("  {:<34}{:>14} ms  (n={})\n",
+                     "token gap p50/p99/max",
+                     histogram_ms(r.load.token_gap),
+                     r.load.token_gap.count());
   for (auto& [reason, ns] : gaps_by_reason(r.load)) {
     const GapStats g = gap_stats(ns);
     out += fmt::format("  {:<34}{:>14} ms  (streams={}, beyond the {} ms interval)\n",
@@ -221,13 +258,16 @@ std::string to_table(const Report& r) {
   out +=
       fmt::format("  {:<34}cpu {:5.1f} %  ({} threads)\n", "bench", r.bench_cpu_percent, r.threads);
   out += fmt::format(
-      "  {:<34}out_of_order={} duplicates={} ended_early={} connect_failures={} migrations={}\n",
+      "  {:<34}out_of_order={} duplicates={} ended_early={} connect_failures={} migrations={} "
+      "requests={} protocol={}\n",
       "errors",
       r.load.out_of_order,
       r.load.duplicates,
       r.load.ended_early,
       r.load.connect_failures,
-      counts_json(r.load.migrations));
+      counts_json(r.load.migrations),
+      r.load.requests,
+      counts_json(r.load.protocol_errors));
   return out;
 }
 

@@ -25,7 +25,8 @@ struct ProcReport {
 
 struct Report {
   // What ran.
-  std::string target;  // "director" | "worker"
+  std::string target;          // "director" | "worker"
+  std::string front = "quic";  // "quic" | "http" (--http: SSE through the HTTP front)
   bool spawned = false;
   int connections = 0;
   int streams_per_connection = 0;

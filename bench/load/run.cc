@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cluster.h"
+#include "http_load.h"
 #include "load.h"
 #include "net/loop.h"
 #include "proc_stats.h"
@@ -138,6 +139,7 @@ class Run {
 
  private:
   Result<void> start_cluster();
+  Result<void> start_http_load();
   void inject_fault(Timestamp now);
   LoadResult stop_threads();
 
@@ -160,7 +162,7 @@ class Run {
   Window window_;
   Progress progress_;
   std::unique_ptr<ProgressLine> line_;
-  std::vector<std::unique_ptr<LoadThread>> threads_;
+  std::vector<std::unique_ptr<Driver>> threads_;
   Timestamp t0_ = 0;
   Timestamp start_ = 0;
   Timestamp injected_at_ = kNever;
@@ -173,6 +175,9 @@ Result<void> Run::prepare() {
     return make_error(Errc::kInvalidArgument,
                       "--fail error needs a started cluster (it sets --fail-mode on worker-a)");
   }
+  if (a.http && (a.direct || !a.worker.empty())) {
+    return make_error(Errc::kInvalidArgument, "--http goes through a director's HTTP front");
+  }
   if (!spawn_ && a.fail != Fault::kNone && a.fail_pid <= 0) {
     return make_error(Errc::kInvalidArgument, "--fail with a running target needs --fail-pid");
   }
@@ -182,7 +187,9 @@ Result<void> Run::prepare() {
   r.spawned = spawn_;
   r.connections = a.connections;
   r.streams_per_connection = a.streams;
-  r.threads = std::min(a.threads, a.connections);
+  r.front = a.http ? "http" : "quic";
+  // --http: one TCP connection per stream, so the streams are what the threads share.
+  r.threads = std::min(a.threads, a.http ? a.connections * a.streams : a.connections);
   r.workers = spawn_ ? a.workers : 0;
   r.interval_ms = static_cast<double>(a.interval) / static_cast<double>(kMillisecond);
   r.warmup = a.warmup;
@@ -228,6 +235,9 @@ Result<void> Run::start_cluster() {
   sc.workers = a.workers;
   sc.token_interval = a.interval;
   sc.director_args = a.director_args;
+  if (a.http) {
+    sc.director_args.push_back("--http-addr=127.0.0.1:0");
+  }
   sc.director_wrapper = a.director_wrapper;
   sc.worker_args = a.worker_args;
   if (a.fail == Fault::kError) {
@@ -246,13 +256,21 @@ Result<void> Run::start_cluster() {
     workers_.push_back(watched);
   }
   fail_pid_ = cluster_.workers().front().pid;
-  remote_ = a.direct ? cluster_.workers().front().user_addr : cluster_.director().user_addr;
+  remote_ = a.direct ? cluster_.workers().front().user_addr
+            : a.http ? cluster_.director().http_addr
+                     : cluster_.director().user_addr;
+  if (remote_.empty()) {
+    return make_error(Errc::kUnavailable, "the director's ready-file has no http= address");
+  }
   ca_ = cluster_.ca_file().string();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // settle before idle RSS
   return {};
 }
 
 Result<void> Run::start_load() {
+  if (args_.http) {
+    return start_http_load();
+  }
   LoadConfig lc;
   lc.target = report_.target == "worker" ? Target::kWorker : Target::kDirector;
   auto address = Address::parse(remote_);
@@ -278,6 +296,28 @@ Result<void> Run::start_load() {
   t0_ = net::clock_now();
   for (int i = 0; i < lc.threads; ++i) {
     threads_.push_back(std::make_unique<LoadThread>(lc, i, window_, progress_));
+  }
+  for (auto& t : threads_) {
+    t->start();
+  }
+  return {};
+}
+
+Result<void> Run::start_http_load() {
+  if (!http_global_init()) {
+    return make_error(Errc::kIo, "curl_global_init failed");
+  }
+  LoadConfig lc;
+  lc.http_host = remote_;
+  lc.interval = args_.interval;
+  lc.connections = args_.connections;
+  lc.streams_per_connection = args_.streams;
+  lc.threads = report_.threads;
+  lc.max_tokens = args_.max_tokens;
+  line_ = std::make_unique<ProgressLine>(args_.quiet, streams_);
+  t0_ = net::clock_now();
+  for (int i = 0; i < lc.threads; ++i) {
+    threads_.push_back(std::make_unique<HttpLoadThread>(lc, i, window_, progress_));
   }
   for (auto& t : threads_) {
     t->start();

@@ -18,6 +18,7 @@ struct BenchArgs {
   std::string director;  // USER address of a running director ("" = none)
   std::string worker;    // USER address of a running worker, targeted directly
   bool direct = false;   // spawned cluster: load worker-a's USER port instead of the director
+  bool http = false;     // SSE completions through the director's HTTP front (libcurl)
   pid_t pid = -1;        // running target's PID (CPU/RSS), for --director/--worker
   pid_t fail_pid = -1;   // running worker to signal for --fail kill|stop|term
   std::string bin_dir;   // spawned cluster: the build's apps/ directory

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The four load scenarios of docs/BENCHMARKS.md ("Load"), each as connswap-bench runs with
 # JSON kept in OUT (default build/bench-results): proxy overhead, scale, failover gaps,
-# and (when built) gRPC side by side. Prints the figures as markdown table rows.
+# (when built) gRPC side by side, and the HTTP front vs the QUIC front. Prints the figures
+# as markdown table rows.
 #
-#   bench/load/scenarios.sh build/release [proxy|scale|failover|grpc|all]
-# Environment: RUNS (proxy/gRPC repetitions, default 3), OUT.
+#   bench/load/scenarios.sh build/release [proxy|scale|failover|grpc|http|all]
+# Environment: RUNS (proxy/gRPC/http repetitions, default 3), OUT, MAX_TOKENS (http: tokens
+# per request, default 1000; both fronts re-issue a request when it ends).
 set -euo pipefail
 build="${1:-build/release}"
 which="${2:-all}"
@@ -61,4 +63,33 @@ if [ "$which" = all ] || [ "$which" = grpc ]; then
   else
     echo "grpc: not built (bench/setup-grpc.sh, then -DCONNSWAP_BUILD_GRPC_BENCH=ON)"
   fi
+fi
+
+if [ "$which" = all ] || [ "$which" = http ]; then
+  # 1 worker, 100 unpaced streams of MAX_TOKENS tokens, re-issued as they end: through the
+  # director's QUIC front (1 connection) and its HTTP front (100 curl connections).
+  for run in $(seq "$runs"); do
+    for front in quic http; do
+      flag=""; [ $front = http ] && flag="--http"
+      "$bench" $flag --workers 1 --streams 100 --token-interval-ms 0 \
+        --max-tokens "${MAX_TOKENS:-1000}" --seconds 10 --warmup 2 --quiet \
+        --json "$out/http-$front-$run.json" >"$out/http-$front-$run.txt"
+      echo "http run $run $front: $(field "$out/http-$front-$run.json" 'round(d["tokens"]["per_s"])') tokens/s (load $(load))"
+    done
+  done
+  python3 - "$out" "$runs" <<'PY'
+import json, statistics, sys
+out, runs = sys.argv[1], int(sys.argv[2])
+q = [json.load(open(f"{out}/http-quic-{r}.json")) for r in range(1, runs + 1)]
+h = [json.load(open(f"{out}/http-http-{r}.json")) for r in range(1, runs + 1)]
+med = lambda xs, f: statistics.median(f(x) for x in xs)
+mq, mh = med(q, lambda x: x["tokens"]["per_s"]), med(h, lambda x: x["tokens"]["per_s"])
+ttft = lambda xs: "%.1f / %.1f ms" % (med(xs, lambda x: x["ttft_us"]["window"]["p50"]) / 1e3, med(xs, lambda x: x["ttft_us"]["window"]["p99"]) / 1e3)
+# CPU in % of a core, and in microseconds per token (steadier than tokens/s on a busy host).
+per = lambda x, c: c * 1e4 / max(x["tokens"]["per_s"], 1)
+cpu = lambda xs: "director %.0f %% (%.2f us/token), worker %.0f %%, bench %.0f %% (%.2f us/token)" % (med(xs, lambda x: x["director"]["cpu_percent"]), med(xs, lambda x: per(x, x["director"]["cpu_percent"])), med(xs, lambda x: x["workers"][0]["cpu_percent"]), med(xs, lambda x: x["bench_cpu_percent"]), med(xs, lambda x: per(x, x["bench_cpu_percent"])))
+errors = sum(sum(x["errors"]["protocol"].values()) for x in h)
+load = statistics.median(x["load_average"]["start"] for x in q + h)
+print(f"| HTTP vs QUIC front | QUIC {mq:,.0f} tokens/s, HTTP {mh:,.0f} SSE tokens/s | ratio **{mh / mq:.2f}** | TTFT p50/p99 QUIC {ttft(q)}, HTTP {ttft(h)} | cpu QUIC: {cpu(q)}; HTTP: {cpu(h)} | HTTP protocol errors {errors} | load {load:.2f} |")
+PY
 fi
