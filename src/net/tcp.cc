@@ -1,5 +1,6 @@
 #include "net/tcp.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <utility>
@@ -50,10 +51,12 @@ struct TcpConnImpl {
   asio::steady_timer timer;
   TcpConn conn;
   std::vector<char> buffer;
-  std::string writing;  // the bytes of the write in progress
+  std::string writing;      // the bytes being written, taken from TcpConn::out_
+  std::size_t written = 0;  // ...of which the kernel took these
   std::unique_ptr<TcpHandler> handler;
   Timestamp deadline = 0;  // what the timer is armed for (0: nothing)
   bool read_pending = false;
+  bool write_pending = false;
   bool lingering = false;
   bool finished = false;
   Alive alive;
@@ -92,28 +95,38 @@ void TcpConnImpl::start_read() {
       });
 }
 
+// Writes go out in slices of at most kWriteSlice bytes, so that a closing connection's
+// "no progress for linger" is measured per slice, not per whole (maybe MiB-sized) queue.
 void TcpConnImpl::start_write() {
-  if (conn.inflight_ != 0 || finished) {
+  constexpr std::size_t kWriteSlice = 64 * 1024;
+  if (write_pending || finished) {
     return;
   }
-  if (conn.out_.empty()) {
-    if (conn.closing_ && !lingering) {
-      linger();
+  if (written == writing.size()) {
+    writing.clear();
+    written = 0;
+    if (conn.out_.empty()) {
+      conn.inflight_ = 0;
+      if (conn.closing_ && !lingering) {
+        linger();
+      }
+      return;
     }
-    return;
+    writing.swap(conn.out_);
+    conn.out_.clear();
   }
-  writing.swap(conn.out_);
-  conn.out_.clear();
-  conn.inflight_ = writing.size();
+  conn.inflight_ = writing.size() - written;
+  const std::size_t slice = std::min(kWriteSlice, writing.size() - written);
+  write_pending = true;
   asio::async_write(
       socket,
-      asio::buffer(writing),
-      [this, weak = alive.weak()](const asio::error_code& ec, std::size_t) {
+      asio::buffer(writing.data() + written, slice),
+      [this, weak = alive.weak()](const asio::error_code& ec, std::size_t n) {
         if (weak.expired()) {
           return;
         }
         listener.loop_.refresh_now();
-        conn.inflight_ = 0;
+        write_pending = false;
         if (finished) {
           return;
         }
@@ -123,9 +136,11 @@ void TcpConnImpl::start_write() {
           finish();
           return;
         }
+        written += n;
+        conn.inflight_ = writing.size() - written;
         if (conn.closing_) {
           arm(linger_deadline());  // progress: more time
-        } else if (conn.out_.empty()) {
+        } else if (conn.inflight_ == 0 && conn.out_.empty()) {
           handler->on_drained();
         }
         start_write();

@@ -77,7 +77,7 @@ class TcpConn {
   std::uint64_t id_;
   std::string peer_;
   std::string out_;           // queued, not yet handed to a write
-  std::size_t inflight_ = 0;  // bytes of the write in progress
+  std::size_t inflight_ = 0;  // bytes taken for writing, not yet by the kernel
   bool reading_ = true;
   bool closing_ = false;
 };
