@@ -44,7 +44,9 @@ class Connection final : public net::TcpHandler, public front::Transport {
              front::HttpFrontStats& stats)
       : loop_(loop),
         conn_(conn),
-        session_(*this, backend, config, stats, fmt::format("http-{}", conn.id()), conn.peer()) {}
+        session_(*this, backend, config, stats, fmt::format("http-{}", conn.id()), conn.peer()) {
+    session_.start(loop_.now());
+  }
 
   // net::TcpHandler
   void on_data(std::string_view bytes) override { session_.on_data(loop_.now(), bytes); }
@@ -77,7 +79,11 @@ class Connection final : public net::TcpHandler, public front::Transport {
 }  // namespace
 
 HttpFront::HttpFront(net::Loop& loop, services::DirectorService& service, const HttpArgs& args)
-    : loop_(loop), args_(args), backend_(std::make_unique<Backend>(service)) {}
+    : loop_(loop), args_(args), backend_(std::make_unique<Backend>(service)) {
+  // --http-max-body-bytes is the one body limit: the JSON decoder's own check (defence in
+  // depth, 1 MiB by default) must not refuse what the HTTP parser let through.
+  args_.config.decode.max_body_bytes = args_.config.limits.max_body_bytes;
+}
 
 HttpFront::~HttpFront() {
   stop();
@@ -93,8 +99,8 @@ Result<std::unique_ptr<HttpFront>> HttpFront::start(net::Loop& loop,
   std::unique_ptr<HttpFront> front(new HttpFront(loop, service, args));
   HttpFront* raw = front.get();
   auto listener = net::TcpListener::open(loop, *addr, args.tcp, [raw](net::TcpConn& conn) {
-    return std::make_unique<Connection>(raw->loop_, conn, *raw->backend_, raw->args_.config,
-                                        raw->stats_);
+    return std::make_unique<Connection>(
+        raw->loop_, conn, *raw->backend_, raw->args_.config, raw->stats_);
   });
   if (!listener) {
     return make_error(listener.error().code, "--http-addr: " + listener.error().detail);

@@ -20,8 +20,9 @@ spdlog::logger& logger() {
 bool is_json(std::string_view content_type) {
   const std::string_view type = content_type.substr(0, content_type.find(';'));
   std::string lower(type);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
   return lower.find("application/json") != std::string::npos;
 }
 
@@ -45,13 +46,21 @@ HttpSession::~HttpSession() {
   on_closed();
 }
 
+void HttpSession::start(Timestamp now) {
+  arm(now);
+}
+
 void HttpSession::on_data(Timestamp now, std::string_view bytes) {
   if (closing_) {
     return;
   }
   if (auto fed = parser_.feed(bytes); !fed) {
-    refuse(fed.error());
-    return;
+    if (completion_ == nullptr) {
+      refuse(fed.error());
+      return;
+    }
+    // Bad bytes behind the request being answered: answering now would put an error in
+    // the middle of its body. pump() refuses them once the answer is complete.
   }
   if (parser_.take_continue()) {
     transport_.write(http::kContinueResponse);
@@ -61,23 +70,51 @@ void HttpSession::on_data(Timestamp now, std::string_view bytes) {
 
 void HttpSession::on_drained(Timestamp now) {
   if (completion_ != nullptr) {
+    stall_seen_ = false;
     completion_->on_drained();
+    arm(now);
+    return;
   }
-  arm(now);
+  pump(now);  // pipelined requests may have waited for the answers before them to leave
 }
 
 void HttpSession::on_deadline(Timestamp now) {
-  if (closing_ || completion_ != nullptr) {
+  if (closing_) {
+    return;
+  }
+  if (completion_ != nullptr) {
+    // Bytes queued and nothing drained for idle_timeout, twice in a row (once could be a
+    // write just started after a quiet spell): a client that stopped reading would hold
+    // its stream, and the worker's slot, paused forever. The stream is cancelled.
+    const bool stalled = transport_.queued() > 0;
+    if (!stalled || !stall_seen_) {
+      stall_seen_ = stalled;
+      arm(now);  // a quiet stream: the director's stall deadlines cover the worker side
+      return;
+    }
+    ++stats_.timeouts;
+    logger().info("http conn={} peer={} client took no byte for {} ms: closing",
+                  connection_id_,
+                  peer_,
+                  config_.idle_timeout / kMillisecond);
+    on_closed();
+    transport_.close();
     return;
   }
   if (parser_.mid_request()) {
     ++stats_.timeouts;
     logger().info("http conn={} peer={} request not received within {} ms: closing",
-                  connection_id_, peer_, config_.request_timeout / kMillisecond);
-    respond(error_response(openai::ApiError{408, "invalid_request_error", "request_timeout", "",
+                  connection_id_,
+                  peer_,
+                  config_.request_timeout / kMillisecond);
+    respond(error_response(openai::ApiError{408,
+                                            "invalid_request_error",
+                                            "request_timeout",
+                                            "",
                                             "the request did not arrive in time"},
                            false),
-            408, false);
+            408,
+            false);
     return;
   }
   (void)now;
@@ -96,9 +133,14 @@ void HttpSession::on_closed() {
   }
 }
 
-// Serves buffered requests while none is being answered; reading pauses meanwhile.
+// Serves buffered requests while none is being answered and the answers so far have left
+// (a pipelining client that does not read must not grow the write queue without bound);
+// reading pauses meanwhile.
 void HttpSession::pump(Timestamp now) {
-  while (!closing_ && completion_ == nullptr) {
+  const auto backed_up = [this] {
+    return transport_.queued() > config_.completion.write_high_water;
+  };
+  while (!closing_ && completion_ == nullptr && !backed_up()) {
     std::optional<http::Request> request = parser_.take();
     if (!request) {
       break;
@@ -107,11 +149,12 @@ void HttpSession::pump(Timestamp now) {
     request_started_ = 0;
     serve(now, *request);
   }
-  if (!closing_ && completion_ == nullptr && parser_.error()) {
+  if (!closing_ && completion_ == nullptr && !backed_up() && parser_.error()) {
     refuse(*parser_.error());  // a pipelined request after the ones served was bad
     return;
   }
-  transport_.set_reading(completion_ == nullptr || parser_.buffered() < config_.limits.max_header_bytes);
+  const bool serving = completion_ != nullptr || backed_up();
+  transport_.set_reading(!serving || parser_.buffered() < config_.limits.max_header_bytes);
   arm(now);
 }
 
@@ -120,9 +163,9 @@ void HttpSession::serve(Timestamp now, const http::Request& request) {
   const bool keep_alive = request.keep_alive;
   const bool completion_path = path == "/v1/chat/completions" || path == "/v1/completions";
   if (completion_path && request.method == "POST") {
-    serve_completion(path == "/v1/chat/completions" ? openai::Endpoint::kChat
-                                                    : openai::Endpoint::kCompletions,
-                     request);
+    serve_completion(
+        path == "/v1/chat/completions" ? openai::Endpoint::kChat : openai::Endpoint::kCompletions,
+        request);
     return;
   }
   const bool get_path = path == "/healthz" || path == "/readyz" || path == "/v1/models";
@@ -131,15 +174,18 @@ void HttpSession::serve(Timestamp now, const http::Request& request) {
     return;
   }
   if (completion_path || get_path) {
-    respond(method_not_allowed(completion_path ? "POST" : "GET", keep_alive), 405,
-            keep_alive);
+    respond(method_not_allowed(completion_path ? "POST" : "GET", keep_alive), 405, keep_alive);
     return;
   }
   (void)now;
-  respond(error_response(openai::ApiError{404, "invalid_request_error", "not_found", "",
+  respond(error_response(openai::ApiError{404,
+                                          "invalid_request_error",
+                                          "not_found",
+                                          "",
                                           fmt::format("no route for {} {}", request.method, path)},
                          keep_alive),
-          404, keep_alive);
+          404,
+          keep_alive);
 }
 
 void HttpSession::serve_get(std::string_view path, bool keep_alive) {
@@ -149,21 +195,27 @@ void HttpSession::serve_get(std::string_view path, bool keep_alive) {
     const bool ready = backend_.ready();
     respond(ready ? json_response(200, R"({"status":"ready"})", keep_alive)
                   : unavailable_response("no worker is ready", keep_alive),
-            ready ? 200 : 503, keep_alive);
+            ready ? 200 : 503,
+            keep_alive);
   } else {
-    respond(json_response(200, openai::encode_models(backend_.models(), backend_.unix_now()),
-                          keep_alive),
-            200, keep_alive);
+    respond(json_response(
+                200, openai::encode_models(backend_.models(), backend_.unix_now()), keep_alive),
+            200,
+            keep_alive);
   }
 }
 
 void HttpSession::serve_completion(openai::Endpoint endpoint, const http::Request& request) {
   const bool keep_alive = request.keep_alive;
   if (auto type = request.header("content-type"); type && !is_json(*type)) {
-    respond(error_response(openai::ApiError{415, "invalid_request_error", "unsupported_media_type",
-                                            "", "the body must be application/json"},
+    respond(error_response(openai::ApiError{415,
+                                            "invalid_request_error",
+                                            "unsupported_media_type",
+                                            "",
+                                            "the body must be application/json"},
                            keep_alive),
-            415, keep_alive);
+            415,
+            keep_alive);
     return;
   }
   auto decoded = openai::decode_request(endpoint, request.body, config_.decode);
@@ -174,25 +226,36 @@ void HttpSession::serve_completion(openai::Endpoint endpoint, const http::Reques
   if (!decoded->model.empty()) {
     const std::vector<std::string> models = backend_.models();
     if (std::find(models.begin(), models.end(), decoded->model) == models.end()) {
-      respond(error_response(openai::ApiError{404, "invalid_request_error", "model_not_found",
+      respond(error_response(openai::ApiError{404,
+                                              "invalid_request_error",
+                                              "model_not_found",
                                               "model",
                                               fmt::format("the model '{}' does not exist: no "
                                                           "worker serves it (GET /v1/models)",
                                                           decoded->model)},
                              keep_alive),
-              404, keep_alive);
+              404,
+              keep_alive);
       return;
     }
   }
   if (!decoded->ignored_keys.empty()) {
-    logger().debug("http conn={} ignored parameters: {}", connection_id_,
+    logger().debug("http conn={} ignored parameters: {}",
+                   connection_id_,
                    fmt::join(decoded->ignored_keys, ","));
   }
   ++stats_.completions;
-  openai::StreamContext context{endpoint, "", backend_.unix_now(),
+  stall_seen_ = false;
+  openai::StreamContext context{endpoint,
+                                "",
+                                backend_.unix_now(),
                                 decoded->model.empty() ? std::string("connswap") : decoded->model};
-  completion_ = std::make_shared<Completion>(transport_, peer_, *decoded, std::move(context),
-                                             config_.completion, keep_alive,
+  completion_ = std::make_shared<Completion>(transport_,
+                                             peer_,
+                                             *decoded,
+                                             std::move(context),
+                                             config_.completion,
+                                             keep_alive,
                                              request.minor_version == 0);
   completion_->on_finished([this] { on_completion_finished(transport_.now()); });
   v1::GenerateRequest generate = decoded->to_generate_request();
@@ -240,19 +303,30 @@ void HttpSession::respond(std::string response, int status, bool keep_alive) {
 void HttpSession::refuse(http::ParseError error) {
   ++stats_.bad_requests;
   const int status = http::status_for(error);
-  logger().info("http conn={} peer={} bad request: {} ({})", connection_id_, peer_,
-                http::to_string(error), status);
-  respond(error_response(openai::ApiError{status, "invalid_request_error", "bad_request", "",
+  logger().info("http conn={} peer={} bad request: {} ({})",
+                connection_id_,
+                peer_,
+                http::to_string(error),
+                status);
+  respond(error_response(openai::ApiError{status,
+                                          "invalid_request_error",
+                                          "bad_request",
+                                          "",
                                           std::string(http::to_string(error))},
                          false),
-          status, false);
+          status,
+          false);
 }
 
-// Idle keep-alive connections and slow requests have a deadline; a running completion has
-// none here (the director's stall deadlines cover the worker side).
+// Idle keep-alive connections and slow requests have a deadline; so does a running
+// completion whose client takes nothing (re-armed whenever its writes drain).
 void HttpSession::arm(Timestamp now) {
-  if (closing_ || completion_ != nullptr) {
+  if (closing_) {
     transport_.set_deadline(0);
+    return;
+  }
+  if (completion_ != nullptr) {
+    transport_.set_deadline(now + config_.idle_timeout);
     return;
   }
   if (parser_.mid_request()) {

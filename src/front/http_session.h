@@ -20,11 +20,13 @@
 namespace connswap::front {
 
 struct HttpFrontConfig {
-  http::Limits limits;             // header bytes, header count, body bytes
-  openai::DecodeLimits decode;     // max_tokens bounds and default
-  CompletionLimits completion;     // write high-water mark, stream: false answer size
+  http::Limits limits;                      // header bytes, header count, body bytes
+  openai::DecodeLimits decode;              // max_tokens bounds and default
+  CompletionLimits completion;              // write high-water mark, stream: false answer size
   Duration request_timeout = 10 * kSecond;  // from a request's first byte to its last
-  Duration idle_timeout = 60 * kSecond;     // keep-alive wait for the next request
+  // Keep-alive wait for the next request; also how long (1-2x) a client may take no byte
+  // of an answer being written before its stream is cancelled.
+  Duration idle_timeout = 60 * kSecond;
 };
 
 // Counters shared by every session of one front (metrics).
@@ -37,8 +39,8 @@ struct HttpFrontStats {
   std::uint64_t client_gone = 0;     // ...whose client left before the end
   std::uint64_t responses_4xx = 0;
   std::uint64_t responses_5xx = 0;
-  std::uint64_t tokens = 0;          // completion tokens sent
-  std::uint64_t migrations = 0;      // migrations seen by HTTP streams
+  std::uint64_t tokens = 0;      // completion tokens sent
+  std::uint64_t migrations = 0;  // migrations seen by HTTP streams
 };
 
 class HttpSession {
@@ -54,6 +56,9 @@ class HttpSession {
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
+  // The connection was just accepted: its idle deadline starts now (a client that never
+  // sends a byte is closed like an idle keep-alive one).
+  void start(Timestamp now);
   void on_data(Timestamp now, std::string_view bytes);
   void on_drained(Timestamp now);
   void on_deadline(Timestamp now);
@@ -80,6 +85,7 @@ class HttpSession {
   std::shared_ptr<Completion> completion_;  // the request being answered, if any
   Timestamp request_started_ = 0;           // first byte of the request being read (0: none)
   Timestamp idle_since_ = 0;
+  bool stall_seen_ = false;  // the last deadline found the completion's bytes not drained
   bool closing_ = false;
 };
 

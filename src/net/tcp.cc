@@ -1,5 +1,6 @@
 #include "net/tcp.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <utility>
@@ -40,6 +41,9 @@ struct TcpConnImpl {
   void start_read();
   void start_write();
   void arm(Timestamp at);
+  void linger();  // everything sent: shut down sending, drain the peer until EOF or linger
+  // When a closing connection that makes no progress from now on is cut off.
+  Timestamp linger_deadline() const { return listener.loop_.now() + listener.limits_.linger; }
   void finish();  // closes the socket, tells the handler once, then the listener forgets us
 
   TcpListener& listener;
@@ -47,15 +51,19 @@ struct TcpConnImpl {
   asio::steady_timer timer;
   TcpConn conn;
   std::vector<char> buffer;
-  std::string writing;  // the bytes of the write in progress
+  std::string writing;      // the bytes being written, taken from TcpConn::out_
+  std::size_t written = 0;  // ...of which the kernel took these
   std::unique_ptr<TcpHandler> handler;
+  Timestamp deadline = 0;  // what the timer is armed for (0: nothing)
   bool read_pending = false;
+  bool write_pending = false;
+  bool lingering = false;
   bool finished = false;
   Alive alive;
 };
 
 void TcpConnImpl::start_read() {
-  if (read_pending || finished || !conn.reading_ || conn.closing_) {
+  if (read_pending || finished || (!lingering && (!conn.reading_ || conn.closing_))) {
     return;
   }
   read_pending = true;
@@ -69,68 +77,114 @@ void TcpConnImpl::start_read() {
         if (finished) {
           return;
         }
+        if (ec == asio::error::eof && conn.closing_ && !lingering) {
+          return;  // the peer is done sending; what close() queued still goes out
+        }
         if (ec) {
           // EOF, reset or an error: the request side is gone. A half-closed HTTP client
           // cannot read a response it stopped waiting for, so the connection ends here.
-          logger().debug("tcp conn={} peer={} read ended: {}", conn.id(), conn.peer(), ec.message());
+          logger().debug(
+              "tcp conn={} peer={} read ended: {}", conn.id(), conn.peer(), ec.message());
           finish();
           return;
         }
-        handler->on_data(std::string_view(buffer.data(), n));
+        if (!conn.closing_) {
+          handler->on_data(std::string_view(buffer.data(), n));
+        }  // else: after close() the peer's bytes are dropped
         start_read();
       });
 }
 
+// Writes go out in slices of at most kWriteSlice bytes, so that a closing connection's
+// "no progress for linger" is measured per slice, not per whole (maybe MiB-sized) queue.
 void TcpConnImpl::start_write() {
-  if (conn.inflight_ != 0 || finished) {
+  constexpr std::size_t kWriteSlice = 64 * 1024;
+  if (write_pending || finished) {
     return;
   }
-  if (conn.out_.empty()) {
-    if (conn.closing_) {
-      asio::error_code ignored;
-      socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-      finish();
+  if (written == writing.size()) {
+    writing.clear();
+    written = 0;
+    if (conn.out_.empty()) {
+      conn.inflight_ = 0;
+      if (conn.closing_ && !lingering) {
+        linger();
+      }
+      return;
     }
-    return;
+    writing.swap(conn.out_);
+    conn.out_.clear();
   }
-  writing.swap(conn.out_);
-  conn.out_.clear();
-  conn.inflight_ = writing.size();
+  conn.inflight_ = writing.size() - written;
+  const std::size_t slice = std::min(kWriteSlice, writing.size() - written);
+  write_pending = true;
   asio::async_write(
-      socket, asio::buffer(writing), [this, weak = alive.weak()](const asio::error_code& ec, std::size_t) {
+      socket,
+      asio::buffer(writing.data() + written, slice),
+      [this, weak = alive.weak()](const asio::error_code& ec, std::size_t n) {
         if (weak.expired()) {
           return;
         }
         listener.loop_.refresh_now();
-        conn.inflight_ = 0;
+        write_pending = false;
         if (finished) {
           return;
         }
         if (ec) {
-          logger().debug("tcp conn={} peer={} write failed: {}", conn.id(), conn.peer(), ec.message());
+          logger().debug(
+              "tcp conn={} peer={} write failed: {}", conn.id(), conn.peer(), ec.message());
           finish();
           return;
         }
-        if (conn.out_.empty() && !conn.closing_) {
+        written += n;
+        conn.inflight_ = writing.size() - written;
+        if (conn.closing_) {
+          arm(linger_deadline());  // progress: more time
+        } else if (conn.inflight_ == 0 && conn.out_.empty()) {
           handler->on_drained();
         }
         start_write();
       });
 }
 
+// A deadline that is replaced after its timer expired but before the handler ran is not
+// cancelled by asio (it completes with success): `deadline` tells the stale one apart.
 void TcpConnImpl::arm(Timestamp at) {
+  deadline = at;
   timer.cancel();
   if (at == 0 || finished) {
     return;
   }
   timer.expires_at(to_time_point(at));
-  timer.async_wait([this, weak = alive.weak()](const asio::error_code& ec) {
-    if (weak.expired() || ec || finished) {
+  timer.async_wait([this, weak = alive.weak(), at](const asio::error_code& ec) {
+    if (weak.expired() || ec || finished || deadline != at) {
       return;
     }
     listener.loop_.refresh_now();
+    deadline = 0;
+    if (conn.closing_) {
+      logger().debug(
+          "tcp conn={} peer={} close timed out (lingering={})", conn.id(), conn.peer(), lingering);
+      finish();
+      return;
+    }
     handler->on_deadline();
   });
+}
+
+// RFC 9112 §9.6: closing at once with unread bytes makes the kernel send an RST, which
+// can destroy the answer before the client reads it (a refused body, pipelined requests).
+// So: FIN first, then read and drop until the peer's FIN, bounded by limits.linger.
+void TcpConnImpl::linger() {
+  lingering = true;
+  asio::error_code ec;
+  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec) {
+    finish();
+    return;
+  }
+  arm(linger_deadline());
+  start_read();
 }
 
 void TcpConnImpl::finish() {
@@ -166,6 +220,8 @@ void TcpConn::close() {
     return;
   }
   closing_ = true;
+  // The handler's deadline is over; a peer that takes no byte for `linger` is cut off.
+  impl_->arm(impl_->linger_deadline());
   // Posted: close() may run inside a handler call, and on_closed() must not re-enter it.
   loop_.post([impl = impl_, weak = impl_->alive.weak()] {
     if (!weak.expired()) {
@@ -177,6 +233,7 @@ void TcpConn::close() {
 void TcpConn::abort() {
   closing_ = true;
   out_.clear();
+  impl_->arm(0);
   loop_.post([impl = impl_, weak = impl_->alive.weak()] {
     if (!weak.expired()) {
       impl->finish();
@@ -185,12 +242,15 @@ void TcpConn::abort() {
 }
 
 void TcpConn::set_deadline(Timestamp at) {
-  impl_->arm(at);
+  if (!closing_) {
+    impl_->arm(at);
+  }
 }
 
 struct TcpListener::Impl {
-  explicit Impl(asio::io_context& io) : acceptor(io) {}
+  explicit Impl(asio::io_context& io) : acceptor(io), retry(io) {}
   asio::ip::tcp::acceptor acceptor;
+  asio::steady_timer retry;  // accept_later()
 };
 
 TcpListener::TcpListener(Loop& loop, const TcpLimits& limits, Factory factory)
@@ -242,9 +302,13 @@ void TcpListener::accept_next() {
         }
         loop_.refresh_now();
         if (ec) {
-          // EMFILE and the like: log, and keep accepting (the next one may succeed).
+          // EMFILE and the like: the pending connection stays in the backlog and accept
+          // would fail again at once, so retry after a pause instead of spinning.
           logger().warn("tcp listener={} accept failed: {}", local_.to_string(), ec.message());
-        } else if (conns_.size() >= limits_.max_connections) {
+          accept_later();
+          return;
+        }
+        if (conns_.size() >= limits_.max_connections) {
           ++refused_;
           asio::error_code ignored;
           sock.close(ignored);
@@ -260,6 +324,15 @@ void TcpListener::accept_next() {
         }
         accept_next();
       });
+}
+
+void TcpListener::accept_later() {
+  impl_->retry.expires_after(to_chrono(limits_.accept_retry));
+  impl_->retry.async_wait([this, weak = alive_.weak()](const asio::error_code& ec) {
+    if (!weak.expired() && !ec && !closed_) {
+      accept_next();
+    }
+  });
 }
 
 void TcpListener::on_accepted(TcpConnImpl* conn) {
@@ -295,6 +368,7 @@ void TcpListener::finish_all() {
   closed_ = true;
   asio::error_code ignored;
   impl_->acceptor.close(ignored);
+  impl_->retry.cancel();
   std::vector<TcpConnImpl*> all;
   all.reserve(conns_.size());
   for (auto& [id, conn] : conns_) {

@@ -25,6 +25,11 @@ namespace connswap::net {
 struct TcpLimits {
   std::size_t max_connections = 1024;  // more are accepted and closed at once (refused)
   std::size_t read_chunk = 16 * 1024;  // bytes read per receive
+  // After close(): how long the peer may take no byte of what is queued, and then how long
+  // its leftover bytes are read and dropped while waiting for its FIN (a close with unread
+  // bytes would reset the connection and could destroy the answer still in flight).
+  Duration linger = 2 * kSecond;
+  Duration accept_retry = 100 * kMillisecond;  // after accept() fails (EMFILE...): pause
 };
 
 // The application's side of one accepted connection. Every call comes from the loop, never
@@ -33,8 +38,8 @@ class TcpHandler {
  public:
   virtual ~TcpHandler() = default;
   virtual void on_data(std::string_view bytes) = 0;  // received, in order
-  virtual void on_drained() = 0;   // every byte written so far went to the kernel
-  virtual void on_deadline() = 0;  // the deadline set with set_deadline() passed
+  virtual void on_drained() = 0;                     // every byte written so far went to the kernel
+  virtual void on_deadline() = 0;                    // the deadline set with set_deadline() passed
   // The connection is gone (peer closed or reset it, an I/O error, or abort()/close()
   // finished); no call follows and the TcpConn is destroyed after this turn.
   virtual void on_closed() = 0;
@@ -52,11 +57,14 @@ class TcpConn {
   // Pauses (false) or resumes (true) reading: while paused the peer's bytes stay in the
   // kernel and TCP flow control pushes back.
   void set_reading(bool on);
-  // Sends what is queued, then closes. on_closed() follows.
+  // Sends what is queued, shuts the sending side, then drops what the peer still sends
+  // until it closes too; each step bounded by TcpLimits::linger. No on_data, on_drained or
+  // on_deadline after this call; on_closed() follows.
   void close();
   // Closes now, dropping what is queued. on_closed() follows.
   void abort();
-  // on_deadline() once at `at` (0 = none). A later call replaces it.
+  // on_deadline() once at `at` (0 = none). A later call replaces it, also one already due
+  // but not yet delivered. Ignored once closing.
   void set_deadline(Timestamp at);
   std::uint64_t id() const { return id_; }
   const std::string& peer() const { return peer_; }  // "127.0.0.1:51234"
@@ -69,7 +77,7 @@ class TcpConn {
   std::uint64_t id_;
   std::string peer_;
   std::string out_;           // queued, not yet handed to a write
-  std::size_t inflight_ = 0;  // bytes of the write in progress
+  std::size_t inflight_ = 0;  // bytes taken for writing, not yet by the kernel
   bool reading_ = true;
   bool closing_ = false;
 };
@@ -99,6 +107,7 @@ class TcpListener {
   struct Impl;
   TcpListener(Loop& loop, const TcpLimits& limits, Factory factory);
   void accept_next();
+  void accept_later();  // after an accept error, without spinning
   void on_accepted(TcpConnImpl* conn);
   void forget(std::uint64_t id);
   void finish_all();  // stops accepting, finishes every connection (they stay in conns_)

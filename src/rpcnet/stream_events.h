@@ -13,9 +13,12 @@
 namespace connswap::rpcnet {
 
 // Hands `event` to `session` if it is a stream event (data, opened, writable, reset,
-// STOP_SENDING, streams available) and returns true; false for connection-level events
-// (handshake, close, path), which the binding handles itself. StreamClosed needs nothing:
-// the Session learnt everything from the data, FIN and reset events.
+// STOP_SENDING, streams available, closed) and returns true; false for connection-level
+// events (handshake, close, path), which the binding handles itself.
+// StreamClosed of a call still open: our side was finished for us, which (our FIN having
+// not been sent) only an answered STOP_SENDING does. ngtcp2 0.12.1 reports that only when
+// we next write (quic::StopSending), and a stream blocked on flow control never writes
+// again: a call paused by its slow client would never learn its caller cancelled it.
 inline bool deliver_stream_event(rpc::Session& session, quic::Event& event, Timestamp now) {
   if (auto* data = std::get_if<quic::StreamData>(&event)) {
     session.on_stream_data(data->id, data->data, data->fin, now);
@@ -27,6 +30,8 @@ inline bool deliver_stream_event(rpc::Session& session, quic::Event& event, Time
     session.on_stream_reset(reset->id, reset->app_error);
   } else if (auto* stop = std::get_if<quic::StopSending>(&event)) {
     session.on_stop_sending(stop->id, stop->app_error);
+  } else if (auto* closed = std::get_if<quic::StreamClosed>(&event)) {
+    session.on_stop_sending(closed->id, closed->app_error);  // no-op for a finished call
   } else if (std::holds_alternative<quic::StreamsAvailable>(event)) {
     session.on_streams_available(now);
   } else {
