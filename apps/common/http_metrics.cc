@@ -20,7 +20,8 @@ HttpMetrics::HttpMetrics(prometheus::Registry& r)
                 .Register(r)
                 .Add({})),
       accepted_(counter(r, "connswap_http_connections_total", "HTTP connections accepted")),
-      refused_(counter(r, "connswap_http_connections_refused_total",
+      refused_(counter(r,
+                       "connswap_http_connections_refused_total",
                        "HTTP connections closed at once: over --http-max-connections")) {
   using S = front::HttpFrontStats;
   const struct {
@@ -29,15 +30,20 @@ HttpMetrics::HttpMetrics(prometheus::Registry& r)
     std::uint64_t S::*field;
   } fields[] = {
       {"connswap_http_requests_total", "HTTP requests parsed", &S::requests},
-      {"connswap_http_bad_requests_total", "HTTP requests refused unparsed (malformed, limits)",
+      {"connswap_http_bad_requests_total",
+       "HTTP requests refused unparsed (malformed, limits)",
        &S::bad_requests},
-      {"connswap_http_timeouts_total", "connections closed by --http-request-timeout-ms",
+      {"connswap_http_timeouts_total",
+       "connections closed by --http-request-timeout-ms",
        &S::timeouts},
-      {"connswap_http_completions_total", "completion requests streamed through the director",
+      {"connswap_http_completions_total",
+       "completion requests streamed through the director",
        &S::completions},
-      {"connswap_http_completions_ok_total", "completions that ended with a finish_reason",
+      {"connswap_http_completions_ok_total",
+       "completions that ended with a finish_reason",
        &S::completions_ok},
-      {"connswap_http_client_gone_total", "completions whose client left before the end",
+      {"connswap_http_client_gone_total",
+       "completions whose client left before the end",
        &S::client_gone},
       {"connswap_http_responses_4xx_total", "responses with a 4xx status", &S::responses_4xx},
       {"connswap_http_responses_5xx_total", "responses with a 5xx status", &S::responses_5xx},

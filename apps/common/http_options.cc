@@ -10,27 +10,57 @@ namespace connswap::app {
 void add_http_options(CLI::App& app, HttpArgs& args) {
   constexpr Role kRole = Role::kDirector;
   front::HttpFrontConfig& c = args.config;
-  add_env_option(app, kRole, "--http-addr", args.addr,
+  add_env_option(app,
+                 kRole,
+                 "--http-addr",
+                 args.addr,
                  "OpenAI-compatible HTTP/1.1 + SSE listen address (\"\" = off)");
-  add_env_option(app, kRole, "--http-max-connections", args.tcp.max_connections,
+  add_env_option(app,
+                 kRole,
+                 "--http-max-connections",
+                 args.tcp.max_connections,
                  "open HTTP connections; more are closed at once");
-  add_env_option(app, kRole, "--http-max-header-bytes", c.limits.max_header_bytes,
+  add_env_option(app,
+                 kRole,
+                 "--http-max-header-bytes",
+                 c.limits.max_header_bytes,
                  "request line + headers; larger: 431");
-  add_env_option(app, kRole, "--http-max-headers", c.limits.max_headers,
+  add_env_option(app,
+                 kRole,
+                 "--http-max-headers",
+                 c.limits.max_headers,
                  "header lines per request; more: 431");
-  add_env_option(app, kRole, "--http-max-body-bytes", c.limits.max_body_bytes,
-                 "request body; larger: 413");
-  add_ms_option(app, kRole, "--http-request-timeout-ms", c.request_timeout,
+  add_env_option(
+      app, kRole, "--http-max-body-bytes", c.limits.max_body_bytes, "request body; larger: 413");
+  add_ms_option(app,
+                kRole,
+                "--http-request-timeout-ms",
+                c.request_timeout,
                 "a request must arrive whole this long after its first byte (slowloris)");
-  add_ms_option(app, kRole, "--http-idle-timeout-ms", c.idle_timeout,
+  add_ms_option(app,
+                kRole,
+                "--http-idle-timeout-ms",
+                c.idle_timeout,
                 "an idle keep-alive connection is closed after this");
-  add_env_option(app, kRole, "--http-max-tokens", c.decode.max_tokens,
+  add_env_option(app,
+                 kRole,
+                 "--http-max-tokens",
+                 c.decode.max_tokens,
                  "largest max_tokens a request may ask for; larger: 400");
-  add_env_option(app, kRole, "--http-default-max-tokens", c.decode.default_max_tokens,
+  add_env_option(app,
+                 kRole,
+                 "--http-default-max-tokens",
+                 c.decode.default_max_tokens,
                  "max_tokens of a request that names none");
-  add_env_option(app, kRole, "--http-write-buffer-bytes", c.completion.write_high_water,
+  add_env_option(app,
+                 kRole,
+                 "--http-write-buffer-bytes",
+                 c.completion.write_high_water,
                  "bytes queued to a slow HTTP reader before its stream pauses");
-  add_env_option(app, kRole, "--http-max-response-bytes", c.completion.max_response_bytes,
+  add_env_option(app,
+                 kRole,
+                 "--http-max-response-bytes",
+                 c.completion.max_response_bytes,
                  "largest stream:false answer; larger ends the request with an error");
 }
 
@@ -74,8 +104,13 @@ std::string describe(const HttpArgs& args) {
   return fmt::format(
       "http_addr={} http_max_connections={} http_max_header_bytes={} http_max_body_bytes={} "
       "http_request_timeout_ms={} http_idle_timeout_ms={} http_max_tokens={}",
-      args.addr, args.tcp.max_connections, c.limits.max_header_bytes, c.limits.max_body_bytes,
-      c.request_timeout / kMillisecond, c.idle_timeout / kMillisecond, c.decode.max_tokens);
+      args.addr,
+      args.tcp.max_connections,
+      c.limits.max_header_bytes,
+      c.limits.max_body_bytes,
+      c.request_timeout / kMillisecond,
+      c.idle_timeout / kMillisecond,
+      c.decode.max_tokens);
 }
 
 }  // namespace connswap::app

@@ -14,7 +14,10 @@ void add_worker_options(CLI::App& app, WorkerArgs& args) {
   add_env_option(
       app, kRole, "--mgmt-addr", c.mgmt_addr, "MGMT listen address (WorkerAdmin/Health)");
   add_env_option(app, kRole, "--label", c.label, "unique worker name in the director's pool");
-  add_env_option(app, kRole, "--model", c.model,
+  add_env_option(app,
+                 kRole,
+                 "--model",
+                 c.model,
                  "the model id this worker serves, announced to the director (OpenAI `model`)");
   add_env_option(app,
                  kRole,

@@ -155,7 +155,8 @@ Result<void> DirectorApp::build_and_listen() {
 void DirectorApp::update_metrics() {
   metrics_->update(service_->stats());
   if (http_metrics_) {
-    http_metrics_->update(http_->stats(), {http_->connections(), http_->accepted(), http_->refused()});
+    http_metrics_->update(http_->stats(),
+                          {http_->connections(), http_->accepted(), http_->refused()});
   }
 }
 

@@ -7,8 +7,8 @@
 
 #include "base/error.h"
 #include "common/director_options.h"
-#include "common/http_metrics.h"
 #include "common/driver.h"
+#include "common/http_metrics.h"
 #include "common/metrics.h"
 #include "common/ready_file.h"
 #include "common/role_metrics.h"

@@ -88,7 +88,7 @@ struct FinishStream {
   StreamKey stream = 0;
   StatusCode code = StatusCode::kOk;
   std::string message;
-  std::uint64_t tokens = 0;  // tokens forwarded on this stream
+  std::uint64_t tokens = 0;         // tokens forwarded on this stream
   std::uint64_t prompt_tokens = 0;  // as the worker that finished it counted them
   // kUnavailable only: where the stream stopped, so the binding can hand out a resume
   // ticket (next_seq 0 otherwise).

@@ -44,11 +44,11 @@ struct WorkerInfo {
   std::string label;
   std::string user_addr;
   std::string mgmt_addr;
-  std::uint32_t load = 0;     // reported by the worker
-  std::uint32_t streams = 0;  // live attempts this director placed on it
-  bool available = true;      // reported by the worker
-  bool draining = false;      // reported by the worker or set by the director
-  bool lost = false;          // heartbeat expired (or the binding said so)
+  std::uint32_t load = 0;           // reported by the worker
+  std::uint32_t streams = 0;        // live attempts this director placed on it
+  bool available = true;            // reported by the worker
+  bool draining = false;            // reported by the worker or set by the director
+  bool lost = false;                // heartbeat expired (or the binding said so)
   std::vector<std::string> models;  // as registered
   Timestamp last_heartbeat = 0;
   Timestamp failed_until = 0;  // failure hold: not selected before this

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include "front/responses.h"
-#include "http/sse.h"
 #include "http/response.h"
+#include "http/sse.h"
 
 namespace connswap::front {
 
@@ -101,7 +101,10 @@ Result<void> Completion::write(const v1::GenerateItem& item) {
 void Completion::give_up() {
   end_.http_status = 500;
   send_raw(error_response(
-      openai::ApiError{500, "server_error", "response_too_large", "",
+      openai::ApiError{500,
+                       "server_error",
+                       "response_too_large",
+                       "",
                        "the answer is larger than the director's --http-max-response-bytes; "
                        "ask for fewer max_tokens or stream it"},
       keep_alive_));
@@ -122,8 +125,10 @@ void Completion::give_up() {
 }
 
 void Completion::on_assigned(const v1::GenerateItem::Assigned& assigned) {
-  context_.id = fmt::format("{}{}-{}", openai::id_prefix(context_.endpoint),
-                            assigned.connection_id(), assigned.stream_id());
+  context_.id = fmt::format("{}{}-{}",
+                            openai::id_prefix(context_.endpoint),
+                            assigned.connection_id(),
+                            assigned.stream_id());
   encoder_.emplace(context_);
   if (stream_) {
     send_head();
@@ -147,7 +152,9 @@ void Completion::on_migrated(const v1::GenerateItem::Migrated& migrated) {
   ++end_.migrations;
   if (stream_ && head_sent_) {
     send_raw(http::sse_comment(fmt::format("migrated from={} to={} reason={} resume_seq={}",
-                                           migrated.from(), migrated.to(), migrated.reason(),
+                                           migrated.from(),
+                                           migrated.to(),
+                                           migrated.reason(),
                                            migrated.resume_seq())));
   }
 }

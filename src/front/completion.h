@@ -20,15 +20,15 @@
 namespace connswap::front {
 
 struct CompletionLimits {
-  std::size_t write_high_water = 256 * 1024;   // queued bytes above which the stream pauses
-  std::size_t max_response_bytes = 8 << 20;    // stream: false answers larger are an error
+  std::size_t write_high_water = 256 * 1024;  // queued bytes above which the stream pauses
+  std::size_t max_response_bytes = 8 << 20;   // stream: false answers larger are an error
 };
 
 // What the front reports when a completion ends, for its counters and access log.
 struct CompletionEnd {
-  int http_status = 200;       // of the response head (an error after it does not change it)
-  bool ok = false;             // the answer ended with finish_reason, not an error
-  std::uint64_t tokens = 0;    // completion tokens delivered
+  int http_status = 200;     // of the response head (an error after it does not change it)
+  bool ok = false;           // the answer ended with finish_reason, not an error
+  std::uint64_t tokens = 0;  // completion tokens delivered
   std::uint32_t migrations = 0;
 };
 

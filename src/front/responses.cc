@@ -36,9 +36,13 @@ std::string unavailable_response(std::string_view message, bool keep_alive) {
 std::string method_not_allowed(std::string_view allow, bool keep_alive) {
   auto h = headers("application/json", keep_alive);
   h.push_back({"Allow", std::string(allow)});
-  return http::response(405, h,
+  return http::response(405,
+                        h,
                         openai::encode_error(openai::ApiError{
-                            405, "invalid_request_error", "method_not_allowed", "",
+                            405,
+                            "invalid_request_error",
+                            "method_not_allowed",
+                            "",
                             fmt::format("method not allowed here (allowed: {})", allow)}));
 }
 

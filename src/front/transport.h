@@ -39,9 +39,9 @@ class Backend {
   virtual void open_stream(std::unique_ptr<services::ClientSink> sink,
                            std::string connection_id,
                            const v1::GenerateRequest& request) = 0;
-  virtual bool ready() const = 0;                     // at least one worker takes streams
+  virtual bool ready() const = 0;                       // at least one worker takes streams
   virtual std::vector<std::string> models() const = 0;  // what the workers serve
-  virtual std::int64_t unix_now() const = 0;          // wall clock, for `created`
+  virtual std::int64_t unix_now() const = 0;            // wall clock, for `created`
 };
 
 }  // namespace connswap::front

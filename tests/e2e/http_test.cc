@@ -3,13 +3,12 @@
 // that arrives equals the text of the same request served without a failure, the finish
 // reason and usage are right, and the one migration shows as an SSE comment line.
 
-#include <signal.h>
-
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <signal.h>
 
 #include "e2e/cluster.h"
 
@@ -23,9 +22,9 @@ constexpr const char* kCurl = "/usr/bin/curl";
 
 // What curl received on one SSE answer.
 struct SseAnswer {
-  std::string text;           // delta.content (chat) or text (completions), concatenated
-  std::string finish_reason;  // of the last choice that had one
-  json usage;                 // the usage chunk's usage (null if none)
+  std::string text;                   // delta.content (chat) or text (completions), concatenated
+  std::string finish_reason;          // of the last choice that had one
+  json usage;                         // the usage chunk's usage (null if none)
   std::vector<std::string> comments;  // ": ..." lines, without the colon and space
   std::vector<json> errors;           // error events
   std::size_t chunks = 0;             // data events other than [DONE]
@@ -101,18 +100,27 @@ json chat_body(bool stream, const std::string& prompt) {
 }
 
 // curl POSTing `body` to `path`; -N so each event is written as it arrives.
-testing::Process& post(Cluster& c, const std::string& name, const std::string& path,
+testing::Process& post(Cluster& c,
+                       const std::string& name,
+                       const std::string& path,
                        const json& body) {
-  return c.start_tool(name, {kCurl, "-sS", "-N", "--fail-with-body", "-H",
-                             "Content-Type: application/json", "-d", body.dump(),
-                             "http://" + http_addr(c) + path});
+  return c.start_tool(name,
+                      {kCurl,
+                       "-sS",
+                       "-N",
+                       "--fail-with-body",
+                       "-H",
+                       "Content-Type: application/json",
+                       "-d",
+                       body.dump(),
+                       "http://" + http_addr(c) + path});
 }
 
 // Waits for curl to exit 0 (kStreamBudget) and returns its stdout.
 std::string finish(Cluster& c, testing::Process& curl) {
   auto status = curl.wait_exit(kStreamBudget);
-  EXPECT_TRUE(status && status->ok()) << (status ? testing::to_string(*status) : "timeout")
-                                      << "\n" << curl.stderr_text() << c.logs();
+  EXPECT_TRUE(status && status->ok()) << (status ? testing::to_string(*status) : "timeout") << "\n"
+                                      << curl.stderr_text() << c.logs();
   return curl.stdout_text();
 }
 
@@ -218,8 +226,8 @@ TEST_P(HttpFailover, CompletionWithoutStreamIsOneWholeBody) {
   const json body = {{"prompt", "once upon a time"}, {"max_tokens", kTokens}, {"stream", false}};
   auto& curl = post(c, "curl-completion", "/v1/completions", body);
   // No byte arrives before the end: the failure follows worker-a's assignment instead.
-  ASSERT_TRUE(c.director().process->wait_for_log(
-      {"worker=worker-a", "worker assigned to stream"}, kStartBudget))
+  ASSERT_TRUE(c.director().process->wait_for_log({"worker=worker-a", "worker assigned to stream"},
+                                                 kStartBudget))
       << c.logs();
   inflict(c, GetParam());
   const json got = json::parse(finish(c, curl), nullptr, false);
@@ -237,11 +245,11 @@ TEST_P(HttpFailover, CompletionWithoutStreamIsOneWholeBody) {
   EXPECT_EQ(log_field(moves[0], "to_worker"), "worker-b");
 }
 
-INSTANTIATE_TEST_SUITE_P(EachFailure,
-                         HttpFailover,
-                         ::testing::Values(Failure::kError, Failure::kKill, Failure::kStop,
-                                           Failure::kDrain),
-                         [](const auto& p) { return name_of(p.param); });
+INSTANTIATE_TEST_SUITE_P(
+    EachFailure,
+    HttpFailover,
+    ::testing::Values(Failure::kError, Failure::kKill, Failure::kStop, Failure::kDrain),
+    [](const auto& p) { return name_of(p.param); });
 
 }  // namespace
 }  // namespace connswap::e2e

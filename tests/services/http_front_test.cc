@@ -75,8 +75,8 @@ struct Front {
   std::unique_ptr<front::HttpSession> session;
 
   front::HttpSession& open() {
-    session = std::make_unique<front::HttpSession>(transport, backend, config, stats, "http-1",
-                                                   "10.9.9.9:5555");
+    session = std::make_unique<front::HttpSession>(
+        transport, backend, config, stats, "http-1", "10.9.9.9:5555");
     return *session;
   }
   // Runs the world for `d` in 10 ms steps, running the session's deferred calls.
@@ -90,7 +90,8 @@ struct Front {
 };
 
 std::string post(std::string_view path, std::string_view body) {
-  return "POST " + std::string(path) + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+  return "POST " + std::string(path) +
+         " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
 }
 
@@ -129,7 +130,7 @@ TEST(HttpFront, ChatStreamIsSseWithUsageAndDone) {
   EXPECT_NE(out.find(R"("prompt_tokens":)"), std::string::npos);
   EXPECT_NE(out.find("data: [DONE]\n\n"), std::string::npos);
   EXPECT_EQ(out.substr(out.size() - 5), "0\r\n\r\n");  // the chunked body ended
-  EXPECT_FALSE(f.transport.closed);                  // keep-alive
+  EXPECT_FALSE(f.transport.closed);                    // keep-alive
   EXPECT_EQ(f.stats.completions_ok, 1U);
   EXPECT_EQ(f.stats.tokens, 20U);
 }
@@ -220,8 +221,9 @@ TEST(HttpFront, PipelinedRequestsAreAnsweredInOrder) {
   Front f(world);
   const std::string completion =
       post("/v1/completions", R"({"prompt":"hi","max_tokens":3,"stream":false})");
-  f.open().on_data(world.now, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + completion +
-                                  "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n");
+  f.open().on_data(world.now,
+                   "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + completion +
+                       "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n");
   f.run_for(5 * kSecond);
   const std::string& out = f.transport.out;
   const auto health = out.find(R"({"status":"ok"})");

@@ -34,7 +34,7 @@ struct RouterStream {
   RouterAttempt primary;
   RouterAttempt standby;                                  // only in kHandover
   FailureReason handover_reason = FailureReason::kDrain;  // kDrain or kMoved
-  std::uint64_t prompt_tokens = 0;  // from the worker's Done
+  std::uint64_t prompt_tokens = 0;                        // from the worker's Done
   std::uint32_t migrations = 0;  // Migrated events sent (failovers + drains + moves)
   std::string failed_worker;     // from-worker of a pending migration ("" = none)
   FailureReason failed_reason = FailureReason::kWorkerError;
