@@ -20,7 +20,7 @@
 namespace connswap::front {
 
 struct CompletionLimits {
-  std::size_t write_high_water = 256 * 1024;  // queued bytes above which the stream pauses
+  std::size_t write_high_water = std::size_t{256} * 1024;  // queued bytes above which the stream pauses
   std::size_t max_response_bytes = 8 << 20;   // stream: false answers larger are an error
 };
 

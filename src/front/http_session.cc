@@ -287,7 +287,7 @@ void HttpSession::on_completion_finished(Timestamp now) {
   pump(now);
 }
 
-void HttpSession::respond(std::string response, int status, bool keep_alive) {
+void HttpSession::respond(const std::string& response, int status, bool keep_alive) {
   if (status >= 500) {
     ++stats_.responses_5xx;
   } else if (status >= 400) {

@@ -70,7 +70,7 @@ class HttpSession {
   void serve(Timestamp now, const http::Request& request);
   void serve_get(std::string_view path, bool keep_alive);
   void serve_completion(openai::Endpoint endpoint, const http::Request& request);
-  void respond(std::string response, int status, bool keep_alive);
+  void respond(const std::string& response, int status, bool keep_alive);
   void refuse(http::ParseError error);
   void on_completion_finished(Timestamp now);
   void arm(Timestamp now);

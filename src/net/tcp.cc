@@ -13,6 +13,15 @@
 namespace connswap::net {
 namespace {
 
+// asio's cancel() reports a failure of the reactor by throwing; the epoll reactor has none
+// for timers, and a destructor or close path must not throw, so it is swallowed here.
+void cancel_quietly(asio::steady_timer& timer) noexcept {
+  try {
+    timer.cancel();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): see above
+  }
+}
+
 spdlog::logger& logger() {
   return log::get("net");
 }
@@ -98,7 +107,7 @@ void TcpConnImpl::start_read() {
 // Writes go out in slices of at most kWriteSlice bytes, so that a closing connection's
 // "no progress for linger" is measured per slice, not per whole (maybe MiB-sized) queue.
 void TcpConnImpl::start_write() {
-  constexpr std::size_t kWriteSlice = 64 * 1024;
+  constexpr std::size_t kWriteSlice = std::size_t{64} * 1024;
   if (write_pending || finished) {
     return;
   }
@@ -151,7 +160,7 @@ void TcpConnImpl::start_write() {
 // cancelled by asio (it completes with success): `deadline` tells the stale one apart.
 void TcpConnImpl::arm(Timestamp at) {
   deadline = at;
-  timer.cancel();
+  cancel_quietly(timer);
   if (at == 0 || finished) {
     return;
   }
@@ -193,7 +202,7 @@ void TcpConnImpl::finish() {
   }
   finished = true;
   asio::error_code ignored;
-  timer.cancel();
+  cancel_quietly(timer);
   socket.close(ignored);
   handler->on_closed();
   listener.forget(conn.id());
@@ -368,13 +377,9 @@ void TcpListener::finish_all() {
   closed_ = true;
   asio::error_code ignored;
   impl_->acceptor.close(ignored);
-  impl_->retry.cancel();
-  std::vector<TcpConnImpl*> all;
-  all.reserve(conns_.size());
+  cancel_quietly(impl_->retry);
+  // closed_ is set, so forget() leaves conns_ alone while this loop walks it.
   for (auto& [id, conn] : conns_) {
-    all.push_back(conn.get());
-  }
-  for (TcpConnImpl* conn : all) {
     conn->finish();
   }
 }

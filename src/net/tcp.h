@@ -24,7 +24,7 @@ namespace connswap::net {
 
 struct TcpLimits {
   std::size_t max_connections = 1024;  // more are accepted and closed at once (refused)
-  std::size_t read_chunk = 16 * 1024;  // bytes read per receive
+  std::size_t read_chunk = std::size_t{16} * 1024;  // bytes read per receive
   // After close(): how long the peer may take no byte of what is queued, and then how long
   // its leftover bytes are read and dropped while waiting for its FIN (a close with unread
   // bytes would reset the connection and could destroy the answer still in flight).
