@@ -68,24 +68,20 @@ cmake --build "$build" -j"$jobs" \
 echo "built: connswap-director, connswap-worker, connswap-client, connswap-certs"
 
 say "checking that the seed's ports are free (UDP ${ports[*]})"
+# port_free udp|tcp PORT: true if 127.0.0.1:PORT can be bound.
+port_free() {
+  python3 - "$1" "$2" 2>/dev/null <<'EOF'
+import socket, sys
+kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+socket.socket(socket.AF_INET, kind).bind(("127.0.0.1", int(sys.argv[2])))
+EOF
+}
 for port in "${ports[@]}"; do
-  if ! python3 - "$port" 2>/dev/null <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-EOF
-  then
+  port_free udp "$port" ||
     die "UDP port $port is busy (see: ss -Hlunp 'sport = :$port'); stop whatever holds it and retry"
-  fi
 done
-if ! python3 - "$http_port" 2>/dev/null <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-EOF
-then
+port_free tcp "$http_port" ||
   die "TCP port $http_port is busy (see: ss -Hltnp 'sport = :$http_port'); stop whatever holds it and retry"
-fi
 echo "all free (and TCP $http_port)"
 
 rm -rf "$work"

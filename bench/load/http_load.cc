@@ -34,9 +34,9 @@ bool http_global_init() {
   return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
-class HttpLoadThread::Impl {
+class HttpLoad {
  public:
-  Impl(const LoadConfig& config, int index, Window& window, Progress& progress)
+  HttpLoad(const LoadConfig& config, int index, Window& window, Progress& progress)
       : config_(config), index_(index), window_(window), progress_(progress) {}
 
   void run();
@@ -62,7 +62,7 @@ class HttpLoadThread::Impl {
   std::vector<std::unique_ptr<HttpStream>> streams_;
 };
 
-void HttpLoadThread::Impl::run() {
+void HttpLoad::run() {
   multi_ = curl_multi_init();
   const int total = config_.connections * config_.streams_per_connection;
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(total));
@@ -93,7 +93,7 @@ void HttpLoadThread::Impl::run() {
   curl_slist_free_all(headers_);
 }
 
-void HttpLoadThread::Impl::open(int global) {
+void HttpLoad::open(int global) {
   auto owned = std::make_unique<HttpStream>();
   HttpStream* s = owned.get();
   s->global = global;
@@ -111,7 +111,7 @@ void HttpLoadThread::Impl::open(int global) {
   curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, headers_);
   curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body.c_str());
   curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(s->body.size()));
-  curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, &Impl::on_write);
+  curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, &HttpLoad::on_write);
   curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
   curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
   curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
@@ -123,7 +123,7 @@ void HttpLoadThread::Impl::open(int global) {
 }
 
 // (Re)starts a request on the stream's easy handle (curl reuses a kept-alive connection).
-void HttpLoadThread::Impl::issue(HttpStream& s) {
+void HttpLoad::issue(HttpStream& s) {
   s.reader->reset();
   s.first = s.finished = s.done = s.migrating = false;
   s.last = 0;
@@ -134,17 +134,14 @@ void HttpLoadThread::Impl::issue(HttpStream& s) {
   }
 }
 
-std::size_t HttpLoadThread::Impl::on_write(char* data,
-                                           std::size_t size,
-                                           std::size_t n,
-                                           void* user) {
+std::size_t HttpLoad::on_write(char* data, std::size_t size, std::size_t n, void* user) {
   auto* s = static_cast<HttpStream*>(user);
   s->now = net::clock_now();
   s->reader->feed(std::string_view(data, size * n));
   return size * n;
 }
 
-void HttpLoadThread::Impl::on_event(HttpStream& s, std::string_view data) {
+void HttpLoad::on_event(HttpStream& s, std::string_view data) {
   switch (classify_chunk(data)) {
     case ChunkKind::kToken:
       if (s.finished || s.done) {
@@ -168,7 +165,7 @@ void HttpLoadThread::Impl::on_event(HttpStream& s, std::string_view data) {
 }
 
 // The front's failover note, ": migrated from=A to=B reason=R resume_seq=N".
-void HttpLoadThread::Impl::on_comment(HttpStream& s, std::string_view text) {
+void HttpLoad::on_comment(HttpStream& s, std::string_view text) {
   if (!text.starts_with("migrated ")) {
     return;
   }
@@ -181,7 +178,7 @@ void HttpLoadThread::Impl::on_comment(HttpStream& s, std::string_view text) {
   progress_.migrations.fetch_add(1, std::memory_order_relaxed);
 }
 
-void HttpLoadThread::Impl::on_token(HttpStream& s) {
+void HttpLoad::on_token(HttpStream& s) {
   const Timestamp now = s.now;
   ++result_.total_tokens;
   progress_.tokens.fetch_add(1, std::memory_order_relaxed);
@@ -214,7 +211,7 @@ void HttpLoadThread::Impl::on_token(HttpStream& s) {
 }
 
 // A request ended: counts what was wrong with it, then issues the next one.
-void HttpLoadThread::Impl::on_end(HttpStream& s, CURLcode code) {
+void HttpLoad::on_end(HttpStream& s, CURLcode code) {
   long status = 0;
   curl_easy_getinfo(s.easy, CURLINFO_RESPONSE_CODE, &status);
   curl_multi_remove_handle(multi_, s.easy);
@@ -230,27 +227,15 @@ void HttpLoadThread::Impl::on_end(HttpStream& s, CURLcode code) {
   }
 }
 
-HttpLoadThread::HttpLoadThread(const LoadConfig& config,
-                               int index,
-                               Window& window,
-                               Progress& progress)
-    : impl_(std::make_unique<Impl>(config, index, window, progress)) {}
-
-HttpLoadThread::~HttpLoadThread() {
-  if (thread_.joinable()) {
-    thread_.join();
-  }
-}
-
-void HttpLoadThread::start() {
-  thread_ = std::thread([this] { impl_->run(); });
-}
-
-LoadResult HttpLoadThread::join() {
-  if (thread_.joinable()) {
-    thread_.join();
-  }
-  return std::move(impl_->result_);
+std::unique_ptr<Driver> make_http_driver(const LoadConfig& config,
+                                         int index,
+                                         Window& window,
+                                         Progress& progress) {
+  auto load = std::make_shared<HttpLoad>(config, index, window, progress);
+  return std::make_unique<Driver>([load] {
+    load->run();
+    return std::move(load->result_);
+  });
 }
 
 }  // namespace connswap::bench

@@ -14,23 +14,13 @@
 
 namespace connswap::bench {
 
-// curl_global_init: once, before any HttpLoadThread starts. False if libcurl fails.
+// curl_global_init: once, before any HTTP driver starts. False if libcurl fails.
 bool http_global_init();
 
-class HttpLoadThread : public Driver {
- public:
-  HttpLoadThread(const LoadConfig& config, int index, Window& window, Progress& progress);
-  ~HttpLoadThread() override;
-  HttpLoadThread(const HttpLoadThread&) = delete;
-  HttpLoadThread& operator=(const HttpLoadThread&) = delete;
-
-  void start() override;
-  LoadResult join() override;
-
- private:
-  class Impl;
-  std::unique_ptr<Impl> impl_;
-  std::thread thread_;
-};
+// One load thread's share of the HTTP connections (libcurl multi, SSE).
+std::unique_ptr<Driver> make_http_driver(const LoadConfig& config,
+                                         int index,
+                                         Window& window,
+                                         Progress& progress);
 
 }  // namespace connswap::bench

@@ -58,9 +58,9 @@ void record_ttft(LoadResult& result, const Window& window, Timestamp sent, Times
   }
 }
 
-class LoadThread::Impl {
+class QuicLoad {
  public:
-  Impl(const LoadConfig& config, int index, Window& window, Progress& progress)
+  QuicLoad(const LoadConfig& config, int index, Window& window, Progress& progress)
       : config_(config), index_(index), window_(window), progress_(progress) {}
 
   void run();
@@ -105,7 +105,7 @@ class LoadThread::Impl {
 };
 
 template <class Message>
-Message* LoadThread::Impl::fresh() {
+Message* QuicLoad::fresh() {
   // A bump allocator for the parsed items: a token costs no malloc/free here.
   if (++parsed_ >= kArenaMessages) {
     parsed_ = 0;
@@ -114,7 +114,7 @@ Message* LoadThread::Impl::fresh() {
   return google::protobuf::Arena::CreateMessage<Message>(&arena_);
 }
 
-void LoadThread::Impl::run() {
+void QuicLoad::run() {
   loop_.refresh_now();
   for (int c = index_; c < config_.connections; c += config_.threads) {
     open_connection(c);
@@ -138,7 +138,7 @@ void LoadThread::Impl::run() {
   }
 }
 
-void LoadThread::Impl::open_connection(int conn) {
+void QuicLoad::open_connection(int conn) {
   rpcnet::ChannelOptions options;
   options.remote = config_.remote;
   options.quic.tls = config_.tls;
@@ -156,7 +156,7 @@ void LoadThread::Impl::open_connection(int conn) {
   }
 }
 
-void LoadThread::Impl::start_stream(rpc::Session& session, int conn, int global, bool reissue) {
+void QuicLoad::start_stream(rpc::Session& session, int conn, int global, bool reissue) {
   auto owned = std::make_unique<Stream>();
   Stream* s = owned.get();
   s->session = &session;
@@ -205,7 +205,7 @@ void LoadThread::Impl::start_stream(rpc::Session& session, int conn, int global,
   }
 }
 
-bool LoadThread::Impl::on_read(Stream& s, ByteSpan bytes) {
+bool QuicLoad::on_read(Stream& s, ByteSpan bytes) {
   if (config_.target == Target::kWorker) {
     auto* item = fresh<v1::WorkerItem>();
     if (!rpc::parse_message(bytes, *item)) {
@@ -230,10 +230,10 @@ bool LoadThread::Impl::on_read(Stream& s, ByteSpan bytes) {
   return true;
 }
 
-void LoadThread::Impl::on_token(Stream& s,
-                                std::uint64_t seq,
-                                std::uint64_t emit_ns,
-                                const std::string& worker) {
+void QuicLoad::on_token(Stream& s,
+                        std::uint64_t seq,
+                        std::uint64_t emit_ns,
+                        const std::string& worker) {
   const Timestamp now = net::clock_now();
   if (seq > s.next_seq) {
     result_.out_of_order += seq - s.next_seq;
@@ -287,7 +287,7 @@ void LoadThread::Impl::on_token(Stream& s,
   }
 }
 
-void LoadThread::Impl::on_migrated(Stream& s, const std::string& reason, const std::string& to) {
+void QuicLoad::on_migrated(Stream& s, const std::string& reason, const std::string& to) {
   s.migrating = true;
   s.reason = reason;
   ++result_.migrations[reason];
@@ -298,7 +298,7 @@ void LoadThread::Impl::on_migrated(Stream& s, const std::string& reason, const s
   }
 }
 
-void LoadThread::Impl::on_done(Stream& s, const rpc::Status& status) {
+void QuicLoad::on_done(Stream& s, const rpc::Status& status) {
   s.call = rpc::Call();
   if (s.cancelled_by_us || stopping_) {
     return;
@@ -317,24 +317,32 @@ void LoadThread::Impl::on_done(Stream& s, const rpc::Status& status) {
   progress_.streams_ended.fetch_add(1, std::memory_order_relaxed);
 }
 
-LoadThread::LoadThread(const LoadConfig& config, int index, Window& window, Progress& progress)
-    : impl_(std::make_unique<Impl>(config, index, window, progress)) {}
-
-LoadThread::~LoadThread() {
+Driver::~Driver() {
   if (thread_.joinable()) {
     thread_.join();
   }
 }
 
-void LoadThread::start() {
-  thread_ = std::thread([this] { impl_->run(); });
+void Driver::start() {
+  thread_ = std::thread([this] { result_ = body_(); });
 }
 
-LoadResult LoadThread::join() {
+LoadResult Driver::join() {
   if (thread_.joinable()) {
     thread_.join();
   }
-  return std::move(impl_->result_);
+  return std::move(result_);
+}
+
+std::unique_ptr<Driver> make_quic_driver(const LoadConfig& config,
+                                         int index,
+                                         Window& window,
+                                         Progress& progress) {
+  auto load = std::make_shared<QuicLoad>(config, index, window, progress);
+  return std::make_unique<Driver>([load] {
+    load->run();
+    return std::move(load->result_);
+  });
 }
 
 }  // namespace connswap::bench

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -97,32 +98,32 @@ struct LoadResult {
   void merge(LoadResult&& other);
 };
 
-// A load thread of either front: start(), then join() once window.stop is set.
+// A load thread of either front: start(), then join() once window.stop is set. `body` runs
+// the thread's share of the connections until window.stop and returns what it measured.
 class Driver {
  public:
-  virtual ~Driver() = default;
-  virtual void start() = 0;       // spawns the thread
-  virtual LoadResult join() = 0;  // after window.stop: waits and returns what it measured
+  using Body = std::function<LoadResult()>;
+  explicit Driver(Body body) : body_(std::move(body)) {}
+  ~Driver();
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+
+  void start();       // spawns the thread
+  LoadResult join();  // after window.stop: waits and returns what it measured
+
+ private:
+  Body body_;
+  LoadResult result_;
+  std::thread thread_;
 };
 
 // Records `now - sent` into result.ttft (sent in the window) or result.ttft_opening.
 void record_ttft(LoadResult& result, const Window& window, Timestamp sent, Timestamp now);
 
-// Runs one load thread's share of the QUIC connections until window.stop.
-class LoadThread : public Driver {
- public:
-  LoadThread(const LoadConfig& config, int index, Window& window, Progress& progress);
-  ~LoadThread() override;
-  LoadThread(const LoadThread&) = delete;
-  LoadThread& operator=(const LoadThread&) = delete;
-
-  void start() override;
-  LoadResult join() override;
-
- private:
-  class Impl;
-  std::unique_ptr<Impl> impl_;
-  std::thread thread_;
-};
+// One load thread's share of the QUIC connections.
+std::unique_ptr<Driver> make_quic_driver(const LoadConfig& config,
+                                         int index,
+                                         Window& window,
+                                         Progress& progress);
 
 }  // namespace connswap::bench

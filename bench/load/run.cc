@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -140,6 +141,9 @@ class Run {
  private:
   Result<void> start_cluster();
   Result<void> start_http_load();
+  using MakeDriver =
+      std::function<std::unique_ptr<Driver>(const LoadConfig&, int, Window&, Progress&)>;
+  void start_threads(LoadConfig lc, const MakeDriver& make);
   void inject_fault(Timestamp now);
   LoadResult stop_threads();
 
@@ -287,19 +291,7 @@ Result<void> Run::start_load() {
                       "TLS (--tls-ca " + tls.ca_file + "): " + ctx.error().message());
   }
   lc.tls = *ctx;
-  lc.connections = args_.connections;
-  lc.streams_per_connection = args_.streams;
-  lc.threads = report_.threads;
-  lc.max_tokens = args_.max_tokens;
-  lc.interval = args_.interval;
-  line_ = std::make_unique<ProgressLine>(args_.quiet, streams_);
-  t0_ = net::clock_now();
-  for (int i = 0; i < lc.threads; ++i) {
-    threads_.push_back(std::make_unique<LoadThread>(lc, i, window_, progress_));
-  }
-  for (auto& t : threads_) {
-    t->start();
-  }
+  start_threads(lc, make_quic_driver);
   return {};
 }
 
@@ -309,20 +301,25 @@ Result<void> Run::start_http_load() {
   }
   LoadConfig lc;
   lc.http_host = remote_;
-  lc.interval = args_.interval;
+  start_threads(lc, make_http_driver);
+  return {};
+}
+
+// The shape common to both fronts, then one driver per thread, all started.
+void Run::start_threads(LoadConfig lc, const MakeDriver& make) {
   lc.connections = args_.connections;
   lc.streams_per_connection = args_.streams;
   lc.threads = report_.threads;
   lc.max_tokens = args_.max_tokens;
+  lc.interval = args_.interval;
   line_ = std::make_unique<ProgressLine>(args_.quiet, streams_);
   t0_ = net::clock_now();
   for (int i = 0; i < lc.threads; ++i) {
-    threads_.push_back(std::make_unique<HttpLoadThread>(lc, i, window_, progress_));
+    threads_.push_back(make(lc, i, window_, progress_));
   }
   for (auto& t : threads_) {
     t->start();
   }
-  return {};
 }
 
 // Every stream flowing (a first token), within open_budget_.

@@ -26,6 +26,7 @@
 
 #include "base/address.h"
 #include "e2e/cluster.h"
+#include "e2e/http_client.h"
 
 namespace connswap::e2e {
 namespace {
@@ -33,8 +34,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kCurl = "/usr/bin/curl";
-constexpr const char* kModel = "connswap-synthetic";
 constexpr std::chrono::milliseconds kBudget = 10s;  // one answer that normally takes ms
 constexpr int kStreamTokens = 30;                   // the normal stream between cases
 constexpr int kRequestTimeoutMs = 500;              // --http-request-timeout-ms
@@ -237,59 +236,8 @@ class Raw {
   bool eof_ = false;
 };
 
-// What one SSE body said.
-struct Sse {
-  std::string text;
-  std::string finish_reason;
-  int completion_tokens = -1;
-  std::size_t errors = 0;
-  bool done = false;
-};
-
-Sse parse_sse(const std::string& body) {
-  Sse s;
-  std::istringstream in(body);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("data: ", 0) != 0) {
-      continue;
-    }
-    const std::string data = line.substr(6);
-    if (data == "[DONE]") {
-      s.done = true;
-      continue;
-    }
-    const json j = json::parse(data, nullptr, false);
-    if (j.is_discarded() || j.contains("error")) {
-      ++s.errors;
-      continue;
-    }
-    if (j.contains("usage") && j["usage"].is_object()) {
-      s.completion_tokens = j["usage"].value("completion_tokens", -1);
-    }
-    for (const json& choice : j.value("choices", json::array())) {
-      if (choice.contains("delta") && choice["delta"].contains("content")) {
-        s.text += choice["delta"]["content"].get<std::string>();
-      }
-      if (choice.contains("text")) {
-        s.text += choice["text"].get<std::string>();
-      }
-      if (choice.contains("finish_reason") && choice["finish_reason"].is_string()) {
-        s.finish_reason = choice["finish_reason"].get<std::string>();
-      }
-    }
-  }
-  return s;
-}
-
 std::string chat_json(int max_tokens, bool stream = true) {
-  json body = {{"model", kModel},
-               {"messages", json::array({{{"role", "user"}, {"content", "tell me a story"}}})},
-               {"max_tokens", max_tokens},
-               {"stream", stream}};
-  if (stream) {
-    body["stream_options"] = {{"include_usage", true}};
-  }
-  return body.dump();
+  return chat_body(max_tokens, stream, "tell me a story").dump();
 }
 
 std::string post(const std::string& path,
@@ -343,35 +291,20 @@ void start_front(Cluster& c, Flags director = {}, Flags worker = {}, bool with_w
   }
 }
 
-std::string http_addr(Cluster& c) {
-  return c.director().field("http");
-}
-
 // A normal chat stream through curl; its parsed SSE (curl must exit 0).
-Sse curl_stream(Cluster& c, const std::string& name, int tokens = kStreamTokens) {
-  auto& curl = c.start_tool(name,
-                            {kCurl,
-                             "-sS",
-                             "-N",
-                             "--fail-with-body",
-                             "-H",
-                             "Content-Type: application/json",
-                             "-d",
-                             chat_json(tokens),
-                             "http://" + http_addr(c) + "/v1/chat/completions"});
-  auto status = curl.wait_exit(kStreamBudget);
-  EXPECT_TRUE(status && status->ok()) << (status ? testing::to_string(*status) : "timeout") << "\n"
-                                      << curl.stderr_text() << c.logs();
-  return parse_sse(curl.stdout_text());
+SseAnswer curl_stream(Cluster& c, const std::string& name, int tokens = kStreamTokens) {
+  auto& curl =
+      curl_post(c, name, "/v1/chat/completions", chat_body(tokens, true, "tell me a story"));
+  return parse_sse(curl_output(c, curl));
 }
 
 // The stream is whole: `tokens` tokens, the same text as `reference`, a finish and [DONE].
-void expect_intact(const Sse& s, const std::string& reference, int tokens = kStreamTokens) {
+void expect_intact(const SseAnswer& s, const std::string& reference, int tokens = kStreamTokens) {
   EXPECT_FALSE(s.text.empty());
   EXPECT_EQ(s.text, reference);
-  EXPECT_EQ(s.completion_tokens, tokens);
+  EXPECT_EQ(s.completion_tokens(), tokens);
   EXPECT_EQ(s.finish_reason, "length");
-  EXPECT_EQ(s.errors, 0U);
+  EXPECT_TRUE(s.errors.empty());
   EXPECT_TRUE(s.done);
 }
 
@@ -518,13 +451,13 @@ TEST(HttpBadInput, ProbesAndReadiness) {
     ids.push_back(m.value("id", ""));
     EXPECT_EQ(m.value("object", ""), "model");
   }
-  EXPECT_NE(std::find(ids.begin(), ids.end(), kModel), ids.end()) << models->body;
+  EXPECT_NE(std::find(ids.begin(), ids.end(), kSyntheticModel), ids.end()) << models->body;
 }
 
 TEST(HttpBadInput, EachBadRequestGetsItsErrorAndOthersStreamOn) {
   Cluster c;
   start_front(c);
-  const Sse reference = curl_stream(c, "curl-reference");
+  const SseAnswer reference = curl_stream(c, "curl-reference");
   expect_intact(reference, reference.text);
   int n = 0;
   for (const BadCase& bad : bad_cases()) {
@@ -622,14 +555,14 @@ TEST(HttpBadInput, PipelinedKeepAliveAndHttp10) {
     auto second = raw.read_response();
     ASSERT_TRUE(first && second);
     EXPECT_EQ(first->body, R"({"status":"ok"})");
-    EXPECT_NE(second->body.find(kModel), std::string::npos) << second->body;
+    EXPECT_NE(second->body.find(kSyntheticModel), std::string::npos) << second->body;
     // Keep-alive: a streaming completion, then a plain one, on the same connection.
     ASSERT_TRUE(raw.send(post("/v1/chat/completions", chat_json(kStreamTokens))));
     auto streamed = raw.read_response();
     ASSERT_TRUE(streamed);
     EXPECT_EQ(streamed->status, 200);
     EXPECT_EQ(streamed->header("content-type"), "text/event-stream");
-    const Sse sse = parse_sse(streamed->body);
+    const SseAnswer sse = parse_sse(streamed->body);
     expect_intact(sse, sse.text);
     ASSERT_TRUE(raw.send(post("/v1/chat/completions", chat_json(kStreamTokens, false))));
     auto whole = raw.read_response();
@@ -662,7 +595,7 @@ TEST(HttpBadInput, PipelinedKeepAliveAndHttp10) {
     auto r = raw.read_response();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->header("transfer-encoding"), "");
-    const Sse sse = parse_sse(r->body);
+    const SseAnswer sse = parse_sse(r->body);
     expect_intact(sse, sse.text);
   }
   EXPECT_TRUE(c.director().process->running());
@@ -674,7 +607,7 @@ TEST(HttpBadInput, PipelinedFloodFromANonReaderStaysBounded) {
   Cluster c;
   start_front(c);
   const std::string addr = http_addr(c);
-  const Sse reference = curl_stream(c, "curl-warmup");
+  const SseAnswer reference = curl_stream(c, "curl-warmup");
   const pid_t director = c.director().process->pid();
   const std::size_t rss_before = rss_kib(director);
   Raw flood(addr, /*rcvbuf=*/4096);
@@ -725,7 +658,7 @@ TEST(HttpBadInput, ConnectionsOverTheLimitAreClosedAtOnce) {
   start_front(
       c, {{"--http-max-connections", std::to_string(kLimit)}, {"--http-idle-timeout-ms", "60000"}});
   const std::string addr = http_addr(c);
-  const Sse reference = curl_stream(c, "curl-reference");
+  const SseAnswer reference = curl_stream(c, "curl-reference");
   std::vector<std::unique_ptr<Raw>> conns;
   for (std::size_t i = 0; i < total; ++i) {
     conns.push_back(std::make_unique<Raw>(addr));
@@ -818,7 +751,7 @@ TEST(HttpBadInput, SlowReaderIsPausedWithBoundedMemory) {
                {"--http-idle-timeout-ms", "60000"}},
               {{"--metrics-addr", "127.0.0.1:0"}});
   Node& worker = *c.find_node("worker-a");
-  const Sse reference = curl_stream(c, "curl-warmup");
+  const SseAnswer reference = curl_stream(c, "curl-warmup");
   const pid_t director = c.director().process->pid();
   const std::size_t rss_before = rss_kib(director);
 

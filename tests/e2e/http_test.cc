@@ -4,13 +4,13 @@
 // reason and usage are right, and the one migration shows as an SSE comment line.
 
 #include <string>
-#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
 
 #include "e2e/cluster.h"
+#include "e2e/http_client.h"
 
 namespace connswap::e2e {
 namespace {
@@ -18,111 +18,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int kTokens = 100;  // x 25 ms = 2.5 s: a failure lands mid-stream
-constexpr const char* kCurl = "/usr/bin/curl";
-
-// What curl received on one SSE answer.
-struct SseAnswer {
-  std::string text;                   // delta.content (chat) or text (completions), concatenated
-  std::string finish_reason;          // of the last choice that had one
-  json usage;                         // the usage chunk's usage (null if none)
-  std::vector<std::string> comments;  // ": ..." lines, without the colon and space
-  std::vector<json> errors;           // error events
-  std::size_t chunks = 0;             // data events other than [DONE]
-  bool done = false;                  // data: [DONE] seen, last
-  std::string id;                     // the chunks' id (all equal)
-  bool ids_equal = true;
-};
-
-SseAnswer parse_sse(const std::string& body, bool chat) {
-  SseAnswer a;
-  std::size_t pos = 0;
-  while (pos < body.size()) {
-    std::size_t end = body.find('\n', pos);
-    if (end == std::string::npos) {
-      end = body.size();
-    }
-    const std::string line = body.substr(pos, end - pos);
-    pos = end + 1;
-    if (line.rfind(": ", 0) == 0) {
-      a.comments.push_back(line.substr(2));
-      continue;
-    }
-    if (line.rfind("data: ", 0) != 0) {
-      continue;
-    }
-    const std::string data = line.substr(6);
-    EXPECT_FALSE(a.done) << "an event after [DONE]: " << data;
-    if (data == "[DONE]") {
-      a.done = true;
-      continue;
-    }
-    const json j = json::parse(data, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << data;
-    if (j.contains("error")) {
-      a.errors.push_back(j);
-      continue;
-    }
-    ++a.chunks;
-    const std::string id = j.value("id", "");
-    a.ids_equal = a.ids_equal && (a.id.empty() || a.id == id);
-    a.id = id;
-    if (j.contains("usage") && !j["usage"].is_null()) {
-      a.usage = j["usage"];
-    }
-    for (const json& choice : j.value("choices", json::array())) {
-      if (chat && choice.contains("delta") && choice["delta"].contains("content")) {
-        a.text += choice["delta"]["content"].get<std::string>();
-      }
-      if (!chat && choice.contains("text")) {
-        a.text += choice["text"].get<std::string>();
-      }
-      if (choice.contains("finish_reason") && choice["finish_reason"].is_string()) {
-        a.finish_reason = choice["finish_reason"].get<std::string>();
-      }
-    }
-  }
-  return a;
-}
-
-std::string http_addr(Cluster& c) {
-  return c.director().field("http");
-}
-
-json chat_body(bool stream, const std::string& prompt) {
-  json body = {{"model", "connswap-synthetic"},
-               {"messages", json::array({{{"role", "user"}, {"content", prompt}}})},
-               {"max_tokens", kTokens},
-               {"stream", stream}};
-  if (stream) {
-    body["stream_options"] = {{"include_usage", true}};
-  }
-  return body;
-}
-
-// curl POSTing `body` to `path`; -N so each event is written as it arrives.
-testing::Process& post(Cluster& c,
-                       const std::string& name,
-                       const std::string& path,
-                       const json& body) {
-  return c.start_tool(name,
-                      {kCurl,
-                       "-sS",
-                       "-N",
-                       "--fail-with-body",
-                       "-H",
-                       "Content-Type: application/json",
-                       "-d",
-                       body.dump(),
-                       "http://" + http_addr(c) + path});
-}
-
-// Waits for curl to exit 0 (kStreamBudget) and returns its stdout.
-std::string finish(Cluster& c, testing::Process& curl) {
-  auto status = curl.wait_exit(kStreamBudget);
-  EXPECT_TRUE(status && status->ok()) << (status ? testing::to_string(*status) : "timeout") << "\n"
-                                      << curl.stderr_text() << c.logs();
-  return curl.stdout_text();
-}
 
 // Waits until curl has printed `n` data events.
 bool wait_events(testing::Process& curl, std::size_t n) {
@@ -193,20 +88,21 @@ class HttpFailover : public ::testing::TestWithParam<Failure> {};
 TEST_P(HttpFailover, ChatStreamContinuesWordForWord) {
   Cluster c;
   start_cluster(c, GetParam());
-  const json body = chat_body(true, "tell me a long story");
-  auto& curl = post(c, "curl-chat", "/v1/chat/completions", body);
+  const json body = chat_body(kTokens, /*stream=*/true, "tell me a long story");
+  auto& curl = curl_post(c, "curl-chat", "/v1/chat/completions", body);
   ASSERT_TRUE(wait_events(curl, 6)) << c.logs();
   inflict(c, GetParam());
-  const SseAnswer got = parse_sse(finish(c, curl), /*chat=*/true);
+  const SseAnswer got = parse_sse(curl_output(c, curl));
 
   // The same request again, now served by worker-b alone: the uninterrupted text.
-  auto& again = post(c, "curl-reference", "/v1/chat/completions", body);
-  const SseAnswer want = parse_sse(finish(c, again), /*chat=*/true);
+  auto& again = curl_post(c, "curl-reference", "/v1/chat/completions", body);
+  const SseAnswer want = parse_sse(curl_output(c, again));
 
   ASSERT_FALSE(want.text.empty());
   EXPECT_EQ(got.text, want.text);
   EXPECT_EQ(got.finish_reason, "length");
   EXPECT_TRUE(got.done);
+  EXPECT_FALSE(got.event_after_done);
   EXPECT_TRUE(got.errors.empty());
   EXPECT_TRUE(got.ids_equal);
   ASSERT_TRUE(got.usage.is_object()) << "no usage chunk";
@@ -224,15 +120,15 @@ TEST_P(HttpFailover, CompletionWithoutStreamIsOneWholeBody) {
   Cluster c;
   start_cluster(c, GetParam());
   const json body = {{"prompt", "once upon a time"}, {"max_tokens", kTokens}, {"stream", false}};
-  auto& curl = post(c, "curl-completion", "/v1/completions", body);
+  auto& curl = curl_post(c, "curl-completion", "/v1/completions", body);
   // No byte arrives before the end: the failure follows worker-a's assignment instead.
   ASSERT_TRUE(c.director().process->wait_for_log({"worker=worker-a", "worker assigned to stream"},
                                                  kStartBudget))
       << c.logs();
   inflict(c, GetParam());
-  const json got = json::parse(finish(c, curl), nullptr, false);
-  auto& again = post(c, "curl-reference", "/v1/completions", body);
-  const json want = json::parse(finish(c, again), nullptr, false);
+  const json got = json::parse(curl_output(c, curl), nullptr, false);
+  auto& again = curl_post(c, "curl-reference", "/v1/completions", body);
+  const json want = json::parse(curl_output(c, again), nullptr, false);
   ASSERT_TRUE(got.is_object() && want.is_object());
   EXPECT_EQ(got["object"], "text_completion");
   EXPECT_EQ(got["choices"][0]["text"], want["choices"][0]["text"]);
