@@ -20,8 +20,9 @@
 namespace connswap::front {
 
 struct CompletionLimits {
-  std::size_t write_high_water = std::size_t{256} * 1024;  // queued bytes above which the stream pauses
-  std::size_t max_response_bytes = 8 << 20;   // stream: false answers larger are an error
+  std::size_t write_high_water =
+      std::size_t{256} * 1024;               // queued bytes above which the stream pauses
+  std::size_t max_response_bytes = 8 << 20;  // stream: false answers larger are an error
 };
 
 // What the front reports when a completion ends, for its counters and access log.
