@@ -49,6 +49,12 @@ HttpMetrics::HttpMetrics(prometheus::Registry& r)
       {"connswap_http_responses_5xx_total", "responses with a 5xx status", &S::responses_5xx},
       {"connswap_http_tokens_total", "completion tokens sent over HTTP", &S::tokens},
       {"connswap_http_migrations_total", "migrations seen by HTTP streams", &S::migrations},
+      {"connswap_http_resumes_total",
+       "completion requests with a Last-Event-ID handed to the director",
+       &S::resumes},
+      {"connswap_http_event_ids_too_long_total",
+       "SSE events sent without their id: longer than --http-max-event-id-bytes",
+       &S::event_ids_too_long},
   };
   for (const auto& f : fields) {
     counters_.push_back({&counter(r, f.name, f.help), f.field});

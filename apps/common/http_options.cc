@@ -62,6 +62,13 @@ void add_http_options(CLI::App& app, HttpArgs& args) {
                  "--http-max-response-bytes",
                  c.completion.max_response_bytes,
                  "largest stream:false answer; larger ends the request with an error");
+  add_env_option(app,
+                 kRole,
+                 "--http-max-event-id-bytes",
+                 c.completion.max_event_id_bytes,
+                 "longest SSE event id (resume point, with --cluster-key-file; at most "
+                 "--http-max-header-bytes - 1024, as it comes back as Last-Event-ID); an "
+                 "event whose id would be longer goes without one; 0 = no ids");
 }
 
 Result<void> finish_http_options(const HttpArgs& args) {

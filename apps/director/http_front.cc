@@ -1,6 +1,8 @@
 #include "director/http_front.h"
 
+#include <algorithm>
 #include <chrono>
+#include <random>
 #include <set>
 
 #include <fmt/format.h>
@@ -41,10 +43,11 @@ class Connection final : public net::TcpHandler, public front::Transport {
              net::TcpConn& conn,
              front::Backend& backend,
              const front::HttpFrontConfig& config,
-             front::HttpFrontStats& stats)
+             front::HttpFrontStats& stats,
+             std::string connection_id)
       : loop_(loop),
         conn_(conn),
-        session_(*this, backend, config, stats, fmt::format("http-{}", conn.id()), conn.peer()) {
+        session_(*this, backend, config, stats, std::move(connection_id), conn.peer()) {
     session_.start(loop_.now());
   }
 
@@ -79,10 +82,19 @@ class Connection final : public net::TcpHandler, public front::Transport {
 }  // namespace
 
 HttpFront::HttpFront(net::Loop& loop, services::DirectorService& service, const HttpArgs& args)
-    : loop_(loop), args_(args), backend_(std::make_unique<Backend>(service)) {
+    : loop_(loop),
+      args_(args),
+      backend_(std::make_unique<Backend>(service)),
+      // Connection ids name streams beyond this process (chunk ids, resume tokens, another
+      // director's session book after a resume): unique per director instance.
+      instance_(fmt::format("{:08x}", std::random_device{}())) {
   // --http-max-body-bytes is the one body limit: the JSON decoder's own check (defence in
   // depth, 1 MiB by default) must not refuse what the HTTP parser let through.
   args_.config.decode.max_body_bytes = args_.config.limits.max_body_bytes;
+  // An event id comes back as a Last-Event-ID header, which must fit the header limit.
+  std::size_t& id_bytes = args_.config.completion.max_event_id_bytes;
+  const std::size_t header_bytes = args_.config.limits.max_header_bytes;
+  id_bytes = std::min(id_bytes, header_bytes > 1024 ? header_bytes - 1024 : 0);
 }
 
 HttpFront::~HttpFront() {
@@ -99,8 +111,12 @@ Result<std::unique_ptr<HttpFront>> HttpFront::start(net::Loop& loop,
   std::unique_ptr<HttpFront> front(new HttpFront(loop, service, args));
   HttpFront* raw = front.get();
   auto listener = net::TcpListener::open(loop, *addr, args.tcp, [raw](net::TcpConn& conn) {
-    return std::make_unique<Connection>(
-        raw->loop_, conn, *raw->backend_, raw->args_.config, raw->stats_);
+    return std::make_unique<Connection>(raw->loop_,
+                                        conn,
+                                        *raw->backend_,
+                                        raw->args_.config,
+                                        raw->stats_,
+                                        fmt::format("http-{}-{}", raw->instance_, conn.id()));
   });
   if (!listener) {
     return make_error(listener.error().code, "--http-addr: " + listener.error().detail);

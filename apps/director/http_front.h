@@ -3,6 +3,7 @@
 // connection runs a front::HttpSession against the DirectorService, on the director's loop.
 
 #include <memory>
+#include <string>
 
 #include "base/address.h"
 #include "base/error.h"
@@ -40,6 +41,7 @@ class HttpFront {
   net::Loop& loop_;
   HttpArgs args_;
   std::unique_ptr<Backend> backend_;
+  std::string instance_;  // random, in every connection id ("http-<instance>-<n>")
   front::HttpFrontStats stats_;
   std::unique_ptr<net::TcpListener> listener_;
 };

@@ -85,7 +85,10 @@ Result<void> Completion::write(const v1::GenerateItem& item) {
     case v1::GenerateItem::kDone:
       on_done(item.done());
       break;
-    default:  // resume tickets: not offered on HTTP yet
+    case v1::GenerateItem::kTicket:
+      on_ticket(item.ticket());
+      break;
+    default:
       break;
   }
   if (!stream_ && text_.size() > limits_.max_response_bytes) {
@@ -131,21 +134,41 @@ void Completion::on_assigned(const v1::GenerateItem::Assigned& assigned) {
                             assigned.stream_id());
   encoder_.emplace(context_);
   if (stream_) {
+    ids_.emplace(assigned.connection_id(), context_, limits_.max_event_id_bytes);
     send_head();
-    if (auto opening = encoder_->opening()) {
-      send_event(*opening);
+    if (resumed_after_ == 0) {
+      if (auto opening = encoder_->opening()) {
+        send_event(*opening);
+      }
     }
   }
 }
 
+void Completion::on_ticket(const v1::ResumeTicket& ticket) {
+  if (ids_) {
+    ids_->on_ticket(ticket);
+  }
+}
+
+// With event ids, an event may only end where a token ends: while a character split across
+// tokens is held back, the text waits for the token that completes it (so the id, the last
+// token whole, never points into the middle of a character the client got half of).
 void Completion::on_token(const v1::GenerateItem::Token& token) {
   ++end_.tokens;
   const std::string text = utf8_.push(token.text());
   if (!stream_) {
     text_ += text;
-  } else if (!text.empty() && encoder_) {
-    send_event(encoder_->token(text));
+    return;
   }
+  if (ids_) {
+    ids_->on_token(token.seq(), token.text());
+  }
+  unsent_ += text;
+  if (unsent_.empty() || utf8_.holding() || !encoder_) {
+    return;
+  }
+  send_event(encoder_->token(unsent_), ids_ ? ids_->current() : std::nullopt);
+  unsent_.clear();
 }
 
 void Completion::on_migrated(const v1::GenerateItem::Migrated& migrated) {
@@ -163,7 +186,7 @@ void Completion::on_done(const v1::GenerateItem::Done& done) {
   done_ = true;
   finish_reason_ = openai::finish_reason_from_director(done.finish_reason());
   usage_.prompt_tokens = done.prompt_tokens();
-  usage_.completion_tokens = end_.tokens;
+  usage_.completion_tokens = resumed_after_ + end_.tokens;
 }
 
 void Completion::finish(const rpc::Status& status) {
@@ -178,6 +201,7 @@ void Completion::finish(const rpc::Status& status) {
                      : status);
   }
   finished_ = true;
+  end_.event_ids_too_long = ids_ ? ids_->too_long() : 0;
   if (transport_ != nullptr && on_finished_) {
     transport_->defer(std::move(on_finished_));
   }
@@ -188,7 +212,7 @@ void Completion::complete() {
   if (transport_ == nullptr) {
     return;
   }
-  const std::string rest = utf8_.flush();
+  const std::string rest = unsent_ + utf8_.flush();
   if (!stream_) {
     text_ += rest;
     const std::string body = openai::encode_completion(context_, text_, finish_reason_, usage_);
@@ -231,7 +255,13 @@ void Completion::send_head() {
   head_sent_ = true;
 }
 
-void Completion::send_event(std::string_view json) {
+void Completion::send_event(std::string_view json, const std::optional<std::string>& id) {
+  if (id) {
+    if (auto event = http::sse_event(json, *id)) {
+      send_raw(*event);
+      return;
+    }
+  }
   send_raw(http::sse_event(json));
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "front/event_id.h"
 #include "front/transport.h"
 #include "openai/api_error.h"
 #include "openai/request.h"
@@ -23,6 +24,7 @@ struct CompletionLimits {
   std::size_t write_high_water =
       std::size_t{256} * 1024;               // queued bytes above which the stream pauses
   std::size_t max_response_bytes = 8 << 20;  // stream: false answers larger are an error
+  std::size_t max_event_id_bytes = 8192;     // longer SSE ids are not sent (event_id.h)
 };
 
 // What the front reports when a completion ends, for its counters and access log.
@@ -31,6 +33,7 @@ struct CompletionEnd {
   bool ok = false;           // the answer ended with finish_reason, not an error
   std::uint64_t tokens = 0;  // completion tokens delivered
   std::uint32_t migrations = 0;
+  std::uint64_t event_ids_too_long = 0;  // events sent without their (too long) id
 };
 
 class Completion : public std::enable_shared_from_this<Completion> {
@@ -45,6 +48,9 @@ class Completion : public std::enable_shared_from_this<Completion> {
              bool keep_alive,
              bool http10);
 
+  // The answer continues a stream whose client received tokens up to `last_seq` (a
+  // Last-Event-ID): no opening chunk, and usage counts those tokens too. Before make_sink().
+  void resume_after(std::uint64_t last_seq) { resumed_after_ = last_seq; }
   // The sink to hand to Backend::open_stream (once).
   std::unique_ptr<services::ClientSink> make_sink();
   // The connection is gone: no more writes; the director hears on_gone(kConnectionLost).
@@ -64,10 +70,11 @@ class Completion : public std::enable_shared_from_this<Completion> {
   void finish(const rpc::Status& status);
   void on_assigned(const v1::GenerateItem::Assigned& assigned);
   void on_token(const v1::GenerateItem::Token& token);
+  void on_ticket(const v1::ResumeTicket& ticket);
   void on_migrated(const v1::GenerateItem::Migrated& migrated);
   void on_done(const v1::GenerateItem::Done& done);
   void send_head();
-  void send_event(std::string_view json);
+  void send_event(std::string_view json, const std::optional<std::string>& id = std::nullopt);
   void send_raw(std::string_view bytes);
   void end_body();
   void fail(const rpc::Status& status);
@@ -87,7 +94,10 @@ class Completion : public std::enable_shared_from_this<Completion> {
   openai::FinishReason finish_reason_ = openai::FinishReason::kStop;
   openai::Usage usage_;
   std::optional<openai::ChunkEncoder> encoder_;  // from Assigned on (the id is known then)
-  openai::Utf8Joiner utf8_;  // a character split across tokens reaches the client whole
+  openai::Utf8Joiner utf8_;      // a character split across tokens reaches the client whole
+  std::string unsent_;           // joined text held while utf8_ holds a split character
+  std::optional<EventIds> ids_;  // from Assigned on
+  std::uint64_t resumed_after_ = 0;
   bool head_sent_ = false;
   bool done_ = false;
   bool blocked_ = false;

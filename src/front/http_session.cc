@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "base/log.h"
+#include "front/event_id.h"
 #include "front/responses.h"
 #include "openai/response.h"
 
@@ -162,6 +163,17 @@ void HttpSession::serve(Timestamp now, const http::Request& request) {
   const std::string_view path = request.path();
   const bool keep_alive = request.keep_alive;
   const bool completion_path = path == "/v1/chat/completions" || path == "/v1/completions";
+  const openai::Endpoint endpoint =
+      path == "/v1/chat/completions" ? openai::Endpoint::kChat : openai::Endpoint::kCompletions;
+  // Last-Event-ID (an SSE client reconnecting; EventSource sends it on a GET) continues the
+  // stream the id names; the body, if any, is not read again.
+  // An empty one is no id (EventSource sends none after an empty id field).
+  const auto last_event_id = request.header("last-event-id");
+  if (completion_path && (request.method == "POST" || request.method == "GET") && last_event_id &&
+      !last_event_id->empty()) {
+    serve_resume(endpoint, request);
+    return;
+  }
   if (completion_path && request.method == "POST") {
     serve_completion(
         path == "/v1/chat/completions" ? openai::Endpoint::kChat : openai::Endpoint::kCompletions,
@@ -244,23 +256,70 @@ void HttpSession::serve_completion(openai::Endpoint endpoint, const http::Reques
                    connection_id_,
                    fmt::join(decoded->ignored_keys, ","));
   }
-  ++stats_.completions;
-  stall_seen_ = false;
   openai::StreamContext context{endpoint,
                                 "",
                                 backend_.unix_now(),
                                 decoded->model.empty() ? std::string("connswap") : decoded->model};
-  completion_ = std::make_shared<Completion>(transport_,
-                                             peer_,
-                                             *decoded,
-                                             std::move(context),
-                                             config_.completion,
-                                             keep_alive,
-                                             request.minor_version == 0);
-  completion_->on_finished([this] { on_completion_finished(transport_.now()); });
   v1::GenerateRequest generate = decoded->to_generate_request();
   generate.set_model(decoded->model);
-  backend_.open_stream(completion_->make_sink(), connection_id_, generate);
+  start_completion(*decoded, std::move(context), request, 0, connection_id_, generate);
+}
+
+void HttpSession::serve_resume(openai::Endpoint endpoint, const http::Request& request) {
+  const bool keep_alive = request.keep_alive;
+  auto point = parse_event_id(*request.header("last-event-id"));
+  if (point && point->context.endpoint != endpoint) {
+    point = make_error(Errc::kInvalidArgument,
+                       "Last-Event-ID: the id is of a stream of the other endpoint");
+  }
+  if (!point) {
+    respond(
+        error_response(
+            openai::ApiError{
+                400, "invalid_request_error", "invalid_last_event_id", "", point.error().detail},
+            keep_alive),
+        400,
+        keep_alive);
+    return;
+  }
+  ++stats_.resumes;
+  logger().info("http conn={} peer={} connection.id={} last_seq={}: resuming an SSE stream",
+                connection_id_,
+                peer_,
+                point->connection_id,
+                point->resume.last_seq());
+  openai::CompletionRequest as_streamed;
+  as_streamed.endpoint = endpoint;
+  as_streamed.stream = true;
+  as_streamed.include_usage = point->context.include_usage;
+  v1::GenerateRequest generate;
+  *generate.mutable_resume() = point->resume;
+  start_completion(as_streamed,
+                   point->context,
+                   request,
+                   point->resume.last_seq(),
+                   point->connection_id,
+                   generate);
+}
+
+void HttpSession::start_completion(const openai::CompletionRequest& request,
+                                   openai::StreamContext context,
+                                   const http::Request& http_request,
+                                   std::uint64_t resumed_after,
+                                   const std::string& connection_id,
+                                   const v1::GenerateRequest& generate) {
+  ++stats_.completions;
+  stall_seen_ = false;
+  completion_ = std::make_shared<Completion>(transport_,
+                                             peer_,
+                                             request,
+                                             std::move(context),
+                                             config_.completion,
+                                             http_request.keep_alive,
+                                             http_request.minor_version == 0);
+  completion_->resume_after(resumed_after);
+  completion_->on_finished([this] { on_completion_finished(transport_.now()); });
+  backend_.open_stream(completion_->make_sink(), connection_id, generate);
 }
 
 void HttpSession::on_completion_finished(Timestamp now) {
@@ -270,6 +329,7 @@ void HttpSession::on_completion_finished(Timestamp now) {
   const CompletionEnd& end = completion_->end();
   stats_.tokens += end.tokens;
   stats_.migrations += end.migrations;
+  stats_.event_ids_too_long += end.event_ids_too_long;
   stats_.completions_ok += end.ok ? 1 : 0;
   if (end.http_status >= 500) {
     ++stats_.responses_5xx;

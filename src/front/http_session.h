@@ -41,6 +41,8 @@ struct HttpFrontStats {
   std::uint64_t responses_5xx = 0;
   std::uint64_t tokens = 0;      // completion tokens sent
   std::uint64_t migrations = 0;  // migrations seen by HTTP streams
+  std::uint64_t resumes = 0;     // completion requests with a Last-Event-ID, to the director
+  std::uint64_t event_ids_too_long = 0;  // events sent without their id (too long)
 };
 
 class HttpSession {
@@ -70,6 +72,14 @@ class HttpSession {
   void serve(Timestamp now, const http::Request& request);
   void serve_get(std::string_view path, bool keep_alive);
   void serve_completion(openai::Endpoint endpoint, const http::Request& request);
+  void serve_resume(openai::Endpoint endpoint, const http::Request& request);
+  // Starts the answer; `generate` goes to the director with a sink of the answer.
+  void start_completion(const openai::CompletionRequest& request,
+                        openai::StreamContext context,
+                        const http::Request& http_request,
+                        std::uint64_t resumed_after,
+                        const std::string& connection_id,
+                        const v1::GenerateRequest& generate);
   void respond(const std::string& response, int status, bool keep_alive);
   void refuse(http::ParseError error);
   void on_completion_finished(Timestamp now);

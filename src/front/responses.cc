@@ -64,6 +64,10 @@ openai::ApiError api_error_of(const rpc::Status& status) {
       return {429, "rate_limit_error", "resource_exhausted", "", status.message};
     case StatusCode::kDeadlineExceeded:
       return {504, "server_error", "timeout", "", status.message};
+    case StatusCode::kUnauthenticated:  // a resume ticket (Last-Event-ID) that does not verify
+      return {401, "authentication_error", "unauthenticated", "", status.message};
+    case StatusCode::kFailedPrecondition:  // expired or replayed ticket, no cluster key
+      return {409, "invalid_request_error", "failed_precondition", "", status.message};
     default:
       return {500, "server_error", "internal_error", "", status.to_string()};
   }

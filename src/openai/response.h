@@ -91,6 +91,8 @@ class Utf8Joiner {
   std::string push(std::string_view text);
   // Whatever is still held back (call at the end of the stream; may be invalid UTF-8).
   std::string flush();
+  // True while bytes of a split character are held back.
+  bool holding() const { return !pending_.empty(); }
 
  private:
   std::string pending_;

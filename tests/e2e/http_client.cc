@@ -61,11 +61,19 @@ SseAnswer parse_sse(const std::string& body) {
     pos = end + 1;
     if (line.rfind(": ", 0) == 0) {
       a.comments.push_back(line.substr(2));
+    } else if (line.rfind("id: ", 0) == 0) {
+      a.last_id = line.substr(4);
+      ++a.event_ids;
     } else if (line.rfind("data: ", 0) == 0) {
       add_data(a, line.substr(6));
     }
   }
   return a;
+}
+
+std::string complete_events(const std::string& body) {
+  const std::size_t end = body.rfind("\n\n");
+  return end == std::string::npos ? std::string() : body.substr(0, end + 2);
 }
 
 std::string http_addr(Cluster& c) {
@@ -83,20 +91,53 @@ json chat_body(int max_tokens, bool stream, const std::string& prompt) {
   return body;
 }
 
+namespace {
+
+testing::Process& curl(Cluster& c,
+                       const std::string& name,
+                       const std::string& path,
+                       const json* body,
+                       const CurlTarget& target) {
+  std::vector<std::string> args = {kCurl, "-sS", "-N", "--fail-with-body"};
+  for (const std::string& header : target.headers) {
+    args.insert(args.end(), {"-H", header});
+  }
+  if (body != nullptr) {
+    args.insert(args.end(), {"-H", "Content-Type: application/json", "-d", body->dump()});
+  }
+  args.push_back("http://" + (target.addr.empty() ? http_addr(c) : target.addr) + path);
+  return c.start_tool(name, args);
+}
+
+}  // namespace
+
 testing::Process& curl_post(Cluster& c,
                             const std::string& name,
                             const std::string& path,
-                            const json& body) {
-  return c.start_tool(name,
-                      {kCurl,
-                       "-sS",
-                       "-N",
-                       "--fail-with-body",
-                       "-H",
-                       "Content-Type: application/json",
-                       "-d",
-                       body.dump(),
-                       "http://" + http_addr(c) + path});
+                            const json& body,
+                            const CurlTarget& target) {
+  return curl(c, name, path, &body, target);
+}
+
+testing::Process& curl_get(Cluster& c,
+                           const std::string& name,
+                           const std::string& path,
+                           const CurlTarget& target) {
+  return curl(c, name, path, nullptr, target);
+}
+
+bool wait_events(testing::Process& curl, std::size_t n) {
+  return testing::poll_until(
+      [&] {
+        const std::string out = curl.stdout_text();
+        std::size_t count = 0;
+        for (std::size_t p = out.find("data: "); p != std::string::npos;
+             p = out.find("data: ", p + 1)) {
+          ++count;
+        }
+        return count >= n;
+      },
+      kStreamBudget);
 }
 
 std::string curl_output(Cluster& c, testing::Process& curl) {

@@ -27,11 +27,17 @@ struct SseAnswer {
   bool done = false;                   // data: [DONE] seen
   bool event_after_done = false;       // any data line after [DONE]
   std::string id;                      // the chunks' id (all equal)
+  std::string last_id;                 // the last "id:" field (SSE event id), "" if none
+  std::size_t event_ids = 0;           // events that carried an id
   bool ids_equal = true;
   int completion_tokens() const;  // usage.completion_tokens, -1 if none
 };
 
 SseAnswer parse_sse(const std::string& body);
+
+// `body` up to its last complete event (what an SSE parser dispatched when the connection
+// broke mid-event).
+std::string complete_events(const std::string& body);
 
 // host:port of the director's HTTP front (its ready file's http= field).
 std::string http_addr(Cluster& c);
@@ -39,12 +45,27 @@ std::string http_addr(Cluster& c);
 // A chat completion request for the synthetic model; stream_options.include_usage if stream.
 nlohmann::json chat_body(int max_tokens, bool stream, const std::string& prompt);
 
+// Where curl goes and what it adds: `addr` "" = http_addr(c); `headers` as "Name: value".
+struct CurlTarget {
+  std::string addr;
+  std::vector<std::string> headers;
+};
+
 // curl POSTing `body` (JSON) to `path` of the front; -N so each event is written as it
 // arrives, --fail-with-body so an HTTP error is a non-zero exit.
 testing::Process& curl_post(Cluster& c,
                             const std::string& name,
                             const std::string& path,
-                            const nlohmann::json& body);
+                            const nlohmann::json& body,
+                            const CurlTarget& target = {});
+// The same as a GET without a body (as EventSource reconnects).
+testing::Process& curl_get(Cluster& c,
+                           const std::string& name,
+                           const std::string& path,
+                           const CurlTarget& target = {});
+
+// Waits until curl has printed `n` data events.
+bool wait_events(testing::Process& curl, std::size_t n);
 
 // Waits for curl to exit 0 (kStreamBudget; a failure is reported with the cluster's logs)
 // and returns what it printed.

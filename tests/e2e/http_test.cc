@@ -19,21 +19,6 @@ using nlohmann::json;
 
 constexpr int kTokens = 100;  // x 25 ms = 2.5 s: a failure lands mid-stream
 
-// Waits until curl has printed `n` data events.
-bool wait_events(testing::Process& curl, std::size_t n) {
-  return testing::poll_until(
-      [&] {
-        const std::string out = curl.stdout_text();
-        std::size_t count = 0;
-        for (std::size_t p = out.find("data: "); p != std::string::npos;
-             p = out.find("data: ", p + 1)) {
-          ++count;
-        }
-        return count >= n;
-      },
-      kStreamBudget);
-}
-
 enum class Failure { kError, kKill, kStop, kDrain };
 
 std::string name_of(Failure f) {
