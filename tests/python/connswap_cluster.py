@@ -198,6 +198,15 @@ class Cluster:
             args += [key, value]
         return args
 
+    def make_key_file(self, name):
+        """A cluster key file made by connswap-keys (resume tickets, SSE event ids)."""
+        path = self.dir / name
+        keys = self._spawn("keys", [program("keys"), "--out", str(path), "--id", name])
+        code = keys.wait_exit(START_BUDGET)
+        if code != 0:
+            raise RuntimeError(f"connswap-keys: exit {code}\n{keys.stderr_text()}")
+        return path
+
     def start_director(self, flags=None):
         """Starts a director on port 0 (flags win over the defaults) and waits for it."""
         base = {"--user-addr": "127.0.0.1:0", "--mgmt-addr": "127.0.0.1:0", **self._tls()}

@@ -20,10 +20,10 @@ FAILURES = ["error", "sigkill", "sigstop", "drain"]
 MIGRATED = "migrating connection to new worker"
 
 
-def start_cluster(cluster, failure):
+def start_cluster(cluster, failure, director_flags=None):
     """worker-b (healthy) registers first, then worker-a: round robin puts the first stream
     on worker-a. "error" makes worker-a fail in-band ERROR_AFTER_MS after it starts."""
-    director = {"--http-addr": "127.0.0.1:0"}
+    director = {"--http-addr": "127.0.0.1:0", **(director_flags or {})}
     if failure == "drain":
         director["--min-stall-ms"] = "3000"  # only make-before-break can be gap-free
     cluster.start_director(director)
@@ -124,6 +124,25 @@ def test_stream_continues_word_for_word(cluster, chat, failure):
     assert seen[0].startswith("migrated from=worker-a to=worker-b reason="), seen[0]
     assert comments(tap.bodies[-1]) == []
     check_one_migration(cluster)
+
+
+def test_sdk_reads_events_with_resume_ids_through_a_failover(cluster):
+    """With a cluster key every token event carries an SSE id (a resume point); the SDK
+    skips it and the text is still whole across a SIGKILLed worker."""
+    keys = cluster.make_key_file("cluster.keys")
+    start_cluster(cluster, "sigkill", {"--cluster-key-file": str(keys)})
+    client, tap = sdk_client(cluster)
+    prompt = "tell me a long story"
+    got = read_stream(request(client, True, True, prompt), True,
+                      then=lambda: inflict(cluster, "sigkill"))
+    raw = tap.bodies[-1].decode()
+    want = read_stream(request(client, True, True, prompt), True)
+
+    check_answer(got, want)
+    check_one_migration(cluster)
+    ids = [line for line in raw.splitlines() if line.startswith("id: ")]
+    assert len(ids) >= TOKENS // 2, f"{len(ids)} event ids in {raw[:400]!r}"
+    assert len(set(ids)) == len(ids), "an id repeated"
 
 
 @pytest.mark.parametrize("failure", FAILURES)
