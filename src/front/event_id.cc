@@ -90,13 +90,17 @@ void EventIds::on_ticket(const v1::ResumeTicket& ticket) {
   fixed.set_model(context_.model);
   fixed_ = base64_encode(fixed.SerializeAsString()) + ".";
   ticket_next_seq_ = ticket.next_seq();
-  recent_.clear();  // the ticket covers every token before it
+  recent_wire_.clear();  // the ticket covers every token before it
+  recent_count_ = 0;
 }
 
 void EventIds::on_token(std::uint64_t seq, std::string_view text) {
   last_seq_ = seq;
   if (!fixed_.empty()) {
-    recent_.emplace_back(text);
+    one_text_.clear_recent();
+    one_text_.add_recent(text.data(), text.size());
+    one_text_.AppendToString(&recent_wire_);
+    ++recent_count_;
   }
 }
 
@@ -104,16 +108,15 @@ std::optional<std::string> EventIds::current() const {
   if (fixed_.empty() || last_seq_ == 0) {
     return std::nullopt;
   }
-  v1::Resume moving;
-  moving.set_last_seq(last_seq_);
+  v1::Resume head;
+  head.set_last_seq(last_seq_);
+  std::string moving = head.SerializeAsString();
   // recent is optional (the snapshot's window alone is a shorter prefix): sent only when
   // it is exactly the tokens ticket.next_seq..last_seq, as the director requires.
-  if (last_seq_ + 1 >= ticket_next_seq_ && recent_.size() == last_seq_ + 1 - ticket_next_seq_) {
-    for (const std::string& text : recent_) {
-      moving.add_recent(text);
-    }
+  if (last_seq_ + 1 >= ticket_next_seq_ && recent_count_ == last_seq_ + 1 - ticket_next_seq_) {
+    moving += recent_wire_;
   }
-  std::string id = fixed_ + base64_encode(moving.SerializeAsString());
+  std::string id = fixed_ + base64_encode(moving);
   if (id.size() > max_bytes_) {
     ++too_long_;
     return std::nullopt;

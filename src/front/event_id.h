@@ -15,7 +15,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "base/error.h"
 #include "connswap/v1/director.pb.h"
@@ -56,7 +55,12 @@ class EventIds {
   std::string fixed_;  // base64(HttpResumeId) + "."; empty before the first ticket
   std::uint64_t ticket_next_seq_ = 0;
   std::uint64_t last_seq_ = 0;
-  std::vector<std::string> recent_;  // texts of the tokens ticket_next_seq_..last_seq_
+  // The texts of the tokens ticket_next_seq_..last_seq_ as a serialized Resume holding only
+  // `recent`, appended to per token: serialized messages concatenate (repeated fields
+  // append), so an event's id costs one copy of it, not one allocation per text.
+  std::string recent_wire_;
+  std::size_t recent_count_ = 0;
+  v1::Resume one_text_;  // reused to serialize one more text into recent_wire_
   mutable std::uint64_t too_long_ = 0;
 };
 
