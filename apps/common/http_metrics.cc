@@ -55,6 +55,9 @@ HttpMetrics::HttpMetrics(prometheus::Registry& r)
       {"connswap_http_event_ids_too_long_total",
        "SSE events sent without their id: longer than --http-max-event-id-bytes",
        &S::event_ids_too_long},
+      {"connswap_http_tls_failures_total",
+       "--http-tls connections closed on a failed handshake or a bad record",
+       &S::tls_failures},
   };
   for (const auto& f : fields) {
     counters_.push_back({&counter(r, f.name, f.help), f.field});

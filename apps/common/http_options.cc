@@ -15,6 +15,10 @@ void add_http_options(CLI::App& app, HttpArgs& args) {
                  "--http-addr",
                  args.addr,
                  "OpenAI-compatible HTTP/1.1 + SSE listen address (\"\" = off)");
+  app.add_flag("--http-tls",
+               args.tls,
+               "HTTPS on --http-addr with the node's --tls-cert/--tls-key (TLS 1.2/1.3)")
+      ->envname(env_name(kRole, "--http-tls"));
   add_env_option(app,
                  kRole,
                  "--http-max-connections",
@@ -109,9 +113,11 @@ std::string describe(const HttpArgs& args) {
   }
   const front::HttpFrontConfig& c = args.config;
   return fmt::format(
-      "http_addr={} http_max_connections={} http_max_header_bytes={} http_max_body_bytes={} "
+      "http_addr={} http_tls={} http_max_connections={} http_max_header_bytes={} "
+      "http_max_body_bytes={} "
       "http_request_timeout_ms={} http_idle_timeout_ms={} http_max_tokens={}",
       args.addr,
+      args.tls,
       args.tcp.max_connections,
       c.limits.max_header_bytes,
       c.limits.max_body_bytes,

@@ -16,6 +16,7 @@ namespace connswap::app {
 
 struct HttpArgs {
   std::string addr;               // "" = no HTTP front
+  bool tls = false;               // HTTPS with --tls-cert/--tls-key
   front::HttpFrontConfig config;  // parser limits, timeouts, max_tokens bounds
   net::TcpLimits tcp;             // connection limit
 };

@@ -127,7 +127,8 @@ Result<void> DirectorApp::build_and_listen() {
   }
   mgmt_server_ = std::move(*mgmt);
   if (!args_.http.addr.empty()) {
-    auto http = HttpFront::start(loop_, *service_, args_.http);
+    auto http = HttpFront::start(
+        loop_, *service_, args_.http, args_.http.tls ? user_tls_->credentials() : nullptr);
     if (!http) {
       return Unexpected(std::move(http).error());
     }

@@ -35,8 +35,12 @@ class HttpFront::Backend final : public front::Backend {
 
 namespace {
 
+spdlog::logger& logger() {
+  return log::get("http");
+}
+
 // One TCP connection: the session's Transport over the TcpConn, and its events to the
-// session.
+// session; with --http-tls a front::TlsStream between the two.
 class Connection final : public net::TcpHandler, public front::Transport {
  public:
   Connection(net::Loop& loop,
@@ -44,24 +48,66 @@ class Connection final : public net::TcpHandler, public front::Transport {
              front::Backend& backend,
              const front::HttpFrontConfig& config,
              front::HttpFrontStats& stats,
-             std::string connection_id)
+             std::string connection_id,
+             bool tls_on,
+             std::unique_ptr<front::TlsStream> tls)
       : loop_(loop),
         conn_(conn),
+        stats_(stats),
+        tls_on_(tls_on),
+        tls_(std::move(tls)),
         session_(*this, backend, config, stats, std::move(connection_id), conn.peer()) {
     session_.start(loop_.now());
   }
 
   // net::TcpHandler
-  void on_data(std::string_view bytes) override { session_.on_data(loop_.now(), bytes); }
+  void on_data(std::string_view bytes) override {
+    if (!tls_on_) {
+      session_.on_data(loop_.now(), bytes);
+      return;
+    }
+    if (!tls_) {
+      return;  // its TLS session could not be made: closing, nothing is read
+    }
+    std::string plain;
+    auto fed = tls_->feed(bytes, plain);
+    flush();
+    if (!fed) {
+      tls_failed(fed.error());
+      return;
+    }
+    if (!plain.empty()) {
+      session_.on_data(loop_.now(), plain);
+    }
+  }
   void on_drained() override { session_.on_drained(loop_.now()); }
   void on_deadline() override { session_.on_deadline(loop_.now()); }
   void on_closed() override { session_.on_closed(); }
 
   // front::Transport
-  void write(std::string_view bytes) override { conn_.write(bytes); }
+  void write(std::string_view bytes) override {
+    if (!tls_on_) {
+      conn_.write(bytes);
+      return;
+    }
+    if (!tls_) {
+      return;
+    }
+    auto sent = tls_->send(bytes);
+    flush();
+    if (!sent) {
+      tls_failed(sent.error());
+    }
+  }
   std::size_t queued() const override { return conn_.queued(); }
   void set_reading(bool on) override { conn_.set_reading(on); }
-  void close() override { conn_.close(); }
+  void close() override {
+    if (tls_) {
+      tls_->close();
+      flush();
+    }
+    conn_.close();
+  }
   void set_deadline(Timestamp at) override { conn_.set_deadline(at); }
   void defer(std::function<void()> fn) override {
     loop_.post([weak = alive_.weak(), fn = std::move(fn)] {
@@ -73,8 +119,25 @@ class Connection final : public net::TcpHandler, public front::Transport {
   Timestamp now() const override { return loop_.now(); }
 
  private:
+  void flush() {
+    std::string out = tls_->take_output();
+    if (!out.empty()) {
+      conn_.write(out);
+    }
+  }
+  // A failed handshake or a bad record: the alert (if any) goes out, then the connection
+  // closes (its stream, if one runs, is cancelled).
+  void tls_failed(const Error& error) {
+    ++stats_.tls_failures;
+    logger().info("http conn={} peer={} TLS failed: {}", conn_.id(), conn_.peer(), error.detail);
+    conn_.close();
+  }
+
   net::Loop& loop_;
   net::TcpConn& conn_;
+  front::HttpFrontStats& stats_;
+  bool tls_on_;                            // --http-tls
+  std::unique_ptr<front::TlsStream> tls_;  // null with tls_on_: could not be made
   front::HttpSession session_;
   Alive alive_;
 };
@@ -103,20 +166,35 @@ HttpFront::~HttpFront() {
 
 Result<std::unique_ptr<HttpFront>> HttpFront::start(net::Loop& loop,
                                                     services::DirectorService& service,
-                                                    const HttpArgs& args) {
+                                                    const HttpArgs& args,
+                                                    void* tls_credentials) {
   auto addr = Address::parse(args.addr);
   if (!addr) {
     return make_error(Errc::kInvalidArgument, "--http-addr: " + addr.error().detail);
   }
   std::unique_ptr<HttpFront> front(new HttpFront(loop, service, args));
+  front->tls_credentials_ = tls_credentials;
   HttpFront* raw = front.get();
   auto listener = net::TcpListener::open(loop, *addr, args.tcp, [raw](net::TcpConn& conn) {
+    std::unique_ptr<front::TlsStream> tls;
+    if (raw->tls_credentials_ != nullptr) {
+      auto made = front::TlsStream::make_server(raw->tls_credentials_);
+      if (!made) {
+        ++raw->stats_.tls_failures;
+        logger().warn("http conn={} TLS session: {}", conn.id(), made.error().detail);
+        conn.close();
+      } else {
+        tls = std::move(*made);
+      }
+    }
     return std::make_unique<Connection>(raw->loop_,
                                         conn,
                                         *raw->backend_,
                                         raw->args_.config,
                                         raw->stats_,
-                                        fmt::format("http-{}-{}", raw->instance_, conn.id()));
+                                        fmt::format("http-{}-{}", raw->instance_, conn.id()),
+                                        raw->tls_credentials_ != nullptr,
+                                        std::move(tls));
   });
   if (!listener) {
     return make_error(listener.error().code, "--http-addr: " + listener.error().detail);

@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "common/http_options.h"
 #include "front/http_session.h"
+#include "front/tls_stream.h"
 #include "net/loop.h"
 #include "net/tcp.h"
 #include "services/director_service.h"
@@ -18,9 +19,12 @@ namespace connswap::app {
 class HttpFront {
  public:
   // Listens on args.addr. kInvalidArgument for a bad address, kIo if it cannot bind.
+  // `tls_credentials` (a gnutls_certificate_credentials_t, outliving the front): HTTPS with
+  // that certificate (--http-tls); nullptr: plain HTTP.
   static Result<std::unique_ptr<HttpFront>> start(net::Loop& loop,
                                                   services::DirectorService& service,
-                                                  const HttpArgs& args);
+                                                  const HttpArgs& args,
+                                                  void* tls_credentials = nullptr);
   ~HttpFront();
   HttpFront(const HttpFront&) = delete;
   HttpFront& operator=(const HttpFront&) = delete;
@@ -42,6 +46,7 @@ class HttpFront {
   HttpArgs args_;
   std::unique_ptr<Backend> backend_;
   std::string instance_;  // random, in every connection id ("http-<instance>-<n>")
+  void* tls_credentials_ = nullptr;
   front::HttpFrontStats stats_;
   std::unique_ptr<net::TcpListener> listener_;
 };

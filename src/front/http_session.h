@@ -43,6 +43,7 @@ struct HttpFrontStats {
   std::uint64_t migrations = 0;  // migrations seen by HTTP streams
   std::uint64_t resumes = 0;     // completion requests with a Last-Event-ID, to the director
   std::uint64_t event_ids_too_long = 0;  // events sent without their id (too long)
+  std::uint64_t tls_failures = 0;        // --http-tls: failed handshakes and bad records
 };
 
 class HttpSession {

@@ -22,7 +22,9 @@ std::vector<std::string> to_args(std::vector<std::string> args,
   }
   for (const auto& [k, v] : merged) {
     args.push_back(k);
-    args.push_back(v);
+    if (!v.empty()) {  // "" = a flag without a value (--http-tls)
+      args.push_back(v);
+    }
   }
   return args;
 }

@@ -105,7 +105,11 @@ testing::Process& curl(Cluster& c,
   if (body != nullptr) {
     args.insert(args.end(), {"-H", "Content-Type: application/json", "-d", body->dump()});
   }
-  args.push_back("http://" + (target.addr.empty() ? http_addr(c) : target.addr) + path);
+  if (!target.ca_file.empty()) {
+    args.insert(args.end(), {"--cacert", target.ca_file});
+  }
+  args.push_back((target.ca_file.empty() ? "http://" : "https://") +
+                 (target.addr.empty() ? http_addr(c) : target.addr) + path);
   return c.start_tool(name, args);
 }
 

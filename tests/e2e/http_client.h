@@ -45,10 +45,12 @@ std::string http_addr(Cluster& c);
 // A chat completion request for the synthetic model; stream_options.include_usage if stream.
 nlohmann::json chat_body(int max_tokens, bool stream, const std::string& prompt);
 
-// Where curl goes and what it adds: `addr` "" = http_addr(c); `headers` as "Name: value".
+// Where curl goes and what it adds: `addr` "" = http_addr(c); `headers` as "Name: value";
+// `ca_file` for https (--http-tls).
 struct CurlTarget {
   std::string addr;
-  std::vector<std::string> headers;
+  std::vector<std::string> headers{};
+  std::string ca_file{};  // not empty: https, verifying the director against this CA
 };
 
 // curl POSTing `body` (JSON) to `path` of the front; -N so each event is written as it
