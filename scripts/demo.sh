@@ -171,7 +171,7 @@ for n in 1 2; do
   curl -sS -N -H 'Content-Type: application/json' -d "$curl_body" \
     "http://127.0.0.1:$http_port/v1/chat/completions" >"$work/curl-$n.sse" 2>"$work/curl-$n.err" &
   curls+=($!)
-  wait_log "$work/director.log" "connection.id=http-$n .*worker assigned" "curl stream $n"
+  wait_log "$work/director.log" "connection.id=http-[0-9a-f]*-$n .*worker assigned" "curl stream $n"
 done
 say "two curl streams through the HTTP front: curl -N http://127.0.0.1:$http_port/v1/chat/completions -d '$curl_body'"
 client_status=0
