@@ -12,6 +12,9 @@ namespace connswap::front {
 namespace {
 
 constexpr std::string_view kAlpn = "http/1.1";
+// Non-fatal results (warning alerts, renegotiation requests) one feed() goes round for; a
+// peer sending more is cut off, so the director's loop never spins on one connection.
+constexpr int kMaxWarnings = 32;
 
 gnutls_session_t as_session(void* s) {
   return static_cast<gnutls_session_t>(s);
@@ -83,7 +86,7 @@ Unexpected<Error> TlsStream::fail(const char* what, int rc) {
 }
 
 Result<void> TlsStream::handshake() {
-  for (;;) {
+  for (int warnings = 0; warnings < kMaxWarnings; ++warnings) {
     const int rc = gnutls_handshake(as_session(session_));
     if (rc == GNUTLS_E_SUCCESS) {
       handshake_done_ = true;
@@ -97,6 +100,7 @@ Result<void> TlsStream::handshake() {
     }
     // A warning alert: go on.
   }
+  return fail("TLS handshake: too many warnings", GNUTLS_E_UNEXPECTED_PACKET);
 }
 
 Result<void> TlsStream::feed(std::string_view cipher, std::string& plain) {
@@ -111,6 +115,7 @@ Result<void> TlsStream::feed(std::string_view cipher, std::string& plain) {
     }
   }
   char buf[16 * 1024];
+  int warnings = 0;
   while (!peer_closed_) {
     const ssize_t n = gnutls_record_recv(as_session(session_), buf, sizeof buf);
     if (n > 0) {
@@ -119,11 +124,11 @@ Result<void> TlsStream::feed(std::string_view cipher, std::string& plain) {
       peer_closed_ = true;
     } else if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
       return {};
+    } else if (gnutls_error_is_fatal(static_cast<int>(n)) != 0 || ++warnings > kMaxWarnings) {
+      return fail("TLS record", static_cast<int>(n));
     } else if (n == GNUTLS_E_REHANDSHAKE) {
       // A TLS 1.2 client asking to renegotiate: refused (a warning alert), not followed.
       gnutls_alert_send(as_session(session_), GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
-    } else if (gnutls_error_is_fatal(static_cast<int>(n)) != 0) {
-      return fail("TLS record", static_cast<int>(n));
     }
   }
   return {};
