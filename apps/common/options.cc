@@ -152,6 +152,14 @@ std::string name_options(const std::string& message) {
       {"heartbeat_interval", "--heartbeat-interval-ms"},
       {"worker_keepalive", "--worker-keepalive-ms"},
       {"recovery_after", "--recovery-ms"},
+      {"backend_url", "--backend-url"},
+      {"backend_connect_timeout", "--backend-connect-timeout-ms"},
+      {"backend_first_token_timeout", "--backend-first-token-ms"},
+      {"backend_stall_timeout", "--backend-stall-ms"},
+      {"backend_health_interval", "--backend-health-interval-ms"},
+      {"backend_health_timeout", "--backend-health-timeout-ms"},
+      {"backend_max_streams", "--backend-max-streams"},
+      {"backend_max_buffered_tokens", "--backend-max-buffered-tokens"},
   };
   const auto colon = message.find(':');
   const std::string_view field = std::string_view(message).substr(0, colon);

@@ -117,6 +117,64 @@ void WorkerMetrics::update(const services::WorkerServiceStats& s,
   advance_to(registrations_, static_cast<double>(reg.registrations));
 }
 
+namespace {
+
+// Model servers: first tokens in ms (small models, warm caches) to tens of seconds (long
+// prompts, queueing); token gaps from sub-ms to seconds.
+const prometheus::Histogram::BucketBoundaries kTtftBuckets = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+const prometheus::Histogram::BucketBoundaries kItlBuckets = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
+
+double seconds_of(Duration d) {
+  return static_cast<double>(d) / static_cast<double>(kSecond);
+}
+
+}  // namespace
+
+BackendMetrics::BackendMetrics(prometheus::Registry& r)
+    : ttft_(prometheus::BuildHistogram()
+                .Name("connswap_backend_first_token_seconds")
+                .Help("model server: request sent -> first token")
+                .Register(r)
+                .Add({}, kTtftBuckets)),
+      itl_(prometheus::BuildHistogram()
+               .Name("connswap_backend_token_gap_seconds")
+               .Help("model server: time between consecutive tokens of a stream")
+               .Register(r)
+               .Add({}, kItlBuckets)),
+      healthy_(gauge(r, "connswap_backend_healthy", "1 if the last health probe passed")),
+      continuations_(counter(
+          r, "connswap_backend_continuations_total", "streams continued mid-answer (seq > 1)")),
+      probes_failed_(
+          counter(r, "connswap_backend_probes_failed_total", "failed health probes")) {
+  auto& errors = prometheus::BuildCounter()
+                     .Name("connswap_backend_errors_total")
+                     .Help("model server failures by kind")
+                     .Register(r);
+  for (std::size_t i = 0; i < errors_.size(); ++i) {
+    errors_[i] = &errors.Add(
+        {{"kind", std::string(worker::to_string(static_cast<worker::BackendError>(i)))}});
+  }
+}
+
+void BackendMetrics::on_first_token(Duration since_request) {
+  ttft_.Observe(seconds_of(since_request));
+}
+
+void BackendMetrics::on_token_gap(Duration since_previous) {
+  itl_.Observe(seconds_of(since_previous));
+}
+
+void BackendMetrics::update(const worker::BackendStats& s) {
+  healthy_.Set(s.healthy ? 1 : 0);
+  advance_to(continuations_, static_cast<double>(s.continuations));
+  advance_to(probes_failed_, static_cast<double>(s.probes_failed));
+  for (std::size_t i = 0; i < errors_.size(); ++i) {
+    advance_to(*errors_[i], static_cast<double>(s.errors.at(i)));
+  }
+}
+
 void WorkerMetrics::count_failure() {
   failures_.Increment();
 }

@@ -15,6 +15,7 @@
 #include "services/director_service.h"
 #include "services/registration_client.h"
 #include "services/worker_service.h"
+#include "worker/openai_source.h"
 
 namespace connswap::app {
 
@@ -37,6 +38,25 @@ class DirectorMetrics {
   prometheus::Counter& resumes_;
   prometheus::Counter& resumes_refused_;
   prometheus::Counter& illegal_transitions_;
+};
+
+// The model-server backend's metrics (connswap-worker --backend openai): time to first
+// token and inter-token gaps as histograms (observed as tokens are polled), errors by
+// kind, health.
+class BackendMetrics final : public worker::BackendObserver {
+ public:
+  explicit BackendMetrics(prometheus::Registry& registry);
+  void on_first_token(Duration since_request) override;
+  void on_token_gap(Duration since_previous) override;
+  void update(const worker::BackendStats& stats);
+
+ private:
+  prometheus::Histogram& ttft_;
+  prometheus::Histogram& itl_;
+  prometheus::Gauge& healthy_;
+  prometheus::Counter& continuations_;
+  prometheus::Counter& probes_failed_;
+  std::array<prometheus::Counter*, worker::kBackendErrorKinds> errors_{};
 };
 
 class WorkerMetrics {

@@ -7,6 +7,60 @@
 
 namespace connswap::app {
 
+namespace {
+
+void add_backend_options(CLI::App& app, WorkerArgs& args) {
+  constexpr Role kRole = Role::kWorker;
+  worker::BackendConfig& b = args.backend_config;
+  add_env_option(app,
+                 kRole,
+                 "--backend",
+                 args.backend_name,
+                 "where tokens come from: synthetic (built-in words) | openai (a model server)")
+      ->check(CLI::IsMember({"synthetic", "openai"}));
+  add_env_option(app,
+                 kRole,
+                 "--backend-url",
+                 b.url,
+                 "openai: the model server's OpenAI base URL (POST {url}/completions)");
+  add_ms_option(app, kRole, "--backend-connect-timeout-ms", b.connect_timeout, "openai: TCP connect limit");
+  add_ms_option(app,
+                kRole,
+                "--backend-first-token-ms",
+                b.first_token_timeout,
+                "openai: request -> first token limit (queueing + prefill); then the stream fails");
+  add_ms_option(app,
+                kRole,
+                "--backend-stall-ms",
+                b.stall_timeout,
+                "openai: longest gap between tokens mid-stream; then the stream fails over");
+  add_ms_option(app,
+                kRole,
+                "--backend-health-interval-ms",
+                b.health_interval,
+                "openai: health probe (GET {url}/models) period");
+  add_ms_option(app,
+                kRole,
+                "--backend-health-timeout-ms",
+                b.health_timeout,
+                "openai: a probe slower than this failed (unavailable until one passes)");
+  add_env_option(
+      app, kRole, "--backend-max-streams", b.max_streams, "openai: concurrent streams; more are refused");
+  add_env_option(app,
+                 kRole,
+                 "--backend-max-buffered-tokens",
+                 b.max_buffered_tokens,
+                 "openai: decoded tokens one stream may hold unsent before it fails");
+  add_env_option(app,
+                 kRole,
+                 "--backend-param",
+                 args.backend_params,
+                 "openai: NAME=VALUE sent with every request unless the client sets NAME (VALUE "
+                 "as JSON, else a string), e.g. repeat_penalty=1.0; repeatable");
+}
+
+}  // namespace
+
 void add_worker_options(CLI::App& app, WorkerArgs& args) {
   constexpr Role kRole = Role::kWorker;
   worker::WorkerConfig& c = args.config;
@@ -48,6 +102,7 @@ void add_worker_options(CLI::App& app, WorkerArgs& args) {
                 "--drain-timeout-ms",
                 args.drain_timeout,
                 "on SIGTERM/SIGINT: drain, exit when no stream is left or after this");
+  add_backend_options(app, args);
   add_common_options(app, kRole, args.common, /*long_lived=*/true);
 }
 
@@ -57,6 +112,22 @@ Result<void> finish_worker_options(WorkerArgs& args) {
     return make_error(Errc::kInvalidArgument, "--fail-mode: " + mode.error().detail);
   }
   args.config.fail_mode = *mode;
+  args.backend = args.backend_name == "openai" ? Backend::kOpenAI : Backend::kSynthetic;
+  for (const std::string& p : args.backend_params) {
+    const std::size_t eq = p.find('=');
+    if (eq == 0 || eq == std::string::npos) {
+      return make_error(Errc::kInvalidArgument, "--backend-param: NAME=VALUE, got '" + p + "'");
+    }
+    args.backend_config.defaults[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  if (args.backend_config.model.empty()) {
+    args.backend_config.model = args.config.model;
+  }
+  if (args.backend == Backend::kOpenAI) {
+    if (auto ok = worker::validate(args.backend_config); !ok) {
+      return make_error(Errc::kInvalidArgument, name_options(ok.error().detail));
+    }
+  }
   if (auto ok = worker::validate(args.config); !ok) {
     return make_error(Errc::kInvalidArgument, name_options(ok.error().detail));
   }
@@ -68,7 +139,7 @@ std::string describe(const WorkerArgs& a) {
   return fmt::format(
       "label={} user_addr={} mgmt_addr={} director_mgmt_addr={} token_interval_ms={} "
       "fail_after_ms={} fail_mode={} recovery_ms={} heartbeat_interval_ms={} "
-      "drain_timeout_ms={} metrics_addr={} tls_cert={} tls_ca={}",
+      "drain_timeout_ms={} metrics_addr={} tls_cert={} tls_ca={} backend={}{}",
       c.label,
       c.user_addr,
       c.mgmt_addr,
@@ -81,7 +152,17 @@ std::string describe(const WorkerArgs& a) {
       a.drain_timeout / kMillisecond,
       a.common.metrics_addr.empty() ? "off" : a.common.metrics_addr,
       a.common.tls.cert,
-      a.common.tls.ca);
+      a.common.tls.ca,
+      a.backend_name,
+      a.backend == Backend::kOpenAI
+          ? fmt::format(" backend_url={} model={} backend_stall_ms={} backend_first_token_ms={} "
+                        "backend_max_streams={}",
+                        a.backend_config.url,
+                        a.backend_config.model,
+                        a.backend_config.stall_timeout / kMillisecond,
+                        a.backend_config.first_token_timeout / kMillisecond,
+                        a.backend_config.max_streams)
+          : std::string());
 }
 
 int parse_worker_command_line(WorkerArgs& args, int argc, const char* const* argv) {

@@ -56,9 +56,44 @@ Result<std::unique_ptr<WorkerApp>> WorkerApp::start(net::Loop& loop, const Worke
   return app;
 }
 
+// --backend openai: the model server's source on a libcurl client; else null (the
+// service's synthetic source).
+std::unique_ptr<worker::TokenSource> WorkerApp::make_source() {
+  if (args_.backend != Backend::kOpenAI) {
+    return nullptr;
+  }
+  http_ = std::make_unique<net::HttpClient>(loop_);
+  if (metrics_server_) {
+    backend_metrics_ = std::make_unique<BackendMetrics>(metrics_server_->registry());
+  }
+  auto source = std::make_unique<worker::OpenAISource>(
+      args_.backend_config, *http_, backend_metrics_.get());
+  backend_ = source.get();
+  logger().info("worker={} backend=openai url={} model={}: waiting for the model server's "
+                "health probe before taking streams",
+                args_.config.label,
+                args_.backend_config.url,
+                args_.backend_config.model);
+  return source;
+}
+
+Result<void> WorkerApp::start_metrics() {
+  if (args_.common.metrics_addr.empty()) {
+    return {};
+  }
+  auto metrics = MetricsServer::start(args_.common.metrics_addr);
+  if (!metrics) {
+    return Unexpected(std::move(metrics).error());
+  }
+  metrics_server_ = std::move(*metrics);
+  metrics_ = std::make_unique<WorkerMetrics>(metrics_server_->registry());
+  return {};
+}
+
 Result<void> WorkerApp::listen() {
-  service_ =
-      std::make_unique<services::WorkerService>(args_.config, [this] { return loop_.now(); });
+  CONNSWAP_TRY(start_metrics());
+  service_ = std::make_unique<services::WorkerService>(
+      args_.config, [this] { return loop_.now(); }, make_source());
   CONNSWAP_TRY(service_->add_user_methods(user_));
   CONNSWAP_TRY(service_->add_mgmt_methods(mgmt_));
   auto user = serve(loop_, args_.config.user_addr, server_tls_, reset_secret_, user_);
@@ -71,14 +106,6 @@ Result<void> WorkerApp::listen() {
     return Unexpected(std::move(mgmt).error());
   }
   mgmt_server_ = std::move(*mgmt);
-  if (!args_.common.metrics_addr.empty()) {
-    auto metrics = MetricsServer::start(args_.common.metrics_addr);
-    if (!metrics) {
-      return Unexpected(std::move(metrics).error());
-    }
-    metrics_server_ = std::move(*metrics);
-    metrics_ = std::make_unique<WorkerMetrics>(metrics_server_->registry());
-  }
   return {};
 }
 
@@ -116,9 +143,25 @@ void WorkerApp::start_services() {
   driver_.add([this] { return service_->deadline(); },
               [this](Timestamp now) { service_->on_timeout(now); });
   driver_.add([this] { return drain_deadline(); }, [this](Timestamp now) { check_drained(now); });
+  if (backend_ != nullptr) {
+    driver_.add([this] { return stopping_ ? kNever : backend_->deadline(); },
+                [this](Timestamp now) { backend_->on_timeout(now); });
+    // The model server's health changed: tell the directors now, not at the next heartbeat.
+    driver_.add(
+        [this] { return backend_->available() != told_available_ && !stopping_ ? 0 : kNever; },
+        [this](Timestamp now) {
+          told_available_ = backend_->available();
+          for (auto& r : registrations_) {
+            r->heartbeat_soon(now);
+          }
+        });
+  }
   if (metrics_) {
     driver_.every(kMetricsPeriod, [this](Timestamp) {
       metrics_->update(service_->stats(), service_->status(), registration_stats());
+      if (backend_metrics_) {
+        backend_metrics_->update(backend_->stats());
+      }
     });
   }
   for (auto& r : registrations_) {

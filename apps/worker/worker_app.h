@@ -14,6 +14,7 @@
 #include "common/ready_file.h"
 #include "common/role_metrics.h"
 #include "common/worker_options.h"
+#include "net/http_client.h"
 #include "net/loop.h"
 #include "rpc/registry.h"
 #include "rpcnet/server.h"
@@ -45,6 +46,8 @@ class WorkerApp {
  private:
   WorkerApp(net::Loop& loop, const WorkerArgs& args);
   Result<void> listen();
+  Result<void> start_metrics();
+  std::unique_ptr<worker::TokenSource> make_source();
   void start_services();
   Timestamp drain_deadline() const;
   void check_drained(Timestamp now);
@@ -58,11 +61,17 @@ class WorkerApp {
   std::shared_ptr<const quic::TlsContext> server_tls_, client_tls_;
   Bytes reset_secret_;
   rpc::Registry user_, mgmt_;
+  std::unique_ptr<MetricsServer> metrics_server_;  // before what observes into its registry
+  // The model server (--backend openai): declared before service_, which owns the source
+  // that uses them, so they outlive it.
+  std::unique_ptr<net::HttpClient> http_;
+  std::unique_ptr<BackendMetrics> backend_metrics_;
+  worker::OpenAISource* backend_ = nullptr;  // owned by service_
+  bool told_available_ = false;  // the backend's availability the directors last heard of
   std::unique_ptr<services::WorkerService> service_;
   std::unique_ptr<rpcnet::Server> user_server_, mgmt_server_;
   std::vector<std::unique_ptr<DirectorChannel>> directors_;  // one per director MGMT address
   std::vector<std::unique_ptr<services::RegistrationClient>> registrations_;  // same order
-  std::unique_ptr<MetricsServer> metrics_server_;
   std::unique_ptr<WorkerMetrics> metrics_;
   Driver driver_;
   int signals_ = 0;

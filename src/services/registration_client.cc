@@ -306,6 +306,12 @@ void RegistrationClient::announce_drain(Timestamp now) {
   impl_->announce_drain(now);
 }
 
+void RegistrationClient::heartbeat_soon(Timestamp now) {
+  if (impl_->state_ == State::kRegistered) {
+    impl_->next_at_ = std::min(impl_->next_at_, now);
+  }
+}
+
 Timestamp RegistrationClient::deadline() const {
   return impl_->deadline();
 }

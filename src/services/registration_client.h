@@ -70,6 +70,10 @@ class RegistrationClient {
   // Sends Registry/Drain (retried until acknowledged); heartbeats say draining from now.
   void announce_drain(Timestamp now);
 
+  // The worker's status changed (e.g. its model server became unhealthy): when registered,
+  // the next heartbeat goes at once instead of at the end of the interval.
+  void heartbeat_soon(Timestamp now);
+
   Timestamp deadline() const;
   void on_timeout(Timestamp now);
 

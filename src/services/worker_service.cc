@@ -82,6 +82,8 @@ class WorkerService::Impl {
     std::optional<rpc::Status> finish;      // trailer after `pending` (Error/Done items)
     bool blocked = false;                   // waiting for on_writable
     bool notified = false;                  // the source's Notify fired since the last poll
+    bool sent_token = false;                // a Token item went out on this call
+    std::optional<rpc::Status> refuse;      // the source was busy before any token
   };
   static std::unique_ptr<worker::TokenSource> synthetic_source(const worker::WorkerConfig& c);
   static bool due(const Stream& s, Timestamp now);
@@ -90,6 +92,7 @@ class WorkerService::Impl {
   void pump(std::uint64_t id, Timestamp now);
   bool next_item(Stream& s, Timestamp now);
   void update_action(Timestamp now);
+  void refuse_stream(std::map<std::uint64_t, Stream>::iterator it);
 
   worker::WorkerConfig config_;
   NowFn now_;
@@ -106,6 +109,7 @@ void WorkerService::Impl::on_generate(WorkerCall call, const v1::WorkerGenerateR
   update_action(now);
   const char* refusal = stopped_                           ? "worker stopping"
                         : draining_                        ? "worker draining"
+                        : !source_->available()            ? "model server unavailable"
                         : action_ == FailureAction::kServe ? nullptr
                         : action_ == FailureAction::kHang  ? nullptr
                                                            : "worker recovering from failure";
@@ -130,10 +134,7 @@ void WorkerService::Impl::start_stream(WorkerCall call,
                                        Timestamp now) {
   const std::uint64_t id = next_id_++;
   worker::StreamStart start{.request = from_proto(request), .prefix = {}, .now = now};
-  const auto& prefix = request.prefix();
-  const auto keep =
-      static_cast<int>(std::min(static_cast<std::size_t>(prefix.size()), config_.prefix_window));
-  start.prefix.assign(prefix.end() - keep, prefix.end());
+  start.prefix.assign(request.prefix().begin(), request.prefix().end());
   const std::uint64_t start_seq = start.request.start_seq;
   auto stream = source_->start(std::move(start), [this, id] { on_notify(id); });
   if (!stream) {
@@ -151,7 +152,9 @@ void WorkerService::Impl::start_stream(WorkerCall call,
                           std::nullopt,
                           std::nullopt,
                           false,
-                          false});
+                          false,
+                          false,
+                          std::nullopt});
   call.on_done([this, id](const rpc::Status&) {
     if (auto it = streams_.find(id); it != streams_.end()) {
       it->second.ws.cancel();
@@ -194,6 +197,16 @@ bool WorkerService::Impl::next_item(Stream& s, Timestamp now) {
     out.mutable_token()->set_text(std::move(t->text));
     out.mutable_token()->set_emit_ns(now);  // the turn's time (docs/PROTOCOL.md §7.2)
   } else if (auto* e = std::get_if<worker::ErrorItem>(&*item)) {
+    if (e->cause == worker::ErrorCause::kOverloaded && !s.sent_token) {
+      // Busy before the first token: a refusal (no Error item), placed elsewhere.
+      logger().info("worker={} connection.id={}: token source refused ({}): {}",
+                    config_.label,
+                    s.connection_id,
+                    worker::to_string(e->cause),
+                    e->message);
+      s.refuse = rpc::Status{rpc::StatusCode::kUnavailable, e->message};
+      return false;
+    }
     if (e->cause != worker::ErrorCause::kInjected) {
       logger().warn("worker={} connection.id={}: token source failed ({}): {}",
                     config_.label,
@@ -229,6 +242,9 @@ void WorkerService::Impl::pump(std::uint64_t id, Timestamp now) {
     }
     Stream& s = it->second;
     if (s.blocked || (!s.pending && !next_item(s, now))) {
+      if (s.refuse) {
+        refuse_stream(it);
+      }
       return;
     }
     Result<void> sent = s.call.write(*s.pending);
@@ -240,7 +256,9 @@ void WorkerService::Impl::pump(std::uint64_t id, Timestamp now) {
     if (!sent) {
       return;  // the call is ending; its on_done forgets the stream
     }
-    stats_.tokens += s.pending->has_token() ? 1 : 0;
+    const bool token = s.pending->has_token();
+    stats_.tokens += token ? 1 : 0;
+    s.sent_token = s.sent_token || token;
     s.pending.reset();
     if (s.finish) {
       WorkerCall call = s.call;
@@ -251,6 +269,17 @@ void WorkerService::Impl::pump(std::uint64_t id, Timestamp now) {
       return;
     }
   }
+}
+
+// Ends a stream whose source was busy before its first token with an UNAVAILABLE trailer
+// and no Error item: the director counts it as a refusal and places the stream elsewhere.
+void WorkerService::Impl::refuse_stream(std::map<std::uint64_t, Stream>::iterator it) {
+  WorkerCall call = it->second.call;
+  const rpc::Status status = *it->second.refuse;
+  --stats_.streams_accepted;
+  ++stats_.streams_refused;
+  streams_.erase(it);
+  (void)call.finish(status);
 }
 
 void WorkerService::Impl::update_action(Timestamp now) {
@@ -313,7 +342,7 @@ WorkerStatus WorkerService::Impl::status() const {
   WorkerStatus st;
   st.load = static_cast<std::uint32_t>(streams_.size());
   st.draining = draining_;
-  st.available = !draining_ && !stopped_ && a == FailureAction::kServe;
+  st.available = !draining_ && !stopped_ && a == FailureAction::kServe && source_->available();
   st.hung = a == FailureAction::kHang;
   return st;
 }

@@ -34,7 +34,11 @@ class SyntheticStream final : public TokenStream {
         prefix_(std::move(start.prefix)),
         window_(window),
         gen_(gen),
-        schedule_(req_.start_seq, req_.max_tokens, interval, start.now) {}
+        schedule_(req_.start_seq, req_.max_tokens, interval, start.now) {
+    if (prefix_.size() > window_) {  // the director may send the whole answer so far
+      prefix_.erase(prefix_.begin(), prefix_.end() - static_cast<std::ptrdiff_t>(window_));
+    }
+  }
 
   std::optional<WorkerItem> poll(Timestamp now) override {
     if (finished_) {

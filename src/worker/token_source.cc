@@ -14,6 +14,8 @@ std::string_view to_string(ErrorCause cause) {
       return "protocol";
     case ErrorCause::kRejected:
       return "rejected";
+    case ErrorCause::kOverloaded:
+      return "overloaded";
     case ErrorCause::kInternal:
       return "internal";
   }

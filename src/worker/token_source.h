@@ -35,6 +35,9 @@ enum class ErrorCause : std::uint8_t {
   kTimeout,      // the source stopped producing within its own time limit
   kProtocol,     // the source answered something malformed or out of sequence
   kRejected,     // the source refused this request (bad parameters, prompt too long)
+  kOverloaded,   // the source is busy (HTTP 429/503): before the first token the service
+                 // refuses the call (UNAVAILABLE, no Error item) so the director places it
+                 // elsewhere; after it, a failure like kUnavailable
   kInternal,     // a bug or an impossible state in the source
 };
 std::string_view to_string(ErrorCause cause);
@@ -85,8 +88,10 @@ class TokenStream {
 // What a source needs to start one stream.
 struct StreamStart {
   GenerateRequest request;          // request.start_seq is the first token to produce
-  std::vector<std::string> prefix;  // up to the worker's prefix_window tokens before
-                                    // start_seq, oldest first (the director's history)
+  // The tokens the director delivered before start_seq, oldest first: the whole answer
+  // so far (seq 1..start_seq-1) when prefix.size() == start_seq - 1, else only the last
+  // ones (the director keeps a bounded prefix). A source keeps what it needs.
+  std::vector<std::string> prefix;
   Timestamp now = 0;
 };
 
@@ -98,6 +103,9 @@ class TokenSource {
   // Starts a stream; `notify` (never null) wakes the service for this stream. An error
   // (the source is unavailable or at capacity) refuses the call with UNAVAILABLE.
   virtual Result<std::unique_ptr<TokenStream>> start(StreamStart start, Notify notify) = 0;
+  // False while the source cannot serve new streams (its model server failed a health
+  // probe): the worker reports available=false and refuses new calls.
+  virtual bool available() const { return true; }
 };
 
 }  // namespace connswap::worker
