@@ -74,7 +74,7 @@ Outcome decode(std::string_view stream, SseLimits limits = {}) {
 // Decodes whole, then at every single cut point, every pair of cut points (short streams)
 // and byte by byte; every way must give the whole-feed outcome, which is returned.
 Outcome decode_every_split(std::string_view stream, SseLimits limits = {}) {
-  const Outcome whole = decode(stream, limits);
+  Outcome whole = decode(stream, limits);
   for (std::size_t i = 0; i <= stream.size(); ++i) {
     EXPECT_EQ(decode_cut(stream, {i}, limits), whole) << "cut at " << i;
     if (stream.size() <= 96) {
