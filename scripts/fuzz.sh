@@ -6,7 +6,7 @@
 set -euo pipefail
 
 seconds=${1:-20}
-targets=(wire migration http openai)
+targets=(wire migration http openai sse upstream)
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build/fuzz}
 jobs=${FUZZ_JOBS:-2}

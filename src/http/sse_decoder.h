@@ -34,15 +34,16 @@ class SseDecoder {
   // then failed and every later feed() returns the same error.
   Result<void> feed(std::string_view bytes, std::vector<SseEvent>& out);
   // Bytes received after the last dispatched event (a partial line or an event without
-  // its blank line): at end of stream they mean the stream was cut.
+  // its blank line; also true once failed): at end of stream they mean the stream was cut.
   bool mid_event() const;
 
  private:
   SseLimits limits_;
-  std::string line_;      // the current line so far
-  SseEvent pending_;      // fields of the event being built
-  bool has_data_ = false; // pending_ has a data line
-  bool after_cr_ = false; // the last byte was CR (an LF right after it is part of that end)
+  std::string line_;       // the current line so far
+  SseEvent pending_;       // fields of the event being built
+  bool has_data_ = false;  // pending_ has a data line
+  bool after_cr_ = false;  // the last byte was CR (an LF right after it is part of that end)
+  bool at_start_ = true;   // no line has ended yet (a UTF-8 BOM may still be skipped)
   bool failed_ = false;
 };
 

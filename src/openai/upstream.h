@@ -19,7 +19,7 @@ struct UpstreamRequest {
   Endpoint endpoint = Endpoint::kCompletions;  // which server API to call
   std::string model;                           // "model"; empty: the field is left out
   // Completions: the prompt text. Chat: the `messages` JSON array (compact), as the HTTP
-  // front forwards it (CompletionRequest::prompt).
+  // front forwards it (CompletionRequest::prompt); any other text is sent as one user message.
   std::string prompt;
   // The answer delivered so far (the text of tokens 1..start_seq-1) that the server must
   // continue. Completions: appended to the prompt. Chat: a final assistant message with
@@ -28,8 +28,9 @@ struct UpstreamRequest {
   std::uint32_t max_tokens = 0;  // tokens still wanted; 0: the field is left out
   // name -> value of the client's parameters (GenerateRequest.params). A value that parses
   // as JSON is sent as that JSON, any other as a JSON string. Names starting "connswap_"
-  // and the fields this module sets (model, prompt, messages, max_tokens, stream,
-  // stream_options, n) are not sent.
+  // and the fields this module sets (model, prompt, messages, max_tokens,
+  // max_completion_tokens, stream, stream_options, n; on a chat continuation also
+  // add_generation_prompt and continue_final_message) are not sent.
   std::map<std::string, std::string> params;
   // The operator's defaults (connswap-worker --backend-param), same form; params win.
   std::map<std::string, std::string> defaults;
@@ -39,7 +40,9 @@ struct UpstreamRequest {
 std::string_view upstream_path(Endpoint endpoint);
 
 // The JSON body: the fields above plus "stream": true and
-// "stream_options": {"include_usage": true}. Compact, keys in a stable order.
+// "stream_options": {"include_usage": true}. Compact, keys in a stable order: model,
+// prompt|messages, max_tokens, the parameters by name, stream, stream_options, then a chat
+// continuation's two fields.
 std::string upstream_body(const UpstreamRequest& request);
 
 struct UpstreamUsage {
@@ -66,11 +69,11 @@ struct ChunkError {
 };
 
 // Decodes one event's data (not "[DONE]"; the caller checks that first).
-Expected<UpstreamChunk, ChunkError> decode_upstream_chunk(Endpoint endpoint,
-                                                          std::string_view data);
+Expected<UpstreamChunk, ChunkError> decode_upstream_chunk(Endpoint endpoint, std::string_view data);
 
 // The message of a non-2xx response body for logs: error.message, error (a string),
-// detail, or else the body's first 200 bytes with control characters replaced.
+// detail, message (vLLM's older errors), or else the body's first 200 bytes; control
+// characters replaced, at most 259 bytes.
 std::string upstream_error_message(std::string_view body);
 
 }  // namespace connswap::openai
