@@ -20,7 +20,9 @@ namespace connswap::net {
 struct HttpClientLimits {
   std::size_t max_transfers = 1024;        // requests at once; start() over it: kResourceExhausted
   std::uint32_t max_host_connections = 0;  // per host:port, more requests wait; 0 = no limit
-  std::size_t max_header_bytes = std::size_t{64} * 1024;  // response head (all lines): kTooLarge
+  // Response head (all lines, and trailers): more is kTooLarge. curl's own limits come first
+  // above it: a line over 100 KiB is kTooLarge too, a head over 300 KiB is kProtocol.
+  std::size_t max_header_bytes = std::size_t{64} * 1024;
   bool proxy_from_environment = false;  // honour http_proxy & co.; off: always connect directly
 };
 

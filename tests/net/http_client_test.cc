@@ -5,7 +5,11 @@
 
 #include "net/http_client.h"
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -279,6 +283,92 @@ TEST(HttpClient, InterimResponsesAreSkipped) {
   EXPECT_EQ(out.error, std::nullopt);
 }
 
+// Through curl's resolver (a name, not an address literal).
+TEST(HttpClient, HostNamesResolve) {
+  Loop loop;
+  Server server(loop, [](TcpConn& conn, ServerConn&, const ServerRequest&) {
+    conn.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  HttpClient client(loop);
+  std::vector<Outcome> outs(3);
+  const std::string url =
+      "http://localhost:" + std::to_string(server.listener->local().port()) + "/";
+  for (Outcome& out : outs) {
+    start_ok(client, get(url), record(out));
+  }
+  ASSERT_TRUE(
+      loop.run_until([&] { return outs[0].done() && outs[1].done() && outs[2].done(); }, kBudget));
+  for (const Outcome& out : outs) {
+    EXPECT_EQ(out.error, std::nullopt);
+    EXPECT_EQ(out.body, "ok");
+  }
+}
+
+// Sets an environment variable for one test and puts the old value back.
+class EnvGuard {
+ public:
+  EnvGuard(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name); old != nullptr) {
+      old_ = old;
+    }
+    if (value != nullptr) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~EnvGuard() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  EnvGuard(const EnvGuard&) = delete;
+  EnvGuard& operator=(const EnvGuard&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(HttpClient, ProxyFromTheEnvironmentOnlyWhenAsked) {
+  Loop loop;
+  Server server(loop, [](TcpConn& conn, ServerConn&, const ServerRequest&) {
+    conn.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  asio::ip::tcp::socket dead_proxy(loop.context());  // bound, not listening: refuses
+  dead_proxy.open(asio::ip::tcp::v4());
+  dead_proxy.bind({asio::ip::make_address_v4("127.0.0.1"), 0});
+  const std::string proxy =
+      "http://127.0.0.1:" + std::to_string(dead_proxy.local_endpoint().port());
+  const EnvGuard http_proxy("http_proxy", proxy.c_str());
+  const EnvGuard no_proxy("no_proxy", nullptr);
+  const EnvGuard no_proxy_upper("NO_PROXY", nullptr);
+  HttpClient direct(loop);
+  HttpClient proxied(loop, HttpClientLimits{.proxy_from_environment = true});
+  Outcome a;
+  Outcome b;
+  start_ok(direct, get(server.url()), record(a));
+  start_ok(proxied, get(server.url()), record(b));
+  ASSERT_TRUE(loop.run_until([&] { return a.done() && b.done(); }, kBudget));
+  EXPECT_EQ(a.error, std::nullopt);
+  EXPECT_EQ(a.body, "ok");
+  EXPECT_EQ(b.error, FetchError::kRefused);
+  EXPECT_EQ(server.requests(), 1U);
+}
+
+TEST(HttpClient, FetchErrorsHaveDistinctNames) {
+  std::vector<std::string_view> names;
+  for (std::size_t i = 0; i < kFetchErrorKinds; ++i) {
+    names.push_back(http::to_string(static_cast<FetchError>(i)));
+    EXPECT_NE(names.back(), "unknown");
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(std::unique(names.begin(), names.end()), names.end());
+  EXPECT_EQ(http::to_string(FetchError::kTooLarge), "too_large");
+}
+
 // --- failures -------------------------------------------------------------------------------
 
 struct BrokenCase {
@@ -318,6 +408,9 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenCase{"NothingAtAll", "", FetchError::kReset},
         BrokenCase{"GarbageStatusLine", "garbage\r\n\r\n", FetchError::kProtocol},
         BrokenCase{"BadStatusCode", "HTTP/1.1 2x0 OK\r\n\r\n", FetchError::kProtocol},
+        BrokenCase{"HeaderLineOverCurlsLimit",
+                   "HTTP/1.1 200 OK\r\nX-Big: " + std::string(200 * 1024, 'b') + "\r\n\r\n",
+                   FetchError::kTooLarge},
         BrokenCase{"BadChunkSize", std::string(kSseHead) + "zz\r\nxx\r\n", FetchError::kProtocol}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
