@@ -8,6 +8,8 @@ find_package(spdlog REQUIRED)
 # protoc + libprotobuf 3.21 (libprotobuf-dev, protobuf-compiler); CMake's FindProtobuf.
 find_package(Protobuf REQUIRED)
 find_package(GTest REQUIRED)
+# libcurl 7.88 (libcurl4-openssl-dev): CMake's FindCURL, CURL::libcurl, linked to connswap_net only.
+find_package(CURL REQUIRED)
 include(GoogleTest)
 
 # Standalone asio (libasio-dev) is header only.

@@ -8,7 +8,7 @@ packages=(
   clang clang-format clang-tidy libclang-rt-14-dev
   libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev gnutls-bin
   libasio-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
-  libprotobuf-dev protobuf-compiler prometheus-cpp-dev libhttp-parser-dev
+  libprotobuf-dev protobuf-compiler prometheus-cpp-dev libhttp-parser-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   ngtcp2-server ngtcp2-client
   procps iproute2 python3 python3-venv curl
