@@ -69,11 +69,6 @@ std::unique_ptr<worker::TokenSource> WorkerApp::make_source() {
   auto source = std::make_unique<worker::OpenAISource>(
       args_.backend_config, *http_, backend_metrics_.get());
   backend_ = source.get();
-  logger().info("worker={} backend=openai url={} model={}: waiting for the model server's "
-                "health probe before taking streams",
-                args_.config.label,
-                args_.backend_config.url,
-                args_.backend_config.model);
   return source;
 }
 
@@ -205,6 +200,13 @@ int WorkerApp::run() {
                 user_server_->local_address().to_string(),
                 mgmt_server_->local_address().to_string(),
                 args_.config.director_mgmt_addr);
+  if (backend_ != nullptr) {
+    logger().info("worker={} backend=openai url={} model={}: unavailable until the model "
+                  "server's health probe passes",
+                  args_.config.label,
+                  args_.backend_config.url,
+                  args_.backend_config.model);
+  }
   driver_.run();
   return exit_status_;
 }
