@@ -22,8 +22,11 @@ wheels=${CONNSWAP_WHEEL_CACHE:-$HOME/.cache/connswap-wheels}
 stamp=$venv/connswap-requirements.sha256
 sdist_only=llama-cpp-python
 # A portable build (GGML_NATIVE=OFF still gives the AVX2/FMA baseline) of the library only:
-# no examples, tests or llava/mtmd (imported lazily by the server, never by our tests).
-cmake_args="-DGGML_NATIVE=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAVA_BUILD=OFF"
+# no examples, tests or llava/mtmd (imported lazily by the server, never by our tests). No
+# ccache: pip builds in a random temporary directory, so every object would be a miss that
+# only fills the project's ccache.
+cmake_args="-DGGML_NATIVE=OFF -DGGML_CCACHE=OFF -DLLAMA_BUILD_EXAMPLES=OFF"
+cmake_args+=" -DLLAMA_BUILD_TESTS=OFF -DLLAVA_BUILD=OFF"
 
 fail() {
   echo "llm_env: $*" >&2
