@@ -61,6 +61,9 @@ run_build() {  # name, then cmake options
   shift
   stage "configure build/$name" configure "build/$name" "$@"
   stage "build build/$name" cmake --build "build/$name" -j"$jobs"
+  # The real model server's venv (the CTest llm_env then only checks it): on a cold machine
+  # this compiles llama-cpp-python once (~6 min on 2 cores) into the shared wheel cache.
+  stage "llm venv build/$name (scripts/llm_env.sh)" scripts/llm_env.sh "build/$name"
   stage "test build/$name" \
     ctest --test-dir "build/$name" --output-on-failure -j"$jobs" --timeout 300
 }

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Creates BUILD_DIR/llm-venv for the e2e tests that need a real model server: llama.cpp via
+# llama-cpp-python[server], plus gguf and numpy for tests/llm/make_model.py. Every package
+# comes from tests/llm/requirements.txt, pinned and hash-checked. Does nothing when the venv
+# already matches requirements.txt, python3 and the build flags (a sha256 stamp inside the
+# venv); otherwise recreates it from scratch.
+#   scripts/llm_env.sh build/release
+# Files are kept in ${CONNSWAP_WHEEL_CACHE:-~/.cache/connswap-wheels} (shared with
+# scripts/python_env.sh): the registry is asked only for a file not there yet. The registry
+# has llama-cpp-python only as an sdist: it is compiled once per machine (~6 min on 2 cores,
+# CONNSWAP_JOBS jobs) into built/ under the cache, so a second venv is made offline in seconds.
+# Exits non-zero with a message on any failure.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ $# -ne 1 ]; then
+  echo "usage: $0 BUILD_DIR" >&2
+  exit 2
+fi
+venv=$1/llm-venv
+requirements=$root/tests/llm/requirements.txt
+wheels=${CONNSWAP_WHEEL_CACHE:-$HOME/.cache/connswap-wheels}
+stamp=$venv/connswap-requirements.sha256
+sdist_only=llama-cpp-python
+# A portable build (GGML_NATIVE=OFF still gives the AVX2/FMA baseline) of the library only:
+# no examples, tests or llava/mtmd (imported lazily by the server, never by our tests). No
+# ccache: pip builds in a random temporary directory, so every object would be a miss that
+# only fills the project's ccache.
+cmake_args="-DGGML_NATIVE=OFF -DGGML_CCACHE=OFF -DLLAMA_BUILD_EXAMPLES=OFF"
+cmake_args+=" -DLLAMA_BUILD_TESTS=OFF -DLLAVA_BUILD=OFF"
+
+fail() {
+  echo "llm_env: $*" >&2
+  exit 1
+}
+
+command -v python3 >/dev/null || fail "python3 not found (scripts/setup.sh installs it)"
+command -v cmake >/dev/null || fail "cmake not found (scripts/setup.sh installs it)"
+want=$({
+  python3 -c 'import sys; print(sys.version)'
+  cat "$requirements"
+  echo "$cmake_args"
+} | sha256sum | cut -d' ' -f1)
+if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  exit 0
+fi
+
+echo "llm_env: creating $venv from tests/llm/requirements.txt"
+rm -rf "$venv"
+python3 -m venv "$venv" ||
+  fail "'python3 -m venv $venv' failed: install Debian's python3-venv (scripts/setup.sh)"
+python=$venv/bin/python
+pip=("$python" -m pip --quiet --disable-pip-version-check)
+
+# requirements.txt split in two: the sdist's entry (a line and its --hash continuation
+# lines) and all the others, which are wheels.
+split() {  # name regex, "keep" or "drop", file
+  awk -v name="^$1==" -v mode="$2" '
+    /^[^ #]/ { inside = tolower($0) ~ name }
+    /^[^#]/ && ((mode == "keep") == inside) { print }' "$3"
+}
+lists=$(mktemp -d)
+trap 'rm -rf "$lists"' EXIT
+split "$sdist_only" drop "$requirements" >"$lists/wheels.txt"
+split "$sdist_only" keep "$requirements" >"$lists/sdist.txt"
+[ -s "$lists/sdist.txt" ] || fail "no $sdist_only pin in $requirements"
+
+# 1. Every wheel, hash-checked, offline from the cache (downloading what is missing first).
+install=(install --require-hashes --no-deps --only-binary=:all: -r "$lists/wheels.txt")
+if ! "${pip[@]}" "${install[@]}" --no-index --find-links "$wheels" 2>/dev/null; then
+  "${pip[@]}" download --require-hashes --no-deps --only-binary=:all: -d "$wheels" \
+    -r "$lists/wheels.txt" ||
+    fail "cannot download the pinned wheels into $wheels (is the package registry reachable?)"
+  "${pip[@]}" "${install[@]}" --no-index --find-links "$wheels" ||
+    fail "pip install into $venv failed"
+fi
+
+# 2. llama-cpp-python's wheel, built once from the hash-checked sdist with the venv's pinned
+# scikit-build-core (--no-build-isolation: no unpinned build requirement is fetched). Its
+# directory is named after the sdist's hash, the flags and the compiler, so a change of any
+# of them builds anew.
+key=$({
+  cat "$lists/sdist.txt"
+  echo "$cmake_args"
+  c++ --version 2>/dev/null | head -1
+} | sha256sum | cut -c1-16)
+built=$wheels/built/$sdist_only-$key
+if ! compgen -G "$built/*.whl" >/dev/null; then
+  sdist=(--require-hashes --no-deps --no-binary=:all: --no-build-isolation -r "$lists/sdist.txt")
+  if ! "${pip[@]}" download "${sdist[@]}" -d "$wheels" --no-index --find-links "$wheels" \
+    2>/dev/null; then
+    echo "llm_env: downloading the $sdist_only sdist (~77 MB) into $wheels"
+    "${pip[@]}" download "${sdist[@]}" -d "$wheels" ||
+      fail "cannot download the $sdist_only sdist (is the package registry reachable?)"
+  fi
+  jobs=${CONNSWAP_JOBS:-2}
+  log=$wheels/built/$sdist_only-$key.log
+  mkdir -p "$wheels/built"
+  rm -rf "$built.tmp"
+  echo "llm_env: compiling $sdist_only (llama.cpp) once for this machine, -j$jobs:" \
+    "~6 min on 2 cores; log in $log"
+  started=$(date +%s)
+  CMAKE_ARGS=$cmake_args CMAKE_BUILD_PARALLEL_LEVEL=$jobs \
+    "$python" -m pip --disable-pip-version-check -v wheel "${sdist[@]}" \
+    --no-index --find-links "$wheels" -w "$built.tmp" >"$log" 2>&1 &
+  builder=$!
+  # A heartbeat with ninja's [done/total] counter while the compiler runs.
+  while kill -0 "$builder" 2>/dev/null; do
+    for _ in $(seq 30); do
+      kill -0 "$builder" 2>/dev/null || break
+      sleep 1
+    done
+    progress=$(grep -o '^ *\[[0-9]*/[0-9]*\]' "$log" | tail -1 | tr -d ' ' || true)
+    echo "llm_env: ... $(($(date +%s) - started)) s, ninja ${progress:-[configuring]}"
+  done
+  if ! wait "$builder"; then
+    tail -40 "$log" >&2
+    fail "building $sdist_only failed (whole log: $log)"
+  fi
+  # Only the wheel is kept: pip wheel also copies the (already cached) dependencies here.
+  mkdir -p "$built"
+  mv "$built.tmp"/llama_cpp_python-*.whl "$built"/
+  rm -rf "$built.tmp"
+  echo "llm_env: built $(basename "$built"/*.whl) in $(($(date +%s) - started)) s"
+fi
+
+# 3. The locally built wheel has no stable hash (the compiler's output is not reproducible
+# byte for byte), so it cannot be --require-hashes'd: it is installed by path with --no-deps,
+# after step 1 installed and hash-checked everything it depends on; its source was
+# hash-checked when it was built.
+"${pip[@]}" install --no-deps --no-index "$built"/*.whl || fail "installing $built failed"
+"$python" -c 'import llama_cpp, llama_cpp.server.app, gguf, numpy' ||
+  fail "the venv $venv cannot import llama_cpp / gguf / numpy"
+echo "$want" >"$stamp"
+echo "llm_env: $venv ready"
