@@ -29,8 +29,8 @@ spdlog::logger& logger() {
 // curl_global_init is not thread-safe; a function-local static is. curl_global_cleanup is
 // never called: clients on other threads may still run, and process exit frees its state.
 void init_curl_once() {
-  static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-  CONNSWAP_CHECK(rc == CURLE_OK, "curl_global_init failed");
+  static const CURLcode kInitResult = curl_global_init(CURL_GLOBAL_DEFAULT);
+  CONNSWAP_CHECK(kInitResult == CURLE_OK, "curl_global_init failed");
 }
 
 // See tcp.cc: a timer's cancel() cannot fail on the epoll reactor, but may not throw here.
@@ -487,6 +487,8 @@ void HttpClient::State::watch(curl_socket_t fd, int what, void* socketp) {
     if (ec) {
       logger().warn("http client: cannot watch fd {}: {}", fd, ec.message());
     }
+    // A number, not a pointer, in curl's per-socket slot: a stale one is never dereferenced.
+    // NOLINTNEXTLINE(performance-no-int-to-ptr)
     curl_multi_assign(multi, fd, reinterpret_cast<void*>(static_cast<std::uintptr_t>(w->serial)));
     it = watches.emplace(fd, std::move(w)).first;
   }

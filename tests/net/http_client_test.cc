@@ -100,7 +100,7 @@ class ScriptHandler final : public TcpHandler {
 };
 
 struct Server {
-  explicit Server(Loop& loop, Respond respond = {}) {
+  explicit Server(Loop& loop, const Respond& respond = {}) {
     auto opened = TcpListener::open(
         loop, Address::loopback_v4(0), TcpLimits{}, [this, respond](TcpConn& conn) {
           conns.push_back(std::make_shared<ServerConn>());
@@ -408,9 +408,10 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenCase{"NothingAtAll", "", FetchError::kReset},
         BrokenCase{"GarbageStatusLine", "garbage\r\n\r\n", FetchError::kProtocol},
         BrokenCase{"BadStatusCode", "HTTP/1.1 2x0 OK\r\n\r\n", FetchError::kProtocol},
-        BrokenCase{"HeaderLineOverCurlsLimit",
-                   "HTTP/1.1 200 OK\r\nX-Big: " + std::string(200 * 1024, 'b') + "\r\n\r\n",
-                   FetchError::kTooLarge},
+        BrokenCase{
+            "HeaderLineOverCurlsLimit",
+            "HTTP/1.1 200 OK\r\nX-Big: " + std::string(std::size_t{200} * 1024, 'b') + "\r\n\r\n",
+            FetchError::kTooLarge},
         BrokenCase{"BadChunkSize", std::string(kSseHead) + "zz\r\nxx\r\n", FetchError::kProtocol}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
@@ -691,7 +692,10 @@ TEST(HttpClient, TwoHundredConcurrentStreams) {
   for (std::size_t i = 0; i < kStreams; ++i) {
     const std::string n = std::to_string(i);
     EXPECT_EQ(outs[i].error, std::nullopt) << i;
-    EXPECT_EQ(outs[i].body, "data: " + n + "\n\ndata: more " + n + "\n\n") << i;
+    std::string expected = "data: " + n;
+    expected += "\n\ndata: more " + n;
+    expected += "\n\n";
+    EXPECT_EQ(outs[i].body, expected) << i;
   }
   EXPECT_EQ(client.stats().completed, kStreams);
   EXPECT_EQ(server.listener->accepted(), kStreams);
