@@ -24,7 +24,7 @@ using nlohmann::json;
 
 // ~0.45 s per stream at ~1 ms a token (the server's context is 512 tokens, prompt included)
 constexpr int kTokens = 450;
-constexpr const char* kModel = "tiny";
+constexpr const char* kModel = kTinyModel;
 const std::vector<std::string> kPrompts = {
     "hello world", "The quick brown fox", "{\"json\": [1, 2"};
 
@@ -45,6 +45,8 @@ Flags llm_worker_flags(const LlamaServer& server) {
           {"--backend-health-interval-ms", "200"}};
 }
 
+// What a client sends: greedy, without repeat_penalty (not an OpenAI parameter: the
+// workers send it, --backend-param).
 json completion_body(const std::string& prompt) {
   return {{"model", kModel},
           {"prompt", prompt},
@@ -59,9 +61,9 @@ json completion_body(const std::string& prompt) {
 class LlmFailover : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_a_ = LlamaServer::start(c_, "llama-a");
-    server_b_ = LlamaServer::start(c_, "llama-b");
-    ASSERT_TRUE(server_a_ && server_b_) << c_.logs();
+    server_a_ = std::make_unique<LlamaServer>("llama-a");
+    server_b_ = std::make_unique<LlamaServer>("llama-b");
+    ASSERT_TRUE(server_a_->ready() && server_b_->ready());
     for (const std::string& p : kPrompts) {
       want_.push_back(server_b_->reference(p, kTokens));
       ASSERT_EQ(want_.back().size(), static_cast<std::size_t>(kTokens)) << p;
@@ -70,8 +72,9 @@ class LlmFailover : public ::testing::Test {
 
   // Starts the director, worker-a and worker-b, with worker-b's server stopped so that
   // worker-b stays unavailable (its health probe hangs) while three curl streams are placed
-  // on worker-a; then lets worker-b's server go and returns once it is healthy and the
-  // first stream has received 30 tokens. Everything between the first curl and the return
+  // on worker-a (the first one streaming before the others are sent); then lets
+  // worker-b's server go and returns once it is healthy and the first stream has received
+  // 30 tokens. Everything between the first curl and the return
   // takes milliseconds, so the first answer is still mid-way when the test strikes.
   void start_streams(const Flags& a_flags = {}, const Flags& director_flags = {}) {
     Flags d = llm_director_flags();
@@ -88,11 +91,18 @@ class LlmFailover : public ::testing::Test {
         << c_.logs();
     ASSERT_TRUE(server_b_->process().signal(SIGSTOP));
     Node& worker_b = c_.start_worker("worker-b", llm_worker_flags(*server_b_));
+    // The first stream first: once it streams, the server serves it to the end before it
+    // takes the other two, which queue behind it.
     for (std::size_t i = 0; i < kPrompts.size(); ++i) {
       curls_.push_back(&curl_post(
           c_, "curl-" + std::to_string(i), "/v1/completions", completion_body(kPrompts[i])));
+      if (i == 0) {
+        ASSERT_TRUE(wait_events(*curls_[0], 1)) << c_.logs();
+      }
     }
-    ASSERT_TRUE(wait_events(*curls_[0], 1)) << c_.logs();
+    ASSERT_TRUE(c_.director().process->wait_for_log(
+        {"worker=worker-a", "worker assigned"}, kStartBudget, kPrompts.size()))
+        << c_.logs();
     ASSERT_TRUE(server_b_->process().signal(SIGCONT));
     ASSERT_TRUE(worker_b.process->wait_for_log({"model server healthy"}, kStartBudget))
         << c_.logs();

@@ -12,8 +12,9 @@ generated) feed the server exactly the tokens an uninterrupted run had:
   spelled with non-ASCII characters so no text can produce them; then `\\n` and printable
   ASCII 0x20-0x7E, each one token, spelled the way byte-level BPE spells bytes.
 - one merge, which can never fire (llama.cpp refuses a `gpt2` vocabulary without merges).
-- the EOS output row is the mean of two other rows, so its logit is never the largest:
-  greedy decoding never stops early and `max_tokens` sets the length.
+- the BOS and EOS output rows are each the mean of two other rows, so neither logit is ever
+  the largest: greedy decoding never stops early, never emits BOS (a control token, empty
+  text) and `max_tokens` sets the length.
 
 Same seed and same gguf/numpy versions give a byte-identical file.
 """
@@ -78,7 +79,11 @@ def weights(rng, n_vocab):
         tensors[blk + "ffn_down.weight"] = matrix(N_EMBD, N_FF)
     tensors["output_norm.weight"] = np.ones(N_EMBD, dtype=np.float32)
     output = matrix(n_vocab, N_EMBD)
-    # EOS's logit is the mean of two others' logits, never above both: it is never the argmax.
+    # BOS's and EOS's logits are each the mean of two others' logits, never above both: they
+    # are never the argmax. EOS so that greedy decoding never stops early; BOS because it is
+    # a control token that streams as empty text, so a continuation prompt made of the text
+    # delivered so far would lack it and the model would diverge.
+    output[0] = (output[4] + output[5]) / 2
     output[1] = (output[2] + output[3]) / 2
     tensors["output.weight"] = output
     return tensors

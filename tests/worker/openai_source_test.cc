@@ -127,6 +127,18 @@ TEST_F(OpenAISourceTest, StreamsOneItemPerChunkThenDoneWithUsage) {
   EXPECT_EQ(s->deadline(), kNever);
 }
 
+TEST_F(OpenAISourceTest, AnEmptyTokenCountsButTheFinalEmptyChunkDoesNot) {
+  auto s = start(1, {});
+  auto& r = fetcher_.last();
+  r.events.on_status(200);
+  r.events.on_body(chunk("a") + chunk("") + chunk("", "length") + "data: [DONE]\n\n");
+  auto items = drain(*s);
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(std::get<TokenItem>(items[1]).seq, 2u);
+  EXPECT_EQ(std::get<TokenItem>(items[1]).text, "");
+  EXPECT_EQ(std::get<DoneItem>(items[2]).tokens, 2u);
+}
+
 TEST_F(OpenAISourceTest, ContinuationSendsPromptPlusDeliveredTextAndFewerTokens) {
   auto s = start(4, {"x", "y", "z"}, 10);
   auto& r = fetcher_.last();

@@ -185,7 +185,14 @@ void OpenAISource::Stream::on_event(const http::SseEvent& event) {
   if (chunk->usage) {
     prompt_tokens_ = chunk->usage->prompt_tokens;
   }
-  if (!chunk->text.empty()) {
+  // A completions chunk without finish_reason is one generated token even when its text is
+  // empty (a control token, or bytes the server holds back until they form valid UTF-8),
+  // so that sequence numbers count the model's tokens and max_tokens stays exact. A chat
+  // chunk counts only with content (the first one carries just the role).
+  const bool token =
+      !chunk->text.empty() || (endpoint_ == openai::Endpoint::kCompletions &&
+                               !chunk->finish_reason && !chunk->usage);
+  if (token) {
     if (finish_reason_) {
       fail(BackendError::kMalformed, ErrorCause::kProtocol, "model server sent text after finish_reason");
       return;
