@@ -146,8 +146,7 @@ BackendMetrics::BackendMetrics(prometheus::Registry& r)
       healthy_(gauge(r, "connswap_backend_healthy", "1 if the last health probe passed")),
       continuations_(counter(
           r, "connswap_backend_continuations_total", "streams continued mid-answer (seq > 1)")),
-      probes_failed_(
-          counter(r, "connswap_backend_probes_failed_total", "failed health probes")) {
+      probes_failed_(counter(r, "connswap_backend_probes_failed_total", "failed health probes")) {
   auto& errors = prometheus::BuildCounter()
                      .Name("connswap_backend_errors_total")
                      .Help("model server failures by kind")

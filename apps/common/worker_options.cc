@@ -23,7 +23,8 @@ void add_backend_options(CLI::App& app, WorkerArgs& args) {
                  "--backend-url",
                  b.url,
                  "openai: the model server's OpenAI base URL (POST {url}/completions)");
-  add_ms_option(app, kRole, "--backend-connect-timeout-ms", b.connect_timeout, "openai: TCP connect limit");
+  add_ms_option(
+      app, kRole, "--backend-connect-timeout-ms", b.connect_timeout, "openai: TCP connect limit");
   add_ms_option(app,
                 kRole,
                 "--backend-first-token-ms",
@@ -44,8 +45,11 @@ void add_backend_options(CLI::App& app, WorkerArgs& args) {
                 "--backend-health-timeout-ms",
                 b.health_timeout,
                 "openai: a probe slower than this failed (unavailable until one passes)");
-  add_env_option(
-      app, kRole, "--backend-max-streams", b.max_streams, "openai: concurrent streams; more are refused");
+  add_env_option(app,
+                 kRole,
+                 "--backend-max-streams",
+                 b.max_streams,
+                 "openai: concurrent streams; more are refused");
   add_env_option(app,
                  kRole,
                  "--backend-max-buffered-tokens",

@@ -30,8 +30,8 @@ struct WorkerArgs {
   worker::WorkerConfig config;
   std::string backend_name = "synthetic";  // --backend
   Backend backend = Backend::kSynthetic;
-  worker::BackendConfig backend_config;      // --backend-* (kOpenAI only)
-  std::vector<std::string> backend_params;   // --backend-param NAME=VALUE, repeatable
+  worker::BackendConfig backend_config;     // --backend-* (kOpenAI only)
+  std::vector<std::string> backend_params;  // --backend-param NAME=VALUE, repeatable
   std::string fail_mode = "error";
   Duration drain_timeout = 30 * kSecond;  // SIGTERM: exit when streams are gone or after this
   CommonArgs common;
@@ -44,8 +44,8 @@ void add_worker_options(CLI::App& app, WorkerArgs& args);
 // to go on. Does not validate: finish_worker_options() does.
 int parse_worker_command_line(WorkerArgs& args, int argc, const char* const* argv);
 
-// After parsing: applies --fail-mode, --backend and --backend-param, and validates (worker::validate). kInvalidArgument with
-// a message naming the option.
+// After parsing: applies --fail-mode, --backend and --backend-param, and validates
+// (worker::validate). kInvalidArgument with a message naming the option.
 Result<void> finish_worker_options(WorkerArgs& args);
 
 // One line with the effective configuration, for the startup log.

@@ -66,8 +66,8 @@ std::unique_ptr<worker::TokenSource> WorkerApp::make_source() {
   if (metrics_server_) {
     backend_metrics_ = std::make_unique<BackendMetrics>(metrics_server_->registry());
   }
-  auto source = std::make_unique<worker::OpenAISource>(
-      args_.backend_config, *http_, backend_metrics_.get());
+  auto source =
+      std::make_unique<worker::OpenAISource>(args_.backend_config, *http_, backend_metrics_.get());
   backend_ = source.get();
   return source;
 }
@@ -201,11 +201,12 @@ int WorkerApp::run() {
                 mgmt_server_->local_address().to_string(),
                 args_.config.director_mgmt_addr);
   if (backend_ != nullptr) {
-    logger().info("worker={} backend=openai url={} model={}: unavailable until the model "
-                  "server's health probe passes",
-                  args_.config.label,
-                  args_.backend_config.url,
-                  args_.backend_config.model);
+    logger().info(
+        "worker={} backend=openai url={} model={}: unavailable until the model "
+        "server's health probe passes",
+        args_.config.label,
+        args_.backend_config.url,
+        args_.backend_config.model);
   }
   driver_.run();
   return exit_status_;

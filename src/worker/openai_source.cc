@@ -146,10 +146,11 @@ void OpenAISource::probe_done(bool ok, std::string_view why) {
   if (ok && !healthy_) {
     logger().info("backend={}: ✅ model server healthy", config_.url);
   } else if (!ok && (healthy_ || stats_.probes_failed == 0)) {
-    logger().warn("backend={} status={} error=\"{}\": ⚠️  model server unhealthy, no new streams",
-                  config_.url,
-                  probe_status_,
-                  why);
+    logger().warn(
+        "backend={} status={} error=\"{}\": ⚠️  model server unhealthy, no new streams",
+        config_.url,
+        probe_status_,
+        why);
   }
   healthy_ = ok;
   stats_.healthy = ok;

@@ -87,7 +87,7 @@ class TokenStream {
 
 // What a source needs to start one stream.
 struct StreamStart {
-  GenerateRequest request;          // request.start_seq is the first token to produce
+  GenerateRequest request;  // request.start_seq is the first token to produce
   // The tokens the director delivered before start_seq, oldest first: the whole answer
   // so far (seq 1..start_seq-1) when prefix.size() == start_seq - 1, else only the last
   // ones (the director keeps a bounded prefix). A source keeps what it needs.

@@ -113,8 +113,7 @@ class LlmFailover : public ::testing::Test {
   // of `reasons`, a clean end with usage counting only the client's prompt and tokens.
   // With `only_first`, the queued streams may also have finished on worker-a (a drain lets
   // worker-a serve while worker-b, one request at a time, is busy with the first stream).
-  void expect_every_stream_exact(const std::vector<std::string>& reasons,
-                                 bool only_first = false) {
+  void expect_every_stream_exact(const std::vector<std::string>& reasons, bool only_first = false) {
     for (std::size_t i = 0; i < curls_.size(); ++i) {
       const SseAnswer a = parse_sse(curl_output(c_, *curls_[i]));
       EXPECT_EQ(a.text, want_[i]) << "stream " << i << "\n" << c_.logs();
@@ -145,9 +144,7 @@ TEST_F(LlmFailover, ModelServerKilledMidAnswer) {
   // The worker sees its request reset (or refused, for the queued ones) and fails each
   // stream in-band; the director moves it.
   expect_every_stream_exact({"error"});
-  EXPECT_FALSE(c_.find_node("worker-a")
-                   ->process->stderr_lines({"model server unhealthy"})
-                   .empty());
+  EXPECT_FALSE(c_.find_node("worker-a")->process->stderr_lines({"model server unhealthy"}).empty());
 }
 
 TEST_F(LlmFailover, ModelServerHungIsTheWorkersStall) {
@@ -157,9 +154,7 @@ TEST_F(LlmFailover, ModelServerHungIsTheWorkersStall) {
                 {{"--min-stall-ms", "10000"}});
   ASSERT_TRUE(server_a_->process().signal(SIGSTOP));
   expect_every_stream_exact({"error"});
-  EXPECT_FALSE(c_.find_node("worker-a")
-                   ->process->stderr_lines({"model server stalled"})
-                   .empty());
+  EXPECT_FALSE(c_.find_node("worker-a")->process->stderr_lines({"model server stalled"}).empty());
   ASSERT_TRUE(server_a_->process().signal(SIGCONT));
 }
 

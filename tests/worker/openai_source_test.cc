@@ -48,8 +48,7 @@ class ScriptedFetcher final : public http::Fetcher {
 
 std::string chunk(const std::string& text, const char* finish = nullptr) {
   return "data: {\"choices\":[{\"index\":0,\"text\":\"" + text + "\",\"finish_reason\":" +
-         (finish != nullptr ? "\"" + std::string(finish) + "\"" : std::string("null")) +
-         "}]}\n\n";
+         (finish != nullptr ? "\"" + std::string(finish) + "\"" : std::string("null")) + "}]}\n\n";
 }
 
 class OpenAISourceTest : public ::testing::Test {
@@ -111,7 +110,8 @@ TEST_F(OpenAISourceTest, StreamsOneItemPerChunkThenDoneWithUsage) {
   r.events.on_status(200);
   r.events.on_body(chunk("a") + chunk("b").substr(0, 9));  // a chunk split mid-event
   r.events.on_body(chunk("b").substr(9) + chunk("", "stop"));
-  r.events.on_body("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n");
+  r.events.on_body(
+      "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n");
   r.events.on_body("data: [DONE]\n\n");
   auto items = drain(*s);
   ASSERT_EQ(items.size(), 3u);

@@ -11,7 +11,7 @@ namespace {
 openai::Endpoint endpoint_of(const GenerateRequest& request) {
   auto it = request.params.find("connswap_endpoint");
   return it != request.params.end() && it->second == "chat" ? openai::Endpoint::kChat
-                                                           : openai::Endpoint::kCompletions;
+                                                            : openai::Endpoint::kCompletions;
 }
 
 FinishReason finish_of(const std::string& reason) {
@@ -156,7 +156,9 @@ void OpenAISource::Stream::on_body(std::string_view bytes) {
     on_event(event);
   }
   if (!fed && !ended_) {
-    fail(BackendError::kMalformed, ErrorCause::kProtocol, "model server stream: " + fed.error().message());
+    fail(BackendError::kMalformed,
+         ErrorCause::kProtocol,
+         "model server stream: " + fed.error().message());
   }
   if (!ended_ && queue_.size() > source_.config_.max_buffered_tokens) {
     fail(BackendError::kOther,
@@ -170,7 +172,9 @@ void OpenAISource::Stream::on_event(const http::SseEvent& event) {
     if (finish_reason_) {
       finish_ok();
     } else {
-      fail(BackendError::kCut, ErrorCause::kProtocol, "model server sent [DONE] without finish_reason");
+      fail(BackendError::kCut,
+           ErrorCause::kProtocol,
+           "model server sent [DONE] without finish_reason");
     }
     return;
   }
@@ -189,12 +193,13 @@ void OpenAISource::Stream::on_event(const http::SseEvent& event) {
   // empty (a control token, or bytes the server holds back until they form valid UTF-8),
   // so that sequence numbers count the model's tokens and max_tokens stays exact. A chat
   // chunk counts only with content (the first one carries just the role).
-  const bool token =
-      !chunk->text.empty() || (endpoint_ == openai::Endpoint::kCompletions &&
-                               !chunk->finish_reason && !chunk->usage);
+  const bool token = !chunk->text.empty() || (endpoint_ == openai::Endpoint::kCompletions &&
+                                              !chunk->finish_reason && !chunk->usage);
   if (token) {
     if (finish_reason_) {
-      fail(BackendError::kMalformed, ErrorCause::kProtocol, "model server sent text after finish_reason");
+      fail(BackendError::kMalformed,
+           ErrorCause::kProtocol,
+           "model server sent text after finish_reason");
       return;
     }
     queue_.push_back(TokenItem{next_seq_++, std::move(chunk->text)});
@@ -245,7 +250,9 @@ void OpenAISource::Stream::on_done(std::optional<http::FetchError> error) {
   } else if (finish_reason_ && !decoder_.mid_event()) {
     finish_ok();
   } else {
-    fail(BackendError::kCut, ErrorCause::kProtocol, "model server stream ended without finish_reason");
+    fail(BackendError::kCut,
+         ErrorCause::kProtocol,
+         "model server stream ended without finish_reason");
   }
 }
 

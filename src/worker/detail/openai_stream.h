@@ -41,23 +41,23 @@ class OpenAISource::Stream final : public TokenStream {
   OpenAISource& source_;
   Notify notify_;
   openai::Endpoint endpoint_ = openai::Endpoint::kCompletions;
-  std::uint64_t next_seq_;            // the next token's seq
-  std::uint64_t last_seq_ = 0;        // the request's max_tokens (0: unbounded)
-  std::uint64_t emitted_ = 0;         // tokens queued so far
-  std::uint64_t prompt_offset_ = 0;   // delivered tokens inside the server's prompt count
-  std::deque<WorkerItem> queue_;      // decoded, not yet polled; ends with Done or Error
+  std::uint64_t next_seq_;           // the next token's seq
+  std::uint64_t last_seq_ = 0;       // the request's max_tokens (0: unbounded)
+  std::uint64_t emitted_ = 0;        // tokens queued so far
+  std::uint64_t prompt_offset_ = 0;  // delivered tokens inside the server's prompt count
+  std::deque<WorkerItem> queue_;     // decoded, not yet polled; ends with Done or Error
   http::SseDecoder decoder_;
   std::vector<http::SseEvent> events_;  // scratch for the decoder
-  std::string error_body_;            // a non-2xx body, bounded
+  std::string error_body_;              // a non-2xx body, bounded
   std::optional<std::string> finish_reason_;
-  std::uint64_t prompt_tokens_ = 0;   // the server's usage.prompt_tokens, if it sent it
+  std::uint64_t prompt_tokens_ = 0;  // the server's usage.prompt_tokens, if it sent it
   http::FetchId fetch_ = 0;
   int status_ = 0;
   bool in_flight_ = false;  // the request has not ended and was not cancelled
   bool ended_ = false;      // Done or Error queued: nothing more is decoded
   bool cancelled_ = false;
-  Timestamp request_at_ = 0;    // when the request went out (StreamStart::now)
-  Timestamp last_token_at_ = 0; // when the last token was polled (0: none yet)
+  Timestamp request_at_ = 0;     // when the request went out (StreamStart::now)
+  Timestamp last_token_at_ = 0;  // when the last token was polled (0: none yet)
 };
 
 }  // namespace connswap::worker
