@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <random>
 #include <string>
@@ -97,9 +98,7 @@ Figures fill(const std::vector<std::string>& tokens, std::size_t streams, bool w
   return f;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"connswap-prefix-bench: memory per stream of the delivered prefix"};
   std::size_t streams = 1000;
   std::size_t tokens = 2048;
@@ -139,4 +138,15 @@ int main(int argc, char** argv) {
               f.rss / static_cast<double>(f.held),
               f.push_ns);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // CLI11 and allocation failures
+    std::fprintf(stderr, "connswap-prefix-bench: %s\n", e.what());
+    return 1;
+  }
 }

@@ -3,6 +3,7 @@
 #include "services/detail/tickets.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <utility>
 
 #include "base/log.h"
@@ -182,8 +183,8 @@ std::string Tickets::check_delivered(const v1::Resume& resume,
   const auto& delivered = resume.delivered();
   // The ticket's window ends at next_seq - 1 and `recent` runs from next_seq: both are
   // slices of delivered (0-based index = seq - 1).
-  const std::size_t window_end = snap.next_seq - 1;
-  const std::size_t window_begin = window_end - snap.window.size();
+  const auto window_end = static_cast<std::ptrdiff_t>(snap.next_seq - 1);
+  const auto window_begin = window_end - static_cast<std::ptrdiff_t>(snap.window.size());
   if (!std::equal(snap.window.begin(), snap.window.end(), delivered.begin() + window_begin)) {
     return "delivered does not match the ticket's window";
   }
