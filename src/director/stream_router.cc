@@ -193,11 +193,11 @@ void StreamRouter::init_prefix(Stream& s, const std::vector<std::string>& given)
                                     config_.delivered_window)
                       : TokenWindow(config_.delivered_window, config_.prefix_max_bytes);
   s.prefix_whole = true;
-  if (!whole) {
-    truncated(s);
-  }
   const std::size_t skip =
       keep_all ? 0 : given.size() - std::min<std::size_t>(given.size(), config_.delivered_window);
+  if (!whole || skip != 0) {
+    truncated(s);
+  }
   for (auto it = given.begin() + static_cast<std::ptrdiff_t>(skip); it != given.end(); ++it) {
     keep_token(s, *it);
   }

@@ -241,6 +241,16 @@ TEST(StreamRouter, ResumedStreamKeepsAWholePrefixOnlyWhenGivenOne) {
     EXPECT_EQ(h.last_start(*key)->prefix, whole ? texts(1, 20) : texts(17, 20));
     EXPECT_EQ(h.router.stats().prefixes_truncated, whole ? 0U : 1U);
   }
+  // An unbounded stream keeps only the window even when given everything.
+  Harness h(DirectorConfig{.delivered_window = 4});
+  h.add_worker("worker-a");
+  auto key = h.router.open_stream(
+      StreamSpec{"conn-1", 8, {.prompt = "p", .max_tokens = 0, .start_seq = 21}, texts(1, 20)},
+      h.now);
+  ASSERT_TRUE(key);
+  h.collect();
+  EXPECT_EQ(h.last_start(*key)->prefix, texts(17, 20));
+  EXPECT_EQ(h.router.stats().prefixes_truncated, 1U);
 }
 
 }  // namespace
