@@ -82,7 +82,19 @@ void add_director_options(CLI::App& app, DirectorArgs& args) {
                  kRole,
                  "--delivered-window",
                  c.delivered_window,
-                 "tokens kept per stream and sent to the next worker as its prefix");
+                 "tokens a stream keeps as the next worker's prefix when it cannot keep them "
+                 "all (max_tokens 0, past the --prefix-max-* bounds), and in resume tickets");
+  add_env_option(app,
+                 kRole,
+                 "--prefix-max-tokens",
+                 c.prefix_max_tokens,
+                 "a stream with max_tokens keeps every delivered token (a model server's "
+                 "continuation prompt) up to this many...");
+  add_env_option(app,
+                 kRole,
+                 "--prefix-max-bytes",
+                 c.prefix_max_bytes,
+                 "...and this many bytes of text (bytes + 4 x tokens <= 2 MiB, half a frame)");
   add_common_options(app, kRole, args.common, /*long_lived=*/true);
   add_http_options(app, args.http);
 }
@@ -112,7 +124,8 @@ std::string describe(const DirectorArgs& a) {
       "user_addr={} mgmt_addr={} policy={} heartbeat_timeout_ms={} heartbeat_interval_ms={} "
       "worker_keepalive_ms={} failure_hold_ms={} "
       "first_token_timeout_ms={} min_stall_ms={} stall_factor={} worker_wait_ms={} "
-      "migration_limit={} delivered_window={} handover_timeout_ms={} cluster_key_file={} "
+      "migration_limit={} delivered_window={} prefix_max_tokens={} prefix_max_bytes={} "
+      "handover_timeout_ms={} cluster_key_file={} "
       "resume_every_tokens={} resume_every_ms={} resume_ttl_s={} metrics_addr={} tls_cert={} "
       "tls_ca={}",
       c.user_addr,
@@ -128,6 +141,8 @@ std::string describe(const DirectorArgs& a) {
       c.worker_wait / kMillisecond,
       c.migration_limit,
       c.delivered_window,
+      c.prefix_max_tokens,
+      c.prefix_max_bytes,
       c.handover_timeout / kMillisecond,
       a.cluster_key_file.empty() ? "off" : a.cluster_key_file,
       a.resume.every_tokens,

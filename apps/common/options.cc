@@ -148,6 +148,8 @@ std::string name_options(const std::string& message) {
       {"worker_wait", "--worker-wait-ms"},
       {"handover_timeout", "--handover-timeout-ms"},
       {"delivered_window", "--delivered-window"},
+      {"prefix_max_tokens", "--prefix-max-tokens"},
+      {"prefix_max_bytes", "--prefix-max-bytes"},
       {"stall_factor", "--stall-factor"},
       {"heartbeat_interval", "--heartbeat-interval-ms"},
       {"worker_keepalive", "--worker-keepalive-ms"},

@@ -41,7 +41,13 @@ DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
           counter(r, "connswap_resumes_refused_total", "resume requests refused (bad tickets)")),
       illegal_transitions_(counter(r,
                                    "connswap_illegal_transitions_total",
-                                   "stream state machine transitions refused (router bugs)")) {
+                                   "stream state machine transitions refused (router bugs)")),
+      prefix_bytes_(gauge(
+          r, "connswap_prefix_bytes", "heap bytes held by the open streams' delivered prefixes")),
+      prefixes_truncated_(counter(r,
+                                  "connswap_prefixes_truncated_total",
+                                  "streams whose kept prefix stopped being the whole answer "
+                                  "(a model server cannot continue them)")) {
   auto& migrations = prometheus::BuildCounter()
                          .Name("connswap_migrations_total")
                          .Help("streams moved to another worker, by reason")
@@ -78,6 +84,8 @@ void DirectorMetrics::update(const services::DirectorStats& s) {
   advance_to(resumes_, static_cast<double>(s.resumes));
   advance_to(resumes_refused_, static_cast<double>(s.resumes_refused));
   advance_to(illegal_transitions_, static_cast<double>(s.router.illegal_transitions));
+  prefix_bytes_.Set(static_cast<double>(s.router.prefix_bytes));
+  advance_to(prefixes_truncated_, static_cast<double>(s.router.prefixes_truncated));
 }
 
 void DirectorMetrics::observe_gap(Duration gap) {

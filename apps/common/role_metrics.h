@@ -38,6 +38,8 @@ class DirectorMetrics {
   prometheus::Counter& resumes_;
   prometheus::Counter& resumes_refused_;
   prometheus::Counter& illegal_transitions_;
+  prometheus::Gauge& prefix_bytes_;
+  prometheus::Counter& prefixes_truncated_;
 };
 
 // The model-server backend's metrics (connswap-worker --backend openai): time to first

@@ -43,8 +43,9 @@ enum class StatusCode : std::uint8_t {
 std::string_view to_string(StatusCode code);
 
 // Open a Generate stream on `worker` (at `worker_addr`) with `request` (its start_seq is
-// the resume point) and `prefix` (the delivered tokens just before it, oldest first). Feed
-// its items back with `attempt`.
+// the resume point) and `prefix` (the delivered tokens just before it, oldest first: all
+// start_seq - 1 of them within the prefix bounds of DirectorConfig, else the newest
+// delivered_window). Feed its items back with `attempt`.
 struct StartAttempt {
   StreamKey stream = 0;
   AttemptId attempt = 0;
@@ -91,7 +92,7 @@ struct FinishStream {
   std::uint64_t tokens = 0;         // tokens forwarded on this stream
   std::uint64_t prompt_tokens = 0;  // as the worker that finished it counted them
   // kUnavailable only: where the stream stopped, so the binding can hand out a resume
-  // ticket (next_seq 0 otherwise).
+  // ticket (next_seq 0 otherwise); `window` is the newest delivered_window tokens.
   std::uint64_t next_seq = 0;
   std::vector<std::string> window;
   std::uint32_t migrations = 0;
@@ -169,6 +170,11 @@ struct RouterStats {
   std::uint64_t stalls = 0;
   std::uint64_t gaps = 0;
   std::uint64_t illegal_transitions = 0;  // refused by a stream's state machine (a bug)
+  // Streams whose kept prefix stopped being the whole answer so far (a bound reached,
+  // max_tokens 0 past delivered_window, a resume without the client's delivered tokens):
+  // a worker that needs the whole prefix (a model server) cannot continue them.
+  std::uint64_t prefixes_truncated = 0;
+  std::uint64_t prefix_bytes = 0;  // a gauge: heap bytes the live streams' prefixes hold
 };
 
 }  // namespace connswap::director

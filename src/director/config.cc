@@ -1,6 +1,7 @@
 #include "director/config.h"
 
 #include <algorithm>
+#include <string>
 
 #include "base/address.h"
 
@@ -18,6 +19,26 @@ Result<void> check_addr(std::string_view field, const std::string& value) {
 Result<void> check_positive(std::string_view field, std::uint64_t value) {
   if (value == 0) {
     return make_error(Errc::kInvalidArgument, std::string(field) + ": must be > 0");
+  }
+  return {};
+}
+
+// The whole-prefix bounds: the window must fit in them, and a maximal prefix must leave
+// half of a worker request's frame to the prompt.
+Result<void> check_prefix(const DirectorConfig& config) {
+  CONNSWAP_TRY(check_positive("prefix_max_tokens", config.prefix_max_tokens));
+  CONNSWAP_TRY(check_positive("prefix_max_bytes", config.prefix_max_bytes));
+  if (config.delivered_window > config.prefix_max_tokens) {
+    return make_error(Errc::kInvalidArgument, "delivered_window: must be <= prefix_max_tokens");
+  }
+  const std::uint64_t wire = std::uint64_t{config.prefix_max_bytes} +
+                             std::uint64_t{kPrefixEntryOverhead} * config.prefix_max_tokens;
+  if (wire > kMaxPrefixWireBytes) {
+    return make_error(Errc::kInvalidArgument,
+                      "prefix_max_bytes: prefix_max_bytes + " +
+                          std::to_string(kPrefixEntryOverhead) +
+                          " x prefix_max_tokens must be <= " + std::to_string(kMaxPrefixWireBytes) +
+                          " (half the 4 MiB frame limit of a worker request)");
   }
   return {};
 }
@@ -49,6 +70,7 @@ Result<void> validate(const DirectorConfig& config) {
   CONNSWAP_TRY(check_positive("handover_timeout", config.handover_timeout));
   CONNSWAP_TRY(check_positive("delivered_window", config.delivered_window));
   CONNSWAP_TRY(check_positive("worker_keepalive", config.worker_keepalive));
+  CONNSWAP_TRY(check_prefix(config));
   if (config.heartbeat_interval >= config.heartbeat_timeout) {
     return make_error(Errc::kInvalidArgument,
                       "heartbeat_interval: must be < heartbeat_timeout (or 0 for a third of it)");

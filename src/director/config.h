@@ -2,6 +2,7 @@
 // Director configuration (STYLE 2.7): a plain aggregate with the seed's defaults. apps/
 // fills it from the CLI and environment; the role library only reads it.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,6 +17,14 @@ enum class BalancePolicy : std::uint8_t {
   kRoundRobin,   // the seed's default: next selectable worker after the last one chosen
   kLeastLoaded,  // fewest attempts placed by this director, then lowest reported load
 };
+
+// What the prefix bounds may add to a worker request at most: half the 4 MiB frame limit
+// (wire::kDefaultMaxFrameSize), the other half left to the prompt and parameters. Each
+// prefix entry costs its text plus kPrefixEntryOverhead bytes of protobuf (tag and length).
+inline constexpr std::size_t kMaxPrefixWireBytes = std::size_t{2} << 20;
+inline constexpr std::size_t kPrefixEntryOverhead = 4;
+inline constexpr std::uint32_t kDefaultPrefixMaxTokens = 32'768;
+inline constexpr std::uint32_t kDefaultPrefixMaxBytes = 1 << 20;
 
 // "round_robin" | "least_loaded"; anything else is kInvalidArgument.
 Result<BalancePolicy> parse_policy(std::string_view text);
@@ -35,12 +44,21 @@ struct DirectorConfig {
   Duration worker_wait = 5 * kSecond;              // no worker this long -> UNAVAILABLE
   Duration handover_timeout = 10 * kSecond;        // a drain/move standby that never takes over
   std::uint32_t migration_limit = 3;               // failovers per stream before UNAVAILABLE
-  std::uint32_t delivered_window = 256;            // tokens kept per stream as the prefix
+  // Tokens a stream keeps as the next worker's prefix when it cannot keep them all (and in
+  // resume snapshots): the newest delivered_window, within prefix_max_bytes.
+  std::uint32_t delivered_window = 256;
+  // A stream with max_tokens != 0 keeps its whole delivered prefix (what a model server
+  // needs to continue the answer) up to min(max_tokens, prefix_max_tokens) tokens and
+  // prefix_max_bytes bytes of text; beyond either it falls back to delivered_window.
+  std::uint32_t prefix_max_tokens = kDefaultPrefixMaxTokens;
+  std::uint32_t prefix_max_bytes = kDefaultPrefixMaxBytes;
 };
 
 // Checks addresses parse and every duration/limit is usable (timeouts > 0, stall_factor
-// >= 1, delivered_window >= 1, heartbeat_interval < heartbeat_timeout). Returns
-// kInvalidArgument naming the first bad field.
+// >= 1, 1 <= delivered_window <= prefix_max_tokens, prefix_max_bytes >= 1 and
+// prefix_max_bytes + kPrefixEntryOverhead x prefix_max_tokens <= kMaxPrefixWireBytes,
+// heartbeat_interval < heartbeat_timeout). Returns kInvalidArgument naming the first bad
+// field.
 Result<void> validate(const DirectorConfig& config);
 
 // The heartbeat interval workers are told: heartbeat_interval, or heartbeat_timeout / 3

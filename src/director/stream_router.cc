@@ -97,11 +97,7 @@ Result<StreamKey> StreamRouter::open_stream(StreamSpec spec, Timestamp now) {
   touch(s);
   s.next_seq = s.request.start_seq;
   s.last_token_at = now;
-  const std::size_t keep = std::min<std::size_t>(spec.window.size(), config_.delivered_window);
-  for (auto it = spec.window.end() - static_cast<std::ptrdiff_t>(keep); it != spec.window.end();
-       ++it) {
-    s.window.push(*it, config_.delivered_window);
-  }
+  init_prefix(s, spec.window);
   ++stats_.streams_opened;
   if (past_end(s.request, s.next_seq)) {
     finish(s, StatusCode::kOk, "nothing to generate", now);
@@ -186,6 +182,46 @@ void StreamRouter::on_worker_token(
   }
 }
 
+// The stream's prefix at open: the whole of `given` when it is every token before
+// start_seq and the stream is bounded (max_tokens != 0), within the prefix bounds; else
+// the newest delivered_window tokens.
+void StreamRouter::init_prefix(Stream& s, const std::vector<std::string>& given) {
+  const bool whole = given.size() == s.next_seq - kFirstSeq;
+  const bool keep_all = whole && s.request.max_tokens != 0;
+  s.window = keep_all ? TokenWindow(std::min(s.request.max_tokens, config_.prefix_max_tokens),
+                                    config_.prefix_max_bytes,
+                                    config_.delivered_window)
+                      : TokenWindow(config_.delivered_window, config_.prefix_max_bytes);
+  s.prefix_whole = true;
+  const std::size_t skip =
+      keep_all ? 0 : given.size() - std::min<std::size_t>(given.size(), config_.delivered_window);
+  if (!whole || skip != 0) {
+    truncated(s);
+  }
+  for (auto it = given.begin() + static_cast<std::ptrdiff_t>(skip); it != given.end(); ++it) {
+    keep_token(s, *it);
+  }
+}
+
+// Adds a delivered token to the stream's prefix. While the prefix is whole, a token the
+// bounds make it drop ends that: the stream falls back to the newest delivered_window.
+void StreamRouter::keep_token(Stream& s, std::string_view text) {
+  const std::size_t before = s.window.capacity_bytes();
+  if (s.window.push(text) != 0 && s.prefix_whole) {
+    truncated(s);
+    s.window.set_limits(config_.delivered_window, config_.prefix_max_bytes);
+  }
+  stats_.prefix_bytes += s.window.capacity_bytes();
+  stats_.prefix_bytes -= before;
+}
+
+void StreamRouter::truncated(Stream& s) {
+  if (s.prefix_whole) {
+    s.prefix_whole = false;
+    ++stats_.prefixes_truncated;
+  }
+}
+
 // Forwards the token at next_seq from the primary attempt and updates progress tracking.
 void StreamRouter::forward(
     Stream& s, std::uint64_t seq, std::string text, Timestamp now, std::uint64_t emit_ns) {
@@ -201,7 +237,7 @@ void StreamRouter::forward(
     events_.push_back(FailoverGap{s.ref, s.failed_worker, a.worker, now - s.last_token_at});
     s.failed_worker.clear();
   }
-  s.window.push(text, config_.delivered_window);
+  keep_token(s, text);
   actions_.push_back(ForwardToken{s.ref.stream, seq, std::move(text), a.worker, emit_ns});
   ++stats_.tokens_forwarded;
   ++s.forwarded;
@@ -356,7 +392,7 @@ void StreamRouter::finish(Stream& s, StatusCode code, std::string message, Times
     case StatusCode::kUnavailable:
       ++stats_.streams_unavailable;
       f.next_seq = s.next_seq;
-      f.window = s.window.tokens();
+      f.window = s.window.tail_tokens();
       f.migrations = s.migrations;
       break;
     case StatusCode::kInvalidArgument:
@@ -370,7 +406,11 @@ void StreamRouter::finish(Stream& s, StatusCode code, std::string message, Times
 
 void StreamRouter::reap() {
   for (StreamKey key : finished_) {
-    streams_.erase(key);
+    auto it = streams_.find(key);
+    if (it != streams_.end()) {
+      stats_.prefix_bytes -= it->second.window.capacity_bytes();
+      streams_.erase(it);
+    }
   }
   finished_.clear();
 }
@@ -409,7 +449,7 @@ std::optional<ResumePoint> StreamRouter::resume_point(StreamKey stream) const {
     return std::nullopt;
   }
   const Stream& s = it->second;
-  return ResumePoint{s.next_seq, s.window.tokens(), s.migrations};
+  return ResumePoint{s.next_seq, s.window.tail_tokens(), s.migrations};
 }
 
 const std::string* StreamRouter::worker_of(AttemptId attempt) const {

@@ -146,6 +146,10 @@ class StreamRouter {
   void forward(
       Stream& s, std::uint64_t seq, std::string text, Timestamp now, std::uint64_t emit_ns);
   void switchover(Stream& s, Timestamp now);
+  // The delivered prefix (the next worker's): seeded at open, extended per token.
+  void init_prefix(Stream& s, const std::vector<std::string>& given);
+  void keep_token(Stream& s, std::string_view text);
+  void truncated(Stream& s);
   // Applies `event` to the stream's machine and reports the new state; false (logged by
   // the machine, counted in illegal_transitions) if the table refuses it.
   bool transition(Stream& s,

@@ -23,21 +23,23 @@ struct StreamStatus {
 };
 
 // What a director needs to let the stream continue elsewhere (a resume snapshot): the first
-// seq not yet forwarded and the forwarded tokens just before it, oldest first.
+// seq not yet forwarded and the newest delivered_window forwarded tokens just before it,
+// oldest first (a snapshot stays small; the client holds the rest).
 struct ResumePoint {
   std::uint64_t next_seq = 0;
   std::vector<std::string> window;
   std::uint32_t migrations = 0;
 };
 
-// A stream as the client opens it. `window` seeds the delivered-token window (a resumed
-// stream: the tokens the client already has, oldest first); request.start_seq >= 1.
 // How a worker ended an attempt normally (its Done item).
 struct AttemptDone {
   std::string finish_reason;        // "length" (or ""): max_tokens reached; "stop": the model
   std::uint64_t prompt_tokens = 0;  // 0 = not known
 };
 
+// A stream as the client opens it; request.start_seq >= 1. `window` seeds the delivered
+// prefix (a resumed stream: the tokens the client already has, oldest first); with all
+// start_seq - 1 of them the stream keeps its whole prefix, else only a window.
 struct StreamSpec {
   std::string connection_id;
   std::uint64_t stream_id = 0;

@@ -50,6 +50,7 @@ v1::WorkerGenerateRequest to_worker_request(const GenerateRequest& request,
   p.set_start_seq(request.start_seq);
   p.mutable_params()->insert(request.params.begin(), request.params.end());
   p.set_model(request.model);
+  p.mutable_prefix()->Reserve(static_cast<int>(prefix.size()));
   for (const std::string& token : prefix) {
     p.add_prefix(token);
   }

@@ -17,7 +17,8 @@ namespace connswap::services {
 GenerateRequest from_proto(const v1::GenerateRequest& request);
 v1::GenerateRequest to_proto(const GenerateRequest& request);
 
-// The request a director sends a worker for one attempt.
+// The request a director sends a worker for one attempt; `prefix` is the tokens before
+// request.start_seq the stream keeps (all of them within the director's prefix bounds).
 v1::WorkerGenerateRequest to_worker_request(const GenerateRequest& request,
                                             const std::vector<std::string>& prefix);
 GenerateRequest from_proto(const v1::WorkerGenerateRequest& request);

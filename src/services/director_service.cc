@@ -31,7 +31,8 @@ DirectorService::Impl::Impl(const director::DirectorConfig& config,
                   },
                   [this](director::AttemptId id, const rpc::Status& status) {
                     run([&] { on_upstream_end(id, status); });
-                  }}) {}
+                  }}),
+      tickets_(config.prefix_max_tokens, config.prefix_max_bytes) {}
 
 void DirectorService::Impl::open_stream(std::unique_ptr<ClientSink> sink,
                                         std::string connection_id,

@@ -7,6 +7,7 @@
 #include <connswap/v1/director.pb.h>
 
 #include "base/log.h"
+#include "director/token_window.h"
 #include "rpc/client.h"
 #include "services/common.h"
 #include "services/convert.h"
@@ -45,6 +46,8 @@ class GenerateClient::Impl {
     std::optional<v1::ResumeTicket> ticket;  // the last one received
     std::vector<std::string> recent;         // token texts since ticket->next_seq
     bool recent_complete = true;             // recent was not cut at kMaxRecent
+    director::TokenWindow delivered;         // every token 1.. while delivered_whole
+    bool delivered_whole = false;            // kept from seq 1, nothing dropped
     bool interrupted = false;                // waiting for resume() or abandon()
     bool resumed_call = false;               // the current call is a resume, no item yet
   };
@@ -52,6 +55,7 @@ class GenerateClient::Impl {
   Result<void> start_call(Stream& s, const v1::GenerateRequest& request, Timestamp now);
   void on_item(Stream& s, const v1::GenerateItem& item);
   void on_ticket(Stream& s, const v1::ResumeTicket& ticket);
+  void keep_delivered(Stream& s, const client::Token& t);
   void on_done(Stream& s, const rpc::Status& status);
   bool resumable(const Stream& s, const rpc::Status& status) const;
   void settle();
@@ -78,7 +82,14 @@ Result<void> GenerateClient::Impl::start(Timestamp now) {
     if (config_.streams > 1) {
       r.prompt += " #" + std::to_string(i);
     }
-    streams_.push_back(std::make_unique<Stream>(std::move(r)));
+    auto s = std::make_unique<Stream>(std::move(r));
+    const GenerateRequest& req = s->request;
+    if (config_.resume && req.max_tokens != 0 && req.start_seq <= kFirstSeq &&
+        config_.prefix_max_tokens != 0) {
+      s->delivered = director::TokenWindow(config_.prefix_max_tokens, config_.prefix_max_bytes);
+      s->delivered_whole = true;
+    }
+    streams_.push_back(std::move(s));
   }
   for (auto& sp : streams_) {
     Result<void> sent = start_call(*sp, to_proto(sp->request), now);
@@ -137,6 +148,7 @@ void GenerateClient::Impl::on_item(Stream& s, const v1::GenerateItem& item) {
                   a->stream_id);
   } else if (auto* t = std::get_if<client::Token>(&*converted)) {
     progress_ = true;
+    keep_delivered(s, *t);
     if (s.ticket && s.recent_complete) {
       s.recent.push_back(t->text);
       if (s.recent.size() > kMaxRecent) {
@@ -160,6 +172,18 @@ void GenerateClient::Impl::on_item(Stream& s, const v1::GenerateItem& item) {
         m->to,
         m->reason,
         m->resume_seq);
+  }
+}
+
+// Keeps the stream's every token for Resume.delivered, until a bound (or a token out of
+// order) makes that impossible: then the memory goes and resume falls back to `recent`.
+void GenerateClient::Impl::keep_delivered(Stream& s, const client::Token& t) {
+  if (!s.delivered_whole) {
+    return;
+  }
+  if (t.seq != s.delivered.size() + kFirstSeq || s.delivered.push(t.text) != 0) {
+    s.delivered_whole = false;
+    s.delivered = director::TokenWindow();
   }
 }
 
@@ -235,7 +259,13 @@ std::size_t GenerateClient::Impl::resume(rpc::Session& session, Timestamp now) {
     r->set_token(s.ticket->token());
     r->set_snapshot(s.ticket->snapshot());
     r->set_last_seq(s.verifier.next_seq() - 1);
-    if (s.recent_complete) {
+    if (s.delivered_whole && s.delivered.size() == r->last_seq()) {
+      std::vector<std::string> all = s.delivered.tokens();
+      r->mutable_delivered()->Reserve(static_cast<int>(all.size()));
+      for (std::string& text : all) {
+        r->add_delivered(std::move(text));
+      }
+    } else if (s.recent_complete) {
       r->mutable_recent()->Add(s.recent.begin(), s.recent.end());
     }
     if (auto sent = start_call(s, request, now); !sent) {

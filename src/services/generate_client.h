@@ -22,6 +22,7 @@
 #include "base/generate.h"
 #include "base/time.h"
 #include "client/stream_verifier.h"
+#include "director/config.h"
 #include "rpc/session.h"
 #include "rpc/status.h"
 
@@ -36,6 +37,12 @@ struct GenerateClientConfig {
   bool log_tokens = true;  // "📦 received token" at info (else at debug)
   Duration timeout = 0;    // per call deadline; 0 = none
   bool resume = true;      // keep tickets; an UNAVAILABLE call with one interrupts its stream
+  // With resume, a bounded stream (max_tokens != 0) also keeps every token it received,
+  // up to these bounds (the director's defaults; 0 = keep none), and sends them on resume
+  // as Resume.delivered: the resumed stream then keeps its whole prefix, which a worker in
+  // front of a model server needs to continue the answer.
+  std::uint32_t prefix_max_tokens = director::kDefaultPrefixMaxTokens;
+  std::uint32_t prefix_max_bytes = director::kDefaultPrefixMaxBytes;
 };
 
 // One stream's outcome.
@@ -64,8 +71,9 @@ class GenerateClient {
   // Streams waiting for resume() or abandon().
   std::size_t interrupted() const;
   // Starts a resume call on `session` (which must outlive the client, like the first one)
-  // for every interrupted stream: its last ticket, last_seq and the tokens since the
-  // ticket. Returns how many started.
+  // for every interrupted stream: its last ticket, last_seq and every token received when
+  // it kept them all (`delivered`), else the tokens since the ticket (`recent`). Returns
+  // how many started.
   std::size_t resume(rpc::Session& session, Timestamp now);
   // Gives up on the interrupted streams: they end with the status their call ended with.
   void abandon();

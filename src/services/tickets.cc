@@ -3,6 +3,7 @@
 #include "services/detail/tickets.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <utility>
 
 #include "base/log.h"
@@ -113,6 +114,11 @@ Expected<Redeemed, rpc::Status> Tickets::redeem(const v1::Resume& resume,
     return Unexpected(
         rpc::Status{rpc::StatusCode::kInvalidArgument, "resume needs connection-id metadata"});
   }
+  if (resume.delivered_size() != 0) {
+    if (auto bad = check_delivered_size(resume); !bad.empty()) {
+      return Unexpected(rpc::Status{rpc::StatusCode::kInvalidArgument, std::move(bad)});
+    }
+  }
   auto grant = migration::redeem_resume(*verifier_,
                                         as_bytes(resume.token()),
                                         as_bytes(resume.snapshot()),
@@ -131,14 +137,62 @@ Expected<Redeemed, rpc::Status> Tickets::redeem(const v1::Resume& resume,
                                       " recent tokens do not follow the ticket's next_seq " +
                                       std::to_string(snap.next_seq)});
   }
+  if (resume.delivered_size() != 0) {
+    if (auto bad = check_delivered(resume, snap); !bad.empty()) {
+      return Unexpected(rpc::Status{rpc::StatusCode::kInvalidArgument, std::move(bad)});
+    }
+  }
   Redeemed out{{connection_id, snap.stream_id, snap.request, std::move(snap.window)},
                std::move(snap.request),
                snap.migrations};
   out.spec.request.start_seq = next;
+  if (resume.delivered_size() != 0) {
+    out.spec.window.assign(resume.delivered().begin(), resume.delivered().end());
+    return out;
+  }
   for (const std::string& text : resume.recent()) {
     out.spec.window.push_back(text);
   }
   return out;
+}
+
+// A Resume's `delivered` must be every token 1..last_seq within the prefix bounds (checked
+// before the ticket is redeemed, so such a refusal does not use it up). "" = fine.
+std::string Tickets::check_delivered_size(const v1::Resume& resume) const {
+  const auto& delivered = resume.delivered();
+  const auto count = static_cast<std::uint64_t>(delivered.size());
+  if (count != resume.last_seq()) {
+    return "delivered has " + std::to_string(count) + " tokens, last_seq is " +
+           std::to_string(resume.last_seq());
+  }
+  std::uint64_t bytes = 0;
+  for (const std::string& text : delivered) {
+    bytes += text.size();
+  }
+  if (count > prefix_max_tokens_ || bytes > prefix_max_bytes_) {
+    return "delivered (" + std::to_string(count) + " tokens, " + std::to_string(bytes) +
+           " bytes) exceeds the prefix bounds (" + std::to_string(prefix_max_tokens_) +
+           " tokens, " + std::to_string(prefix_max_bytes_) + " bytes)";
+  }
+  return {};
+}
+
+// ...and agree with what the ticket and `recent` say about its newest tokens.
+std::string Tickets::check_delivered(const v1::Resume& resume,
+                                     const migration::StreamSnapshot& snap) const {
+  const auto& delivered = resume.delivered();
+  // The ticket's window ends at next_seq - 1 and `recent` runs from next_seq: both are
+  // slices of delivered (0-based index = seq - 1).
+  const auto window_end = static_cast<std::ptrdiff_t>(snap.next_seq - 1);
+  const auto window_begin = window_end - static_cast<std::ptrdiff_t>(snap.window.size());
+  if (!std::equal(snap.window.begin(), snap.window.end(), delivered.begin() + window_begin)) {
+    return "delivered does not match the ticket's window";
+  }
+  if (resume.recent_size() != 0 &&
+      !std::equal(resume.recent().begin(), resume.recent().end(), delivered.begin() + window_end)) {
+    return "delivered does not match recent";
+  }
+  return {};
 }
 
 }  // namespace connswap::services::detail

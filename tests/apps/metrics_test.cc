@@ -52,6 +52,8 @@ TEST(Metrics, DirectorNames) {
   stats.router.tokens_forwarded = 42;
   stats.migrations_by_reason[0] = 2;
   stats.workers.active = 2;
+  stats.router.prefix_bytes = 4096;
+  stats.router.prefixes_truncated = 1;
   metrics.update(stats);
   metrics.observe_gap(250 * kMillisecond);
   stats.router.tokens_forwarded = 50;
@@ -61,7 +63,9 @@ TEST(Metrics, DirectorNames) {
                            "connswap_tokens_forwarded_total",
                            "connswap_migrations_total",
                            "connswap_failover_gap_seconds",
-                           "connswap_workers"}) {
+                           "connswap_workers",
+                           "connswap_prefix_bytes",
+                           "connswap_prefixes_truncated_total"}) {
     EXPECT_TRUE(has(names, name)) << name;
   }
   for (const auto& family : registry.Collect()) {
@@ -70,6 +74,10 @@ TEST(Metrics, DirectorNames) {
     } else if (family.name == "connswap_failover_gap_seconds") {
       EXPECT_EQ(family.metric.at(0).histogram.sample_count, 1U);
       EXPECT_DOUBLE_EQ(family.metric.at(0).histogram.sample_sum, 0.25);
+    } else if (family.name == "connswap_prefix_bytes") {
+      EXPECT_EQ(family.metric.at(0).gauge.value, 4096.0);
+    } else if (family.name == "connswap_prefixes_truncated_total") {
+      EXPECT_EQ(family.metric.at(0).counter.value, 1.0);
     } else if (family.name == "connswap_migrations_total") {
       EXPECT_EQ(family.metric.size(), services::kFailureReasonCount);
     }

@@ -46,6 +46,8 @@ TEST(AppOptions, DirectorEnvNames) {
            {"--stall-factor", "CONNECTION_SWAP_DIRECTOR_STALL_FACTOR"},
            {"--worker-wait-ms", "CONNECTION_SWAP_DIRECTOR_WORKER_WAIT_MS"},
            {"--migration-limit", "CONNECTION_SWAP_DIRECTOR_MIGRATION_LIMIT"},
+           {"--prefix-max-tokens", "CONNECTION_SWAP_DIRECTOR_PREFIX_MAX_TOKENS"},
+           {"--prefix-max-bytes", "CONNECTION_SWAP_DIRECTOR_PREFIX_MAX_BYTES"},
            {"--metrics-addr", "CONNECTION_SWAP_DIRECTOR_METRICS_ADDR"},
            {"--ready-file", "CONNECTION_SWAP_DIRECTOR_READY_FILE"},
            {"--tls-cert", "CONNECTION_SWAP_TLS_CERT"},
@@ -136,6 +138,8 @@ TEST(AppOptions, EnvironmentSetsEveryKindOfOption) {
   env.set("CONNECTION_SWAP_DIRECTOR_HEARTBEAT_TIMEOUT_MS", "3000");
   env.set("CONNECTION_SWAP_DIRECTOR_STALL_FACTOR", "2.5");
   env.set("CONNECTION_SWAP_DIRECTOR_POLICY", "least_loaded");
+  env.set("CONNECTION_SWAP_DIRECTOR_PREFIX_MAX_TOKENS", "4096");
+  env.set("CONNECTION_SWAP_DIRECTOR_PREFIX_MAX_BYTES", "65536");
   DirectorArgs d;
   CLI::App dcli;
   add_director_options(dcli, d);
@@ -145,6 +149,10 @@ TEST(AppOptions, EnvironmentSetsEveryKindOfOption) {
   EXPECT_EQ(d.config.stall_factor, 2.5);
   EXPECT_EQ(d.config.policy, director::BalancePolicy::kLeastLoaded);
   EXPECT_EQ(d.config.mgmt_addr, "127.0.0.1:7001");  // the same variable, shared on purpose
+  EXPECT_EQ(d.config.prefix_max_tokens, 4096U);
+  EXPECT_EQ(d.config.prefix_max_bytes, 65536U);
+  EXPECT_NE(describe(d).find("prefix_max_tokens=4096 prefix_max_bytes=65536"), std::string::npos)
+      << describe(d);
 }
 
 TEST(AppOptions, FlagsWinOverEnvironment) {
@@ -243,6 +251,15 @@ TEST(AppOptions, ValidationErrorsNameOptions) {
   auto r = finish_director_options(d);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().detail.rfind("--stall-factor: ", 0), 0U) << r.error().detail;
+
+  // A prefix bound that would not leave half a worker request's frame to the prompt.
+  DirectorArgs big;
+  CLI::App bcli;
+  add_director_options(bcli, big);
+  ASSERT_EQ(parse(bcli, Role::kDirector, {"--prefix-max-bytes", "3000000"}), -1);
+  auto br = finish_director_options(big);
+  ASSERT_FALSE(br);
+  EXPECT_EQ(br.error().detail.rfind("--prefix-max-bytes: ", 0), 0U) << br.error().detail;
 
   WorkerArgs w;
   CLI::App wcli;

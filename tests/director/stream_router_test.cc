@@ -135,19 +135,122 @@ TEST(StreamRouter, ClientCancelStopsAttempt) {
   EXPECT_EQ(h.clients[key].seqs.size(), 1U);
 }
 
-TEST(StreamRouter, PrefixIsBoundedByDeliveredWindow) {
-  Harness h(DirectorConfig{.delivered_window = 4});
-  h.add_worker("worker-a");
-  h.add_worker("worker-b");
-  const StreamKey key = h.open(20);
+// Fails the stream's primary attempt after it delivered 1..n; returns the next StartAttempt.
+std::optional<StartAttempt> fail_after(Harness& h, StreamKey key, std::uint64_t n) {
   const AttemptId a = h.last_start(key)->attempt;
-  for (std::uint64_t seq = 1; seq <= 10; ++seq) {
+  for (std::uint64_t seq = 1; seq <= n; ++seq) {
     h.token(a, seq);
   }
   h.router.on_worker_error(a, FailureReason::kStreamReset, "reset", h.now);
   h.collect();
-  EXPECT_EQ(h.last_start(key)->prefix,
-            (std::vector<std::string>{text_for(7), text_for(8), text_for(9), text_for(10)}));
+  auto next = h.last_start(key);
+  EXPECT_NE(next->attempt, a);
+  return next;
+}
+
+std::vector<std::string> texts(std::uint64_t first, std::uint64_t last) {
+  std::vector<std::string> out;
+  for (std::uint64_t seq = first; seq <= last; ++seq) {
+    out.push_back(text_for(seq));
+  }
+  return out;
+}
+
+// A model server continues an answer from all of it: after a failure at seq N of a
+// 2,000-token stream the next attempt gets tokens 1..N-1, not the newest window.
+TEST(StreamRouter, SecondAttemptGetsTheWholePrefix) {
+  Harness h;
+  h.add_worker("worker-a");
+  h.add_worker("worker-b");
+  h.add_worker("worker-c");
+  const StreamKey key = h.open(2000);
+  const auto b = fail_after(h, key, 1500);
+  EXPECT_EQ(b->worker, "worker-b");
+  EXPECT_EQ(b->request.start_seq, 1501U);
+  EXPECT_EQ(b->prefix, texts(1, 1500));
+  EXPECT_EQ(h.router.stats().prefixes_truncated, 0U);
+  EXPECT_GE(h.router.stats().prefix_bytes, 1500U * text_for(1500).size());
+  // A resume snapshot still carries only the newest delivered_window (256) tokens.
+  EXPECT_EQ(h.router.resume_point(key)->window, texts(1245, 1500));
+  // ...and the third attempt again everything before it.
+  const auto c = fail_after(h, key, 0);
+  EXPECT_EQ(c->prefix, texts(1, 1500));
+  h.router.on_client_cancel(key, h.now);
+  h.collect();
+  EXPECT_EQ(h.router.stats().prefix_bytes, 0U);  // the gauge drops with the stream
+}
+
+// Past prefix_max_tokens or prefix_max_bytes (and for unbounded streams past the window)
+// the prefix falls back to the newest delivered_window tokens, counted once per stream.
+TEST(StreamRouter, PrefixBeyondItsBoundsFallsBackToTheWindow) {
+  struct Case {
+    const char* name;
+    DirectorConfig config;
+    std::uint32_t max_tokens;
+    std::uint64_t fail_at;
+    std::vector<std::string> prefix;
+    std::uint64_t truncated;
+  };
+  // text_for(1..9) is 3 bytes: 1..8 fit 26 bytes, 1..9 do not.
+  const auto cases = std::to_array<Case>({
+      {"within both bounds",
+       {.delivered_window = 4, .prefix_max_tokens = 10},
+       20,
+       10,
+       texts(1, 10),
+       0},
+      {"token bound", {.delivered_window = 4, .prefix_max_tokens = 10}, 20, 11, texts(8, 11), 1},
+      {"max_tokens below the token bound",
+       {.delivered_window = 4, .prefix_max_tokens = 100},
+       12,
+       11,
+       texts(1, 11),
+       0},
+      {"byte bound", {.delivered_window = 4, .prefix_max_bytes = 26}, 20, 9, texts(6, 9), 1},
+      {"just within the byte bound",
+       {.delivered_window = 4, .prefix_max_bytes = 26},
+       20,
+       8,
+       texts(1, 8),
+       0},
+      {"unbounded stream", {.delivered_window = 4}, 0, 10, texts(7, 10), 1},
+      {"unbounded stream within the window", {.delivered_window = 4}, 0, 4, texts(1, 4), 0},
+  });
+  for (const auto& tc : cases) {
+    SCOPED_TRACE(tc.name);
+    Harness h(tc.config);
+    h.add_worker("worker-a");
+    h.add_worker("worker-b");
+    const StreamKey key = h.open(tc.max_tokens);
+    EXPECT_EQ(fail_after(h, key, tc.fail_at)->prefix, tc.prefix);
+    EXPECT_EQ(h.router.stats().prefixes_truncated, tc.truncated);
+  }
+}
+
+// A resumed stream keeps the whole prefix only when the client gave all of it.
+TEST(StreamRouter, ResumedStreamKeepsAWholePrefixOnlyWhenGivenOne) {
+  for (const bool whole : {true, false}) {
+    SCOPED_TRACE(whole ? "whole" : "window only");
+    Harness h(DirectorConfig{.delivered_window = 4});
+    h.add_worker("worker-a");
+    StreamSpec spec{"conn-1", 7, {.prompt = "p", .max_tokens = 40, .start_seq = 21}, {}};
+    spec.window = whole ? texts(1, 20) : texts(13, 20);
+    auto key = h.router.open_stream(std::move(spec), h.now);
+    ASSERT_TRUE(key);
+    h.collect();
+    EXPECT_EQ(h.last_start(*key)->prefix, whole ? texts(1, 20) : texts(17, 20));
+    EXPECT_EQ(h.router.stats().prefixes_truncated, whole ? 0U : 1U);
+  }
+  // An unbounded stream keeps only the window even when given everything.
+  Harness h(DirectorConfig{.delivered_window = 4});
+  h.add_worker("worker-a");
+  auto key = h.router.open_stream(
+      StreamSpec{"conn-1", 8, {.prompt = "p", .max_tokens = 0, .start_seq = 21}, texts(1, 20)},
+      h.now);
+  ASSERT_TRUE(key);
+  h.collect();
+  EXPECT_EQ(h.last_start(*key)->prefix, texts(17, 20));
+  EXPECT_EQ(h.router.stats().prefixes_truncated, 1U);
 }
 
 }  // namespace

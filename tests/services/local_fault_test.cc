@@ -1,7 +1,7 @@
 // A request the director cannot forward is the request's fault, not a worker's: a client
 // request that fits its own frame limit but not once the director adds the resume point
-// ends INVALID_ARGUMENT at once, no worker is held or marked failed, no migration happens,
-// and other clients are served as before.
+// (or, at a migration, the delivered prefix) ends INVALID_ARGUMENT at once, no worker is
+// held or marked failed, and other clients are served as before.
 
 #include <connswap/v1/director.pb.h>
 #include <gtest/gtest.h>
@@ -63,6 +63,48 @@ TEST(LocalFault, UnforwardableRequestFailsOnlyItsStreamAndBlamesNoWorker) {
   EXPECT_EQ(stats.router.streams_refused, 1U);
   EXPECT_EQ(stats.workers.active, 2U);
   EXPECT_EQ(stats.workers.failed, 0U);
+  EXPECT_EQ(stats.workers.lost, 0U);
+}
+
+// A prompt whose worker request fits the frame with up to ~500 bytes to spare: the first
+// attempt starts, the next one (with a prefix of a few hundred tokens) cannot.
+std::string prompt_that_leaves_no_room_for_a_prefix() {
+  const std::size_t limit = wire::kDefaultMaxFrameSize;
+  GenerateRequest r{.prompt = std::string(limit - 600, 'x'), .max_tokens = 400, .start_seq = 1};
+  const std::size_t worker = to_worker_request(r, {}).ByteSizeLong();
+  EXPECT_LE(worker, limit - 500);
+  EXPECT_GT(worker, limit - 1000);
+  return r.prompt;
+}
+
+// The whole prefix grows the worker request: a stream whose prompt leaves no room for it
+// ends INVALID_ARGUMENT at its migration (the request cannot be sent to any worker), and
+// neither the next worker nor other streams pay for it.
+TEST(LocalFault, APrefixThatNoLongerFitsTheFrameEndsOnlyItsStream) {
+  World world;
+  world.add_worker(worker_config("worker-a", worker::FailMode::kError, 100 * kSecond));
+  world.add_worker(worker_config("worker-b"));
+  world.run_for(1 * kSecond);
+
+  GenerateClientConfig big = client_config(1, 400, "conn-big");
+  big.request.prompt = prompt_that_leaves_no_room_for_a_prefix();
+  big.log_tokens = false;
+  auto& heavy = world.add_client(big);
+  auto& honest = world.add_client(client_config(1, 400, "conn-honest"));
+  ASSERT_TRUE(world.run_until_clients_done(400 * kSecond));
+
+  const auto bad = heavy.client->results();
+  ASSERT_TRUE(bad[0].status);
+  EXPECT_EQ(bad[0].status->code, rpc::StatusCode::kInvalidArgument) << bad[0].status->to_string();
+  EXPECT_GT(bad[0].tally.tokens, 100U);  // it streamed until the migration
+  const auto good = honest.client->results();
+  ASSERT_TRUE(good[0].status);
+  EXPECT_TRUE(good[0].status->ok()) << good[0].status->to_string();
+  EXPECT_TRUE(good[0].tally.verified);
+
+  const DirectorStats stats = world.director->stats();
+  EXPECT_EQ(stats.router.streams_refused, 1U);
+  EXPECT_EQ(stats.workers.failed + stats.workers.active, 2U);  // worker-a failed on its own
   EXPECT_EQ(stats.workers.lost, 0U);
 }
 

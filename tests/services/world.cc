@@ -33,9 +33,12 @@ void Conn::lose(std::string_view reason) {
   server->on_connection_lost(reason);
 }
 
-WorkerNode::WorkerNode(World& w, worker::WorkerConfig c) : world(w), config(std::move(c)) {
+WorkerNode::WorkerNode(World& w,
+                       worker::WorkerConfig c,
+                       std::unique_ptr<worker::TokenSource> source)
+    : world(w), config(std::move(c)) {
   NowFn now = [&w] { return w.now; };
-  service = std::make_unique<WorkerService>(config, now);
+  service = std::make_unique<WorkerService>(config, now, std::move(source));
   EXPECT_TRUE(service->add_user_methods(user));
   EXPECT_TRUE(service->add_mgmt_methods(mgmt));
   service->on_failure([this](worker::FailureAction a) {
@@ -143,9 +146,10 @@ Result<rpc::Session*> World::connect(std::string_view user_addr, Timestamp) {
   return slot->client.get();
 }
 
-WorkerNode& World::add_worker(worker::WorkerConfig config) {
+WorkerNode& World::add_worker(worker::WorkerConfig config,
+                              std::unique_ptr<worker::TokenSource> source) {
   const std::string label = config.label;
-  auto node = std::make_unique<WorkerNode>(*this, std::move(config));
+  auto node = std::make_unique<WorkerNode>(*this, std::move(config), std::move(source));
   WorkerNode& ref = *node;
   workers[label] = std::move(node);
   ref.registration->start(now);

@@ -42,7 +42,10 @@ struct Conn {
 class World;
 
 struct WorkerNode : DirectorLink {
-  WorkerNode(World& world, worker::WorkerConfig config);
+  // `source` null: the synthetic source.
+  WorkerNode(World& world,
+             worker::WorkerConfig config,
+             std::unique_ptr<worker::TokenSource> source = nullptr);
   ~WorkerNode() override;
   Result<rpc::Session*> session(Timestamp now) override;  // DirectorLink
   // The process dies: every connection of the worker is lost; it never answers again.
@@ -72,8 +75,10 @@ class World : public WorkerConnector {
   // WorkerConnector: a (pooled) connection to the worker at `user_addr`.
   Result<rpc::Session*> connect(std::string_view user_addr, Timestamp now) override;
 
-  // Adds a worker "worker-x" at "10.0.0.x:62000" and starts its registration.
-  WorkerNode& add_worker(worker::WorkerConfig config);
+  // Adds a worker "worker-x" at "10.0.0.x:62000" over `source` (null: the synthetic one)
+  // and starts its registration.
+  WorkerNode& add_worker(worker::WorkerConfig config,
+                         std::unique_ptr<worker::TokenSource> source = nullptr);
   // Starts a client with `config` (its calls start at once).
   ClientNode& add_client(GenerateClientConfig config, rpc::testing::LinkConfig link = {});
   // Gives the client a new connection to the current director (the old one is kept, dead,

@@ -30,7 +30,10 @@ struct RouterStream {
   migration::MigrationStateMachine machine;  // the lifecycle; terminal = finished
   std::uint64_t next_seq = kFirstSeq;
   std::uint64_t forwarded = 0;
-  TokenWindow window;  // last delivered_window tokens, oldest first
+  // The delivered prefix, oldest first: every token while prefix_whole, else the newest
+  // delivered_window (stream_router.cc, keep_token).
+  TokenWindow window;
+  bool prefix_whole = true;  // window holds every token before next_seq
   RouterAttempt primary;
   RouterAttempt standby;                                  // only in kHandover
   FailureReason handover_reason = FailureReason::kDrain;  // kDrain or kMoved

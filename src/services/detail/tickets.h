@@ -13,6 +13,7 @@
 #include "director/actions.h"
 #include "director/stream_types.h"
 #include "migration/keys.h"
+#include "migration/snapshot.h"
 #include "migration/token.h"
 #include "rpc/status.h"
 #include "services/detail/client_streams.h"
@@ -29,6 +30,10 @@ struct Redeemed {
 
 class Tickets {
  public:
+  // A Resume's `delivered` may hold at most these (DirectorConfig's prefix bounds).
+  Tickets(std::uint32_t prefix_max_tokens, std::uint32_t prefix_max_bytes)
+      : prefix_max_tokens_(prefix_max_tokens), prefix_max_bytes_(prefix_max_bytes) {}
+
   // Turns tickets on (see DirectorService::enable_resume).
   void enable(migration::Keyring keyring, const ResumeConfig& config, WallClockFn wall);
   bool enabled() const { return verifier_.has_value(); }
@@ -44,16 +49,23 @@ class Tickets {
   std::optional<v1::GenerateItem> make(ClientStream& c,
                                        const director::ResumePoint& point,
                                        Timestamp now);
-  // Checks and redeems a client's Resume (token, snapshot, last_seq, recent tokens) for
-  // `connection_id`: the stream to open at last_seq + 1, or the status to refuse with.
+  // Checks and redeems a client's Resume (token, snapshot, last_seq, recent or delivered
+  // tokens) for `connection_id`: the stream to open at last_seq + 1 (with the whole prefix
+  // when `delivered` is set), or the status to refuse with.
   Expected<Redeemed, rpc::Status> redeem(const v1::Resume& resume,
                                          const std::string& connection_id);
 
  private:
+  std::string check_delivered_size(const v1::Resume& resume) const;
+  std::string check_delivered(const v1::Resume& resume,
+                              const migration::StreamSnapshot& snap) const;
+
   std::optional<migration::TokenVerifier> verifier_;
   ResumeConfig config_;
   WallClockFn wall_now_;
   std::vector<director::StreamKey> due_;
+  std::uint32_t prefix_max_tokens_;
+  std::uint32_t prefix_max_bytes_;
 };
 
 }  // namespace connswap::services::detail
