@@ -100,7 +100,7 @@ void add_worker_options(CLI::App& app, WorkerArgs& args) {
                 c.heartbeat_interval,
                 "heartbeat period until the director says otherwise");
   add_env_option(
-      app, kRole, "--prefix-window", c.prefix_window, "tokens of history kept for the generator");
+      app, kRole, "--prefix-window", c.prefix_window, "synthetic backend: tokens of history kept for the generator");
   add_ms_option(app,
                 kRole,
                 "--drain-timeout-ms",

@@ -24,7 +24,7 @@ struct WorkerConfig {
   FailMode fail_mode = FailMode::kError;         // how the simulated failure looks
   Duration recovery_after = 10 * kSecond;        // kError: unavailable this long
   Duration heartbeat_interval = 5 * kSecond;     // registration refresh period
-  std::size_t prefix_window = 256;               // tokens of history for the model
+  std::size_t prefix_window = 256;               // synthetic source: tokens of history kept
   std::string model = "connswap-synthetic";      // the model id announced to the director
 };
 

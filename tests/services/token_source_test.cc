@@ -216,10 +216,13 @@ class AsyncSourceSmallWindow : public AsyncSource {
   AsyncSourceSmallWindow() : AsyncSource(config()) {}
 };
 
-TEST_F(AsyncSourceSmallWindow, PrefixIsCutToTheWindow) {
+// The service hands the source the director's whole prefix, whatever prefix_window says:
+// a model server continuing an answer needs all of it (the synthetic source keeps its
+// window itself).
+TEST_F(AsyncSourceSmallWindow, TheWholePrefixReachesTheSource) {
   generate(0, 4, {"a ", "b ", "c "});
   ASSERT_EQ(push->streams.size(), 1U);
-  EXPECT_EQ(push->streams[0]->start.prefix, (std::vector<std::string>{"b ", "c "}));
+  EXPECT_EQ(push->streams[0]->start.prefix, (std::vector<std::string>{"a ", "b ", "c "}));
 }
 
 TEST_F(AsyncSource, SourceErrorEndsTheCallUnavailable) {
