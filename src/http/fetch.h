@@ -37,6 +37,11 @@ struct FetchRequest {
   std::string body;                  // sent as is (POST); Content-Length is set
   Duration connect_timeout = 2 * kSecond;
   Duration total_timeout = 0;  // the whole exchange; 0 = none (a stream may run long)
+  // A connection of its own, closed after the response, instead of one kept alive. For
+  // short requests to a server that answers a kept-alive connection slowly: uvicorn (the
+  // llama.cpp Python server) writes a small response's head and body separately, and on a
+  // reused connection the body waits for the client's delayed ACK, ~40 ms (measured).
+  bool fresh_connection = false;
 };
 
 // The events of one request, each called from the loop, never inline from start() or

@@ -307,6 +307,10 @@ bool HttpClient::State::configure(Transfer& t, const http::FetchRequest& request
   set(CURLOPT_NOSIGNAL, 1L);
   set(CURLOPT_TCP_NODELAY, 1L);
   set(CURLOPT_TCP_KEEPALIVE, 1L);  // a long idle stream to a vanished host ends eventually
+  if (request.fresh_connection) {
+    set(CURLOPT_FRESH_CONNECT, 1L);
+    set(CURLOPT_FORBID_REUSE, 1L);
+  }
   set(CURLOPT_PROTOCOLS_STR, "http,https");
   set(CURLOPT_HTTP09_ALLOWED, 0L);
   if (!limits.proxy_from_environment) {

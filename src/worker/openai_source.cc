@@ -118,6 +118,9 @@ void OpenAISource::start_probe(Timestamp now) {
   req.url = config_.url + "/models";
   req.connect_timeout = config_.connect_timeout;
   req.total_timeout = config_.health_timeout;
+  // A kept-alive probe connection to uvicorn takes ~44 ms a probe (docs/BENCHMARKS.md,
+  // "Model servers"), and a server that serves one request at a time makes streams wait.
+  req.fresh_connection = true;
   auto id = fetcher_.start(std::move(req),
                            http::FetchEvents{
                                .on_status = [this](int status) { probe_status_ = status; },

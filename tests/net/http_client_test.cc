@@ -729,3 +729,30 @@ TEST(HttpClient, SequentialRequestsReuseOneConnection) {
 
 }  // namespace
 }  // namespace connswap::net
+
+namespace connswap::net {
+namespace {
+
+// fresh_connection: each request opens its own connection and closes it afterwards, so a
+// later request (even a plain one) cannot reuse it.
+TEST(HttpClient, FreshConnectionsAreNeitherReusedNorKept) {
+  Loop loop;
+  Server server(loop, [](TcpConn& conn, ServerConn&, const ServerRequest&) {
+    conn.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  HttpClient client(loop);
+  Outcome outcomes[3];
+  for (Outcome& o : outcomes) {
+    FetchRequest req = get(server.url());
+    req.fresh_connection = &o != &outcomes[2];
+    start_ok(client, std::move(req), record(o));
+    ASSERT_TRUE(loop.run_until([&] { return o.done(); }, kBudget));
+    EXPECT_EQ(o.error, std::nullopt);
+    EXPECT_EQ(o.body, "ok");
+  }
+  EXPECT_EQ(server.listener->accepted(), 3U);
+  EXPECT_EQ(client.stats().connects, 3U);
+}
+
+}  // namespace
+}  // namespace connswap::net
