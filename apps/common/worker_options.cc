@@ -99,8 +99,11 @@ void add_worker_options(CLI::App& app, WorkerArgs& args) {
                 "--heartbeat-interval-ms",
                 c.heartbeat_interval,
                 "heartbeat period until the director says otherwise");
-  add_env_option(
-      app, kRole, "--prefix-window", c.prefix_window, "synthetic backend: tokens of history kept for the generator");
+  add_env_option(app,
+                 kRole,
+                 "--prefix-window",
+                 c.prefix_window,
+                 "synthetic backend: tokens of history kept for the generator");
   add_ms_option(app,
                 kRole,
                 "--drain-timeout-ms",
