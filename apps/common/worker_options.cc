@@ -111,6 +111,13 @@ void add_worker_options(CLI::App& app, WorkerArgs& args) {
                 "on SIGTERM/SIGINT: drain, exit when no stream is left or after this");
   add_backend_options(app, args);
   add_common_options(app, kRole, args.common, /*long_lived=*/true);
+  // The seed's simulated failure (after 15 s) is the demo's synthetic workers': a worker in
+  // front of a model server fails only when told to (--fail-after-ms, flag or environment).
+  app.final_callback([&app, &args] {
+    if (args.backend_name == "openai" && app.count("--fail-after-ms") == 0) {
+      args.config.fail_after = 0;
+    }
+  });
 }
 
 Result<void> finish_worker_options(WorkerArgs& args) {

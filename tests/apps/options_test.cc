@@ -115,6 +115,36 @@ TEST(AppOptions, DefaultsAreTheSeeds) {
   EXPECT_EQ(w.drain_timeout, 30 * kSecond);
 }
 
+TEST(AppOptions, AModelServerWorkerSimulatesNoFailureUnlessTold) {
+  for (const bool told : {false, true}) {
+    WorkerArgs w;
+    CLI::App cli;
+    add_worker_options(cli, w);
+    std::vector<std::string> argv = {"--backend",
+                                     "openai",
+                                     "--backend-url",
+                                     "http://127.0.0.1:8000/v1",
+                                     "--backend-param",
+                                     "repeat_penalty=1.0"};
+    if (told) {
+      argv.insert(argv.end(), {"--fail-after-ms", "2000"});
+    }
+    ASSERT_EQ(parse(cli, Role::kWorker, argv), -1);
+    ASSERT_TRUE(finish_worker_options(w));
+    EXPECT_EQ(w.backend, Backend::kOpenAI);
+    EXPECT_EQ(w.config.fail_after, told ? 2 * kSecond : 0U);
+    EXPECT_EQ(w.backend_config.defaults.at("repeat_penalty"), "1.0");
+    EXPECT_EQ(w.backend_config.model, w.config.model);
+  }
+  WorkerArgs bad;
+  CLI::App cli;
+  add_worker_options(cli, bad);
+  ASSERT_EQ(parse(cli, Role::kWorker, {"--backend", "openai", "--backend-param", "novalue"}), -1);
+  auto r = finish_worker_options(bad);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("--backend-param"), std::string::npos);
+}
+
 TEST(AppOptions, EnvironmentSetsEveryKindOfOption) {
   EnvGuard env;
   env.set("CONNECTION_SWAP_WORKER_USER_ADDR", "127.0.0.1:62002");
