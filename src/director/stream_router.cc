@@ -160,6 +160,9 @@ void StreamRouter::on_worker_token(
     return;
   }
   const bool from_standby = s->standby.id == attempt;
+  if (seq <= s->next_seq) {
+    (from_standby ? s->standby : s->primary).heard = now;
+  }
   if (seq > s->next_seq) {
     ++stats_.gaps;
     fail_attempt(*s,

@@ -313,7 +313,8 @@ void StreamRouter::on_machine_timeout(Stream& s, const migration::Transition& t,
 }
 
 // First token: max(first_token_timeout, factor x EWMA). Later tokens: max(min_stall,
-// factor x EWMA), or first_token_timeout while the rate is still unknown.
+// factor x EWMA), or first_token_timeout while the rate is still unknown, counted from the
+// last token forwarded or this attempt's last duplicate.
 Timestamp StreamRouter::attempt_deadline(const Stream& s, const Attempt& a) const {
   if (a.id == 0 || s.client_blocked) {
     return kNever;
@@ -322,10 +323,13 @@ Timestamp StreamRouter::attempt_deadline(const Stream& s, const Attempt& a) cons
   if (!a.delivered) {
     return a.started + std::max(config_.first_token_timeout, rate_window);
   }
+  // From the last token forwarded, or the attempt's last duplicate if later (it is
+  // catching up after a switchover).
+  const Timestamp last = std::max(s.last_token_at, a.heard);
   if (s.ewma_gap == 0) {
-    return s.last_token_at + std::max(config_.min_stall, config_.first_token_timeout);
+    return last + std::max(config_.min_stall, config_.first_token_timeout);
   }
-  return s.last_token_at + std::max(config_.min_stall, rate_window);
+  return last + std::max(config_.min_stall, rate_window);
 }
 
 Timestamp StreamRouter::stream_deadline(const Stream& s) const {

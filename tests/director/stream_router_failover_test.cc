@@ -187,6 +187,39 @@ TEST(StreamRouterFailover, DrainIsMakeBeforeBreak) {
   }
 }
 
+// A standby that was started at the drain but answers only after the old worker went on
+// (a model server busy with another request) takes over behind the stream and regenerates
+// tokens the client already has. Those duplicates are its progress: no stall while it
+// catches up, then it continues the stream.
+TEST(StreamRouterFailover, StandbyCatchingUpThroughDuplicatesIsNotAStall) {
+  Harness h;
+  h.add_worker("worker-a");
+  h.add_worker("worker-b");
+  const StreamKey key = h.open(200);
+  const AttemptId a = h.last_start(key)->attempt;
+  constexpr Duration kFast = 10 * kMillisecond;
+  feed(h, a, 1, 100, kFast);  // EWMA gap 10 ms: the stall window is min_stall (2 s)
+  h.router.on_worker_draining("worker-a", h.now);
+  h.collect();
+  const AttemptId b = h.last_start(key)->attempt;
+  ASSERT_NE(b, a);
+  feed(h, a, 101, 150, kFast);  // the old worker keeps the stream meanwhile
+  feed(h, b, 101, 101, kFast);  // the standby's first token: a duplicate, it takes over
+  ASSERT_TRUE(h.cancelled[a]);
+  // 3 s of duplicates, one per ~60 ms, the router's timers running in between: longer
+  // than min_stall (2 s) without a forwarded token.
+  for (std::uint64_t seq = 102; seq <= 150; ++seq) {
+    h.run_until(h.now + 3 * kSecond / 49);
+    h.token(b, seq);
+  }
+  EXPECT_EQ(h.router.stats().stalls, 0U);
+  feed(h, b, 151, 200, kFast);
+  EXPECT_EQ(h.clients[key].seqs, iota_seqs(1, 200));
+  EXPECT_EQ(h.clients[key].finish->code, StatusCode::kOk);
+  ASSERT_EQ(h.clients[key].migrated.size(), 1U);
+  EXPECT_EQ(h.clients[key].migrated[0].reason, "drain");
+}
+
 TEST(StreamRouterFailover, DrainOldFailsBeforeSwitchPromotesStandby) {
   Harness h;
   h.add_worker("worker-a");

@@ -18,6 +18,9 @@ struct RouterAttempt {
   std::string worker;
   Timestamp started = 0;
   bool delivered = false;  // sent at least one acceptable token
+  // Its last in-order token, a duplicate too: a standby that took over behind the stream
+  // (a model server regenerating what the old worker already sent) is alive, not stalled.
+  Timestamp heard = 0;
 };
 struct RouterStream {
   RouterStream(StreamRef r,
