@@ -55,7 +55,7 @@ class GenerateClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE((registry_.add_server_streaming<v1::GenerateRequest, v1::GenerateItem>(
-        std::string(kDirectorGenerate), [this](GenerateCall call, v1::GenerateRequest) {
+        std::string(kDirectorGenerate), [this](GenerateCall call, const v1::GenerateRequest&) {
           for (const auto& item : items_) {
             ASSERT_TRUE(call.write(item));
           }
