@@ -94,7 +94,9 @@ void ClientRunner::schedule_recovery() {
     return;
   }
   const std::uint32_t shift = std::min<std::uint32_t>(attempts_, 16);
-  const Duration backoff = std::min(args_.reconnect_backoff << shift, kMaxBackoff);
+  // Clamped before the shift: a huge --reconnect-backoff-ms must not wrap around.
+  const Duration backoff =
+      std::min(std::min(args_.reconnect_backoff, kMaxBackoff) << shift, kMaxBackoff);
   recover_at_ = loop_.now() + backoff;
 }
 

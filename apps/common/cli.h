@@ -3,6 +3,7 @@
 // declare options include this (CLI11 2.1 is header-only and costs ~10 s of compile per
 // translation unit under the sanitizers).
 
+#include <cstdint>
 #include <string>
 #include <type_traits>
 
@@ -31,7 +32,12 @@ CLI::Option* add_env_option(CLI::App& app,
   return opt;
 }
 
-// Adds a millisecond option `--foo-ms` that sets the Duration `value` (nanoseconds).
+// The largest millisecond option value: 100 years. Its nanoseconds fit a Duration (the
+// largest would be ~584 years); anything above is refused as a usage error.
+inline constexpr std::uint64_t kMaxOptionMs = 3'155'760'000'000;
+
+// Adds a millisecond option `--foo-ms` that sets the Duration `value` (nanoseconds); values
+// above kMaxOptionMs are a usage error naming the option.
 CLI::Option* add_ms_option(
     CLI::App& app, Role role, const std::string& flag, Duration& value, const std::string& help);
 

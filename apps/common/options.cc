@@ -55,7 +55,8 @@ CLI::Option* add_ms_option(
       .add_option_function<std::uint64_t>(
           flag, [&value](const std::uint64_t& ms) { value = ms * kMillisecond; }, help)
       ->envname(env_name(role, flag))
-      ->check(CLI::NonNegativeNumber)  // CLI11 would wrap "-5" around
+      ->check(CLI::NonNegativeNumber)                      // CLI11 would wrap "-5" around
+      ->check(CLI::Range(std::uint64_t{0}, kMaxOptionMs))  // ms * 1e6 would wrap around
       ->type_name("MS")
       ->default_str(std::to_string(value / kMillisecond));
 }

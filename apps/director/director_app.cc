@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string_view>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -43,6 +44,11 @@ Result<void> enable_resume(services::DirectorService& service, const DirectorArg
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return make_error(Errc::kInvalidArgument, "--cluster-key-file: cannot read " + path);
+  }
+  if (struct stat st{}; ::stat(path.c_str(), &st) == 0) {
+    if (auto warning = migration::key_file_mode_warning(path, st.st_mode); !warning.empty()) {
+      logger().warn("cluster_key_file={}: ⚠️  {}", path, warning);
+    }
   }
   std::string text(migration::kMaxKeyFileSize + 1, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));

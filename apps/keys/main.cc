@@ -107,6 +107,14 @@ int run_main(int argc, char** argv) {
     }
     std::stringstream text;
     text << in.rdbuf();
+    struct stat st {};
+    if (::stat(out.c_str(), &st) == 0) {
+      if (auto warning = mig::key_file_mode_warning(out, st.st_mode); !warning.empty()) {
+        std::fprintf(stderr,
+                     "connswap-keys: warning: %s (the rotated file is written 0600)\n",
+                     warning.c_str());
+      }
+    }
     auto old = mig::parse_key_file(text.str());
     if (!old) {
       return fail(kExitUsage, out + ": " + old.error().detail);

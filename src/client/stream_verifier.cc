@@ -93,7 +93,9 @@ StreamTally StreamVerifier::tally() const {
   if (request_.max_tokens != 0 && expected_ <= request_.max_tokens) {
     t.lost += request_.max_tokens + 1 - expected_;
   }
-  t.verified = t.done && t.lost == 0 && t.duplicated == 0 && t.out_of_order == 0 &&
+  // An unbounded stream has no Done: the client ending it is its end.
+  const bool ended = t.done || (ended_by_client_ && request_.max_tokens == 0 && t.tokens > 0);
+  t.verified = ended && t.lost == 0 && t.duplicated == 0 && t.out_of_order == 0 &&
                t.mismatched == 0 && t.protocol_errors == 0;
   return t;
 }

@@ -47,7 +47,9 @@ struct StreamTally {
   std::uint64_t mismatched = 0;  // text differs from demo_token(prompt, seq)
   std::uint64_t protocol_errors = 0;
   bool done = false;
-  bool verified = false;  // done and every counter above (but tokens/migrations) is zero
+  // done (or, unbounded, ended by the client after a token) and every counter above (but
+  // tokens/migrations/resumes) is zero
+  bool verified = false;
 };
 
 class StreamVerifier {
@@ -60,6 +62,13 @@ class StreamVerifier {
   // same connection id and stream id, then carry on at next_seq(); its Done counts only
   // its own tokens.
   void on_resumed();
+  // The call carried an item the client could not turn into a StreamItem (an unknown or
+  // empty GenerateItem): a protocol error; the caller ends the call.
+  void on_undecodable() { ++tally_.protocol_errors; }
+  // The client itself ended the stream (cancelled it, or its own deadline passed). For an
+  // unbounded stream (max_tokens 0) that is its normal end: it verifies without a Done if
+  // at least one token came and every token received was right.
+  void on_ended_by_client() { ended_by_client_ = true; }
   // The result so far; meant to be read once the stream has ended.
   StreamTally tally() const;
   // The next sequence number expected (a client resuming elsewhere asks for this).
@@ -78,6 +87,7 @@ class StreamVerifier {
   std::string connection_id_;
   std::uint64_t stream_id_ = 0;
   bool assigned_ = false;          // the current call's Assigned was seen
+  bool ended_by_client_ = false;   // on_ended_by_client()
   std::uint64_t call_tokens_ = 0;  // tokens on the current call (Done.tokens counts these)
   std::string worker_;
   StreamTally tally_;

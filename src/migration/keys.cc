@@ -1,6 +1,7 @@
 #include "migration/keys.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "base/random.h"
 #include "migration/detail/crypto.h"
@@ -231,6 +232,18 @@ std::string format_key_file(std::span<const ClusterKey> keys) {
     out += '\n';
   }
   return out;
+}
+
+std::string key_file_mode_warning(std::string_view path, std::uint32_t mode) {
+  const std::uint32_t open_bits = mode & 077U;
+  if (open_bits == 0) {
+    return {};
+  }
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777U));
+  return std::string(path) + " is accessible by group or others (mode " + octal +
+         "): whoever reads it can forge resume tokens and open snapshots; chmod 600 " +
+         std::string(path);
 }
 
 }  // namespace connswap::migration

@@ -75,6 +75,11 @@ bool valid_key_id(std::string_view id);
 
 // Parses a cluster key file. kBadKeyFile names the line and what is wrong, never the key.
 MResult<std::vector<ClusterKey>> parse_key_file(std::string_view text);
+// What a reader of the key file at `path` should warn about when `mode` (its st_mode)
+// grants any access to group or others (mode & 077): the file names the path, the mode in
+// octal and the fix. "" when the mode is private. Warned, not refused (docs/RELIABILITY.md):
+// secret volumes are often mounted 0644 or 0640 by their orchestrator.
+std::string key_file_mode_warning(std::string_view path, std::uint32_t mode);
 // parse_key_file + Keyring::create.
 MResult<Keyring> load_keyring(std::string_view key_file_text);
 

@@ -50,6 +50,7 @@ class GenerateClient::Impl {
     bool delivered_whole = false;            // kept from seq 1, nothing dropped
     bool interrupted = false;                // waiting for resume() or abandon()
     bool resumed_call = false;               // the current call is a resume, no item yet
+    bool ended_by_client = false;            // cancel() or our own deadline ended it
   };
 
   Result<void> start_call(Stream& s, const v1::GenerateRequest& request, Timestamp now);
@@ -69,6 +70,7 @@ class GenerateClient::Impl {
   std::size_t open_ = 0;
   bool progress_ = false;
   bool finished_fired_ = false;  // on_finished runs once
+  bool cancelling_ = false;      // inside cancel(): CANCELLED calls are ours
   std::function<void()> on_finished_;
   std::function<void()> on_interrupted_;
 };
@@ -135,6 +137,13 @@ void GenerateClient::Impl::on_item(Stream& s, const v1::GenerateItem& item) {
   }
   auto converted = to_stream_item(item);
   if (!converted) {
+    // An item of no known kind (empty, or a newer server's): never skipped silently.
+    s.verifier.on_undecodable();
+    logger().warn("connection.id={} stream.id={} item_case={}: ❌ undecodable item, ending stream",
+                  config_.connection_id,
+                  s.stream_id,
+                  static_cast<int>(item.item_case()));
+    s.call.cancel({rpc::StatusCode::kInternal, "undecodable item from the director"});
     return;
   }
   s.verifier.on_item(*converted);
@@ -223,6 +232,11 @@ void GenerateClient::Impl::on_done(Stream& s, const rpc::Status& status) {
   s.call = rpc::Call();
   s.resumed_call = false;
   --open_;
+  if ((cancelling_ && status.code == rpc::StatusCode::kCancelled) ||
+      (config_.timeout != 0 && status.code == rpc::StatusCode::kDeadlineExceeded)) {
+    s.ended_by_client = true;
+    s.verifier.on_ended_by_client();
+  }
   if (resumable(s, status)) {
     s.interrupted = true;
     logger().warn(
@@ -317,13 +331,17 @@ void GenerateClient::Impl::cancel() {
     if (s->interrupted) {
       s->interrupted = false;
       s->status = rpc::Status{rpc::StatusCode::kCancelled, "cancelled while interrupted"};
+      s->ended_by_client = true;
+      s->verifier.on_ended_by_client();
     }
   }
+  cancelling_ = true;
   for (auto& s : streams_) {
     if (!s->call.done()) {
       s->call.cancel();  // runs on_done (CANCELLED)
     }
   }
+  cancelling_ = false;
   settle();
 }
 
@@ -382,7 +400,9 @@ client::ClientSummary GenerateClient::summary() const {
   summary.connection_id = impl_->config_.connection_id;
   for (const auto& s : impl_->streams_) {
     client::StreamTally tally = s->verifier.tally();
-    if (!s->status || !s->status->ok()) {
+    // A call that failed is not verified, unless the client ended it itself (then the
+    // verifier decides: only an unbounded stream verifies without its Done).
+    if (!s->status || (!s->status->ok() && !s->ended_by_client)) {
       tally.verified = false;
     }
     summary.add(tally);

@@ -82,7 +82,9 @@ class GenerateClient {
   bool take_progress();
 
   std::vector<GenerateResult> results() const;
-  // The summary over every stream; verified only if each call ended OK and verified.
+  // The summary over every stream; verified only if each call ended OK and verified, or
+  // (max_tokens 0) was ended by cancel() or its own deadline with every token right.
+  // An item of no known kind ends its call INTERNAL (a protocol error, not verified).
   client::ClientSummary summary() const;
   // Stops (true) or resumes reading every call: a slow consumer, for tests and load runs.
   // While paused, flow control holds the director back.

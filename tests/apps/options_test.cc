@@ -272,6 +272,42 @@ TEST(AppOptions, BadValuesExitTwoWithOneLine) {
   }
 }
 
+// Issue 14 item 9: a millisecond value whose nanoseconds do not fit 64 bits used to wrap
+// around silently (18446744073710 ms became 384 ns); past 100 years it is refused on one
+// line naming the option, in flags and in the environment alike.
+TEST(AppOptions, MillisecondOverflowIsRefused) {
+  EnvGuard env;
+  for (const char* value : {"18446744073710", "18446744073709551615", "3155760000001"}) {
+    DirectorArgs d;
+    CLI::App cli;
+    add_director_options(cli, d);
+    ::testing::internal::CaptureStderr();
+    const int code = parse(cli, Role::kDirector, {"--heartbeat-timeout-ms", value});
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(code, kExitUsage) << value
+                                << " gave heartbeat_timeout=" << d.config.heartbeat_timeout;
+    EXPECT_NE(err.find("--heartbeat-timeout-ms"), std::string::npos) << err;
+    EXPECT_EQ(err.find('\n'), err.size() - 1) << "not one line: " << err;
+  }
+  {
+    WorkerArgs w;
+    CLI::App cli;
+    add_worker_options(cli, w);
+    env.set("CONNECTION_SWAP_WORKER_TOKEN_INTERVAL_MS", "18446744073710");
+    ::testing::internal::CaptureStderr();
+    const int code = parse(cli, Role::kWorker, {});
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(code, kExitUsage) << err;
+    EXPECT_NE(err.find("--token-interval-ms"), std::string::npos) << err;
+  }
+  // The largest accepted value: 100 years, exact in nanoseconds.
+  DirectorArgs d;
+  CLI::App cli;
+  add_director_options(cli, d);
+  ASSERT_EQ(parse(cli, Role::kDirector, {"--heartbeat-timeout-ms", "3155760000000"}), -1);
+  EXPECT_EQ(d.config.heartbeat_timeout, Duration{3155760000000} * kMillisecond);
+}
+
 TEST(AppOptions, ValidationErrorsNameOptions) {
   EnvGuard env;
   DirectorArgs d;

@@ -1,4 +1,5 @@
-// connswap-client on its own edges: bad configuration, no director, SIGINT.
+// connswap-client on its own edges: bad configuration, no director, SIGINT, unbounded
+// streams.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -53,6 +54,42 @@ TEST(Client, SigintCancelsCleanly) {
   ASSERT_TRUE(summary.found);
   EXPECT_EQ(summary.at("verified"), "false");
   EXPECT_EQ(summary.num("quic_handshakes"), 1U);
+}
+
+// --max-tokens 0 (issue 14 item 9): the stream never ends by itself; when the client ends it
+// (SIGINT, or its own --timeout-ms) every token it received was checked, and the summary
+// says verified=true with exit 0. It used to say verified=false whatever was received.
+TEST(Client, UnboundedStreamEndedBySigintVerifies) {
+  Cluster c;
+  c.start_director();
+  c.start_worker("worker-a");
+  auto& client = c.start_client("client", {{"--max-tokens", "0"}, {"--streams", "2"}});
+  ASSERT_TRUE(wait_token(client, 20)) << c.logs();
+  ASSERT_TRUE(client.signal(SIGINT));
+  auto summary = c.finish_client(client);
+  ASSERT_TRUE(summary.found) << c.logs();
+  ASSERT_TRUE(client.status().has_value());
+  EXPECT_TRUE(client.status()->ok()) << testing::to_string(*client.status()) << "\n" << c.logs();
+  EXPECT_EQ(summary.at("verified"), "true") << client.stdout_text();
+  EXPECT_GE(summary.num("tokens"), 20U);
+  EXPECT_EQ(summary.num("lost"), 0U);
+  EXPECT_EQ(summary.num("duplicated"), 0U);
+  // Independently of the verifier: one token line per counted token.
+  EXPECT_EQ(client.stderr_lines({"received token"}).size(), summary.num("tokens"));
+}
+
+TEST(Client, UnboundedStreamEndedByItsDeadlineVerifies) {
+  Cluster c;
+  c.start_director();
+  c.start_worker("worker-a");
+  auto& client = c.start_client("client", {{"--max-tokens", "0"}, {"--timeout-ms", "1500"}});
+  auto summary = c.finish_client(client);
+  ASSERT_TRUE(summary.found) << c.logs();
+  ASSERT_TRUE(client.status().has_value());
+  EXPECT_TRUE(client.status()->ok()) << testing::to_string(*client.status()) << "\n" << c.logs();
+  EXPECT_EQ(summary.at("verified"), "true") << client.stdout_text();
+  EXPECT_GT(summary.num("tokens"), 0U);
+  EXPECT_EQ(summary.num("lost"), 0U);
 }
 
 }  // namespace

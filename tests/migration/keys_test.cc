@@ -1,6 +1,8 @@
 #include "migration/keys.h"
 
 #include <array>
+#include <cstdio>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -132,6 +134,20 @@ TEST(Keyring, KeyIds) {
   EXPECT_FALSE(valid_key_id(std::string(33, 'x')));
   EXPECT_FALSE(valid_key_id("a b"));
   EXPECT_FALSE(valid_key_id("é"));
+}
+
+// Issue 14 item 9: a key file others can read is warned about, naming the file and mode.
+TEST(KeyFile, ModeWarning) {
+  EXPECT_EQ(key_file_mode_warning("/k", 0100600), "");
+  EXPECT_EQ(key_file_mode_warning("/k", 0100400), "");
+  for (std::uint32_t mode : {0100644U, 0100640U, 0100604U, 0100660U, 0100610U}) {
+    const std::string w = key_file_mode_warning("/etc/connswap/cluster.keys", mode);
+    EXPECT_NE(w.find("/etc/connswap/cluster.keys"), std::string::npos) << w;
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "%04o", mode & 07777U);
+    EXPECT_NE(w.find(std::string("mode ") + octal), std::string::npos) << w;
+    EXPECT_NE(w.find("chmod 600"), std::string::npos) << w;
+  }
 }
 
 }  // namespace
