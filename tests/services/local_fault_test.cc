@@ -95,7 +95,7 @@ TEST(LocalFault, ARequestWithNoRoomForAPrefixIsRefusedAtOpen) {
   world.run_for(1 * kSecond);
   const std::size_t limit = max_request_bytes(world.director_config);
   EXPECT_EQ(world.director->max_request_bytes(), limit);
-  EXPECT_LT(limit, wire::kDefaultMaxFrameSize - director::kDefaultPrefixMaxBytes);
+  EXPECT_EQ(limit, 3'014'640U);  // docs/PROTOCOL.md §7.1, with the default prefix bounds
 
   GenerateClientConfig big = client_config(1, 20, "conn-big");
   big.request.prompt = prompt_of_request_size(limit + 1, 20);
