@@ -150,7 +150,8 @@ TEST(LocalFault, ARequestAtTheLimitMigrates) {
   world.add_worker(worker_config("worker-b"));
   world.run_for(1 * kSecond);
   const std::size_t limit = max_request_bytes(config);
-  EXPECT_EQ(limit, wire::kDefaultMaxFrameSize - 1024 - 4 * 128 - kWorkerRequestMargin);
+  EXPECT_EQ(limit,
+            wire::kDefaultMaxFrameSize - 1024 - (std::size_t{4} * 128) - kWorkerRequestMargin);
 
   GenerateClientConfig big = client_config(1, 400, "conn-big");
   big.request.prompt = prompt_of_request_size(limit, 400);
