@@ -23,6 +23,7 @@ class HttpFront::Backend final : public front::Backend {
   }
   bool ready() const override { return service_.stats().workers.active > 0; }
   std::vector<std::string> models() const override { return service_.models(); }
+  std::size_t max_request_bytes() const override { return service_.max_request_bytes(); }
   std::int64_t unix_now() const override {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())

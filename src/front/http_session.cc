@@ -262,6 +262,23 @@ void HttpSession::serve_completion(openai::Endpoint endpoint, const http::Reques
                                 decoded->model.empty() ? std::string("connswap") : decoded->model};
   v1::GenerateRequest generate = decoded->to_generate_request();
   generate.set_model(decoded->model);
+  if (const std::size_t bytes = generate.ByteSizeLong(); bytes > backend_.max_request_bytes()) {
+    // What the director would refuse (it could not carry it through a failover): 413, as
+    // for a body over the limit, before any stream opens.
+    respond(error_response(openai::ApiError{413,
+                                            "invalid_request_error",
+                                            "request_too_large",
+                                            "",
+                                            fmt::format("the request is {} bytes once encoded "
+                                                        "for the director, which forwards at "
+                                                        "most {} bytes",
+                                                        bytes,
+                                                        backend_.max_request_bytes())},
+                           keep_alive),
+            413,
+            keep_alive);
+    return;
+  }
   start_completion(*decoded, std::move(context), request, 0, connection_id_, generate);
 }
 

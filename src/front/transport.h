@@ -42,6 +42,8 @@ class Backend {
   virtual bool ready() const = 0;                       // at least one worker takes streams
   virtual std::vector<std::string> models() const = 0;  // what the workers serve
   virtual std::int64_t unix_now() const = 0;            // wall clock, for `created`
+  // DirectorService::max_request_bytes(): larger Generate requests are refused (413).
+  virtual std::size_t max_request_bytes() const = 0;
 };
 
 }  // namespace connswap::front

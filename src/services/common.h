@@ -2,10 +2,12 @@
 // Shared by the service bindings: method names, the metadata key carrying the client's
 // connection id, and the clock seam.
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
 
+#include "base/error.h"
 #include "base/time.h"
 #include "rpc/call.h"
 
@@ -33,5 +35,13 @@ using NowFn = std::function<Timestamp()>;
 
 // The `connection-id` metadata of `call`, or "" if absent.
 std::string connection_id_of(const rpc::Call& call);
+
+// Longest connection id a client may choose (the director refuses longer ones).
+inline constexpr std::size_t kMaxConnectionIdBytes = 128;
+
+// A client-chosen connection id must be 1..kMaxConnectionIdBytes bytes of [A-Za-z0-9._:-]
+// (so it is safe in log lines, tickets and session listings). kInvalidArgument saying
+// what is wrong, without echoing the id.
+Result<void> check_connection_id(std::string_view id);
 
 }  // namespace connswap::services

@@ -24,6 +24,23 @@ std::string connection_id_of(const rpc::Call& call) {
   return it == header.metadata.end() ? std::string() : it->second;
 }
 
+Result<void> check_connection_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxConnectionIdBytes) {
+    return make_error(Errc::kInvalidArgument,
+                      "connection-id: must be 1-" + std::to_string(kMaxConnectionIdBytes) +
+                          " bytes, got " + std::to_string(id.size()));
+  }
+  for (const char ch : id) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == ':' || ch == '-';
+    if (!ok) {
+      return make_error(Errc::kInvalidArgument,
+                        "connection-id: only letters, digits and . _ : - are allowed");
+    }
+  }
+  return {};
+}
+
 GenerateRequest from_proto(const v1::GenerateRequest& request) {
   return request_fields(request);
 }

@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "services/convert.h"
 #include "services/detail/director_impl.h"
+#include "wire/frame.h"
 
 namespace connswap::services {
 
@@ -32,13 +33,17 @@ DirectorService::Impl::Impl(const director::DirectorConfig& config,
                   [this](director::AttemptId id, const rpc::Status& status) {
                     run([&] { on_upstream_end(id, status); });
                   }}),
-      tickets_(config.prefix_max_tokens, config.prefix_max_bytes) {}
+      tickets_(config.prefix_max_tokens, config.prefix_max_bytes),
+      max_request_bytes_(services::max_request_bytes(config)) {}
 
 void DirectorService::Impl::open_stream(std::unique_ptr<ClientSink> sink,
                                         std::string connection_id,
                                         const v1::GenerateRequest& request) {
   if (stopped_) {
     sink->finish({rpc::StatusCode::kUnavailable, "director shutting down"});
+    return;
+  }
+  if (refused_at_open(*sink, connection_id, request)) {
     return;
   }
   if (request.has_resume()) {
@@ -68,6 +73,44 @@ void DirectorService::Impl::open_stream(std::unique_ptr<ClientSink> sink,
     c.request = std::move(plain);
     add_client(*key, std::move(c));
   });
+}
+
+// Streams refused before the router sees them (issue 14): a connection id a client chose
+// that is not check_connection_id() valid, or a request larger than max_request_bytes_.
+// Finishes `sink` INVALID_ARGUMENT and returns true then.
+bool DirectorService::Impl::refused_at_open(ClientSink& sink,
+                                            const std::string& connection_id,
+                                            const v1::GenerateRequest& request) {
+  if (!connection_id.empty()) {
+    if (auto valid = check_connection_id(connection_id); !valid) {
+      ++extra_.bad_connection_ids;
+      logger().warn("peer={} bytes={}: ⛔ stream refused: bad connection id",
+                    sink.peer(),
+                    connection_id.size());
+      sink.finish({rpc::StatusCode::kInvalidArgument, valid.error().detail});
+      return true;
+    }
+  }
+  // Any prefix a migration adds must still fit the worker's frame: refuse what could not
+  // be forwarded now, not at a failover (where it once quarantined workers, issue 14).
+  if (request.has_resume()) {
+    return false;  // its request is the sealed one, checked when it first opened
+  }
+  if (const std::size_t bytes = request.ByteSizeLong(); bytes > max_request_bytes_) {
+    ++extra_.requests_refused;
+    logger().warn("connection.id={} peer={} bytes={} limit={}: ⛔ stream refused: request too large",
+                  connection_id,
+                  sink.peer(),
+                  bytes,
+                  max_request_bytes_);
+    sink.finish({rpc::StatusCode::kInvalidArgument,
+                 "request too large: " + std::to_string(bytes) +
+                     " bytes; this director forwards requests of at most " +
+                     std::to_string(max_request_bytes_) +
+                     " bytes (the 4 MiB frame less room for a failover's prefix)"});
+    return true;
+  }
+  return false;
 }
 
 // A stream carrying a ticket: check it, redeem it, and open the stream again at
@@ -193,6 +236,13 @@ DirectorStats DirectorService::Impl::stats() const {
   return s;
 }
 
+std::size_t max_request_bytes(const director::DirectorConfig& config) {
+  const std::size_t prefix = std::size_t{config.prefix_max_bytes} +
+                             director::kPrefixEntryOverhead * config.prefix_max_tokens;
+  const std::size_t reserved = prefix + kWorkerRequestMargin;
+  return reserved < wire::kDefaultMaxFrameSize ? wire::kDefaultMaxFrameSize - reserved : 0;
+}
+
 // DirectorService: forwards to Impl.
 
 DirectorService::DirectorService(const director::DirectorConfig& config,
@@ -222,6 +272,10 @@ void DirectorService::open_stream(std::unique_ptr<ClientSink> sink,
                                   std::string connection_id,
                                   const v1::GenerateRequest& request) {
   impl_->open_stream(std::move(sink), std::move(connection_id), request);
+}
+
+std::size_t DirectorService::max_request_bytes() const {
+  return impl_->max_request_bytes();
 }
 
 Timestamp DirectorService::deadline() const {

@@ -69,7 +69,19 @@ struct DirectorStats {
   std::uint64_t tickets_issued = 0;      // ResumeTicket items sent
   std::uint64_t resumes = 0;             // streams continued from a ticket
   std::uint64_t resumes_refused = 0;     // resume requests refused (bad/replayed tickets...)
+  std::uint64_t requests_refused = 0;    // refused at open: over max_request_bytes()
+  std::uint64_t bad_connection_ids = 0;  // refused at open: check_connection_id() failed
 };
+
+// Worker-request bytes beyond the client's own request: the start_seq the director sets
+// (tag + 10-byte varint at most) and slack.
+inline constexpr std::size_t kWorkerRequestMargin = 16;
+
+// The largest client Generate request (protobuf bytes) a director with `config` forwards:
+// the 4 MiB worker frame less the largest prefix a migration may add (prefix_max_bytes +
+// kPrefixEntryOverhead x prefix_max_tokens, at most half the frame by validate()) less
+// kWorkerRequestMargin. A larger request is refused INVALID_ARGUMENT at open.
+std::size_t max_request_bytes(const director::DirectorConfig& config);
 
 // Resume tickets (docs/PROTOCOL.md §8.6).
 struct ResumeConfig {
@@ -116,6 +128,8 @@ class DirectorService {
   void stop();
 
   DirectorStats stats() const;
+  // max_request_bytes() of this director's config: the HTTP front's 413 bound.
+  std::size_t max_request_bytes() const;
   // Runs `fn(gap)` for every failover gap (last token of the old worker -> first token of
   // the new one), as it is measured; stats() keep only the max and total. For histograms.
   // One observer; a later call replaces it.

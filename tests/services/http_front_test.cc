@@ -60,6 +60,7 @@ class WorldBackend final : public front::Backend {
   bool ready() const override { return world_.director->stats().workers.active > 0; }
   std::vector<std::string> models() const override { return world_.director->models(); }
   std::int64_t unix_now() const override { return world_.wall_now(); }
+  std::size_t max_request_bytes() const override { return world_.director->max_request_bytes(); }
 
  private:
   World& world_;
@@ -272,6 +273,32 @@ TEST(HttpFront, AnUnknownModelIs404BeforeAnyStream) {
   EXPECT_EQ(f.transport.out.rfind("HTTP/1.1 404 ", 0), 0U) << f.transport.out;
   EXPECT_NE(f.transport.out.find(R"("code":"model_not_found")"), std::string::npos);
   EXPECT_EQ(world.director->stats().router.streams_opened, 0U);
+}
+
+// Issue 14 item 1 over HTTP: with the body limit raised past what the director forwards,
+// a prompt the director could not carry through a failover is 413 request_too_large, the
+// limit named, before any stream opens; one just under it streams.
+TEST(HttpFront, ARequestTheDirectorCannotForwardIs413) {
+  World world;
+  two_workers(world);
+  Front f(world);
+  f.config.limits.max_body_bytes = 8U << 20;
+  f.config.decode.max_body_bytes = 8U << 20;
+  const std::size_t limit = world.director->max_request_bytes();
+  const std::string big = R"({"prompt":")" + std::string(limit, 'x') + R"(","max_tokens":3})";
+  f.open().on_data(world.now, post("/v1/completions", big));
+  EXPECT_EQ(f.transport.out.rfind("HTTP/1.1 413 ", 0), 0U) << f.transport.out.substr(0, 300);
+  EXPECT_NE(f.transport.out.find(R"("code":"request_too_large")"), std::string::npos);
+  EXPECT_NE(f.transport.out.find(std::to_string(limit)), std::string::npos);
+  EXPECT_EQ(world.director->stats().router.streams_opened, 0U);
+
+  Front g(world);
+  g.config = f.config;
+  const std::string fits = R"({"prompt":")" + std::string(limit - 64, 'x') + R"(","max_tokens":3})";
+  g.open().on_data(world.now, post("/v1/completions", fits));
+  g.run_for(5 * kSecond);
+  EXPECT_EQ(g.transport.out.rfind("HTTP/1.1 200 ", 0), 0U) << g.transport.out.substr(0, 300);
+  EXPECT_EQ(world.director->stats().router.streams_ok, 1U);
 }
 
 }  // namespace

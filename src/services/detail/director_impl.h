@@ -61,6 +61,7 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   void stop();
   bool stopped() const { return stopped_; }
   DirectorStats stats() const;
+  std::size_t max_request_bytes() const { return max_request_bytes_; }
   const director::WorkerPool& pool() const { return core_.pool(); }
   const migration::ConnectionSessionManager& sessions() const { return sessions_; }
 
@@ -85,6 +86,9 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   void log_event(const director::Event& event);
 
   // director_service.cc: client streams.
+  bool refused_at_open(ClientSink& sink,
+                       const std::string& connection_id,
+                       const v1::GenerateRequest& request);
   void open_resumed(std::unique_ptr<ClientSink> sink,
                     const v1::Resume& resume,
                     const std::string& connection_id);
@@ -120,7 +124,8 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   v1::GenerateItem token_item_;  // reused by forward_token()
   std::uint64_t next_stream_id_ = 1;
   std::uint64_t next_connection_ = 1;
-  bool in_action_loop_ = false;  // run() is draining actions (re-entrancy guard)
+  std::size_t max_request_bytes_;  // services::max_request_bytes(config)
+  bool in_action_loop_ = false;    // run() is draining actions (re-entrancy guard)
   bool stopped_ = false;
   std::function<void(Duration)> gap_observer_;  // DirectorService::on_failover_gap
 };
