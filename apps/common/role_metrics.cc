@@ -56,6 +56,12 @@ DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
     const auto reason = director::to_string(static_cast<director::FailureReason>(i));
     migrations_[i] = &migrations.Add({{"reason", std::string(reason)}});
   }
+  auto& refused = prometheus::BuildCounter()
+                      .Name("connswap_requests_refused_total")
+                      .Help("Generate requests refused at open, by reason (docs/RELIABILITY.md)")
+                      .Register(r);
+  refused_too_large_ = &refused.Add({{"reason", "too_large"}});
+  refused_bad_id_ = &refused.Add({{"reason", "bad_connection_id"}});
   auto& workers =
       prometheus::BuildGauge().Name("connswap_workers").Help("workers by state").Register(r);
   const char* states[] = {"active", "unavailable", "draining", "failed", "lost"};
@@ -86,6 +92,8 @@ void DirectorMetrics::update(const services::DirectorStats& s) {
   advance_to(illegal_transitions_, static_cast<double>(s.router.illegal_transitions));
   prefix_bytes_.Set(static_cast<double>(s.router.prefix_bytes));
   advance_to(prefixes_truncated_, static_cast<double>(s.router.prefixes_truncated));
+  advance_to(*refused_too_large_, static_cast<double>(s.requests_refused));
+  advance_to(*refused_bad_id_, static_cast<double>(s.bad_connection_ids));
 }
 
 void DirectorMetrics::observe_gap(Duration gap) {

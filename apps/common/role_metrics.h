@@ -40,6 +40,8 @@ class DirectorMetrics {
   prometheus::Counter& illegal_transitions_;
   prometheus::Gauge& prefix_bytes_;
   prometheus::Counter& prefixes_truncated_;
+  prometheus::Counter* refused_too_large_ = nullptr;  // connswap_requests_refused_total{...}
+  prometheus::Counter* refused_bad_id_ = nullptr;
 };
 
 // The model-server backend's metrics (connswap-worker --backend openai): time to first

@@ -54,6 +54,8 @@ TEST(Metrics, DirectorNames) {
   stats.workers.active = 2;
   stats.router.prefix_bytes = 4096;
   stats.router.prefixes_truncated = 1;
+  stats.requests_refused = 4;
+  stats.bad_connection_ids = 5;
   metrics.update(stats);
   metrics.observe_gap(250 * kMillisecond);
   stats.router.tokens_forwarded = 50;
@@ -65,7 +67,8 @@ TEST(Metrics, DirectorNames) {
                            "connswap_failover_gap_seconds",
                            "connswap_workers",
                            "connswap_prefix_bytes",
-                           "connswap_prefixes_truncated_total"}) {
+                           "connswap_prefixes_truncated_total",
+                           "connswap_requests_refused_total"}) {
     EXPECT_TRUE(has(names, name)) << name;
   }
   for (const auto& family : registry.Collect()) {
@@ -80,6 +83,47 @@ TEST(Metrics, DirectorNames) {
       EXPECT_EQ(family.metric.at(0).counter.value, 1.0);
     } else if (family.name == "connswap_migrations_total") {
       EXPECT_EQ(family.metric.size(), services::kFailureReasonCount);
+    } else if (family.name == "connswap_requests_refused_total") {
+      ASSERT_EQ(family.metric.size(), 2U);
+      for (const auto& m : family.metric) {
+        const bool too_large = m.label.at(0).value == "too_large";
+        EXPECT_EQ(m.counter.value, too_large ? 4.0 : 5.0) << m.label.at(0).value;
+      }
+    }
+  }
+}
+
+TEST(Metrics, BackendNames) {
+  prometheus::Registry registry;
+  BackendMetrics metrics(registry);
+  metrics.on_first_token(5 * kMillisecond);
+  metrics.on_token_gap(kMillisecond);
+  metrics.on_token_gap(2 * kMillisecond);
+  worker::BackendStats stats;
+  stats.healthy = true;
+  stats.continuations = 2;
+  stats.errors.at(static_cast<std::size_t>(worker::BackendError::kStall)) = 3;
+  metrics.update(stats);
+  const auto names = family_names(registry);
+  for (const char* name : {"connswap_backend_first_token_seconds",
+                           "connswap_backend_token_gap_seconds",
+                           "connswap_backend_errors_total",
+                           "connswap_backend_healthy",
+                           "connswap_backend_continuations_total",
+                           "connswap_backend_probes_failed_total"}) {
+    EXPECT_TRUE(has(names, name)) << name;
+  }
+  for (const auto& family : registry.Collect()) {
+    if (family.name == "connswap_backend_token_gap_seconds") {
+      EXPECT_EQ(family.metric.at(0).histogram.sample_count, 2U);
+      EXPECT_DOUBLE_EQ(family.metric.at(0).histogram.sample_sum, 0.003);
+    } else if (family.name == "connswap_backend_errors_total") {
+      ASSERT_EQ(family.metric.size(), worker::kBackendErrorKinds);
+      for (const auto& m : family.metric) {
+        EXPECT_EQ(m.counter.value, m.label.at(0).value == "stall" ? 3.0 : 0.0);
+      }
+    } else if (family.name == "connswap_backend_healthy") {
+      EXPECT_EQ(family.metric.at(0).gauge.value, 1.0);
     }
   }
 }
