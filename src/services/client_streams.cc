@@ -3,6 +3,7 @@
 #include "services/detail/client_streams.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 namespace connswap::services::detail {
@@ -65,20 +66,37 @@ const ClientStream* ClientStreams::find(director::StreamKey key) const {
   return it == streams_.end() ? nullptr : &it->second;
 }
 
+// "<stream_id> <connection_id>": the decimal id and a space first, so no two pairs map to
+// one string whatever the connection id holds.
+std::string ClientStreams::index_key(std::string_view connection_id, std::uint64_t stream_id) {
+  std::string k = std::to_string(stream_id);
+  k.push_back(' ');
+  k.append(connection_id);
+  return k;
+}
+
 std::optional<director::StreamKey> ClientStreams::key_of(std::string_view connection_id,
                                                          std::uint64_t stream_id) const {
-  for (const auto& [key, c] : streams_) {
-    if (c.stream_id == stream_id && c.connection_id == connection_id) {
-      return key;
-    }
+  auto it = index_.find(index_key(connection_id, stream_id));
+  if (it == index_.end()) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  return it->second;
 }
 
 ClientStream& ClientStreams::add(director::StreamKey key, ClientStream stream) {
   ClientStream& c = streams_[key];
   c = std::move(stream);
+  index_[index_key(c.connection_id, c.stream_id)] = key;
   return c;
+}
+
+// Forgets `key`'s index entry unless a newer stream with the same ids took it over.
+void ClientStreams::unindex(director::StreamKey key, const ClientStream& c) {
+  auto it = index_.find(index_key(c.connection_id, c.stream_id));
+  if (it != index_.end() && it->second == key) {
+    index_.erase(it);
+  }
 }
 
 void ClientStreams::note_outbox(const ClientStream& c) {
@@ -129,6 +147,7 @@ Flow ClientStreams::flush(director::StreamKey key) {
   }
   std::unique_ptr<ClientSink> sink = std::move(c.sink);
   const rpc::Status status = *c.finish;
+  unindex(it->first, c);
   streams_.erase(it);
   sink->finish(status);
   return Flow::kFinished;
@@ -137,6 +156,7 @@ Flow ClientStreams::flush(director::StreamKey key) {
 void ClientStreams::finish_all(const rpc::Status& status) {
   auto streams = std::move(streams_);
   streams_.clear();
+  index_.clear();
   for (auto& [key, c] : streams) {
     c.sink->set_callbacks({});
     while (!c.outbox.empty() && c.sink->write(c.outbox.front())) {

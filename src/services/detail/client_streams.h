@@ -51,8 +51,8 @@ class ClientStreams {
  public:
   ClientStream* find(director::StreamKey key);
   const ClientStream* find(director::StreamKey key) const;
-  // The key of the open stream (connection_id, stream_id), if any. O(streams): for resume
-  // and admin calls only.
+  // The key of the open stream (connection_id, stream_id), if any (the newest if a
+  // resumed call replaced one still finishing). O(1): an index kept beside the streams.
   std::optional<director::StreamKey> key_of(std::string_view connection_id,
                                             std::uint64_t stream_id) const;
   ClientStream& add(director::StreamKey key, ClientStream stream);
@@ -75,8 +75,11 @@ class ClientStreams {
 
  private:
   void note_outbox(const ClientStream& c);
+  static std::string index_key(std::string_view connection_id, std::uint64_t stream_id);
+  void unindex(director::StreamKey key, const ClientStream& c);
 
   std::unordered_map<director::StreamKey, ClientStream> streams_;
+  std::unordered_map<std::string, director::StreamKey> index_;  // index_key -> key
   std::uint64_t max_outbox_ = 0;  // most items ever queued for one stream
 };
 
