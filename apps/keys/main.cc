@@ -1,22 +1,16 @@
 // connswap-keys: writes or rotates a cluster key file (docs/PROTOCOL.md §8.1), the secret
 // every director of a cluster shares for resume tokens and state snapshots.
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "key_file_io.h"
 #include "migration/keys.h"
 
 namespace {
@@ -31,36 +25,6 @@ constexpr int kExitUsage = 2;
 int fail(int code, const std::string& message) {
   std::fprintf(stderr, "connswap-keys: %s\n", message.c_str());
   return code;
-}
-
-// Writes `text` to a 0600 temporary file beside `path`, then renames it into place, so a
-// reader never sees a half-written key file.
-bool write_atomically(const fs::path& path, const std::string& text, std::string& error) {
-  std::string tmp = (path.parent_path() / ("." + path.filename().string() + ".XXXXXX")).string();
-  int fd = ::mkstemp(tmp.data());  // created 0600
-  if (fd < 0) {
-    error = "cannot create a file next to " + path.string() + ": " + std::strerror(errno);
-    return false;
-  }
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      break;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool ok = done == text.size() && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    error = "cannot write " + path.string() + ": " + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  return true;
 }
 
 std::string default_id() {
@@ -101,21 +65,11 @@ int run_main(int argc, char** argv) {
   std::vector<mig::ClusterKey> keys;
   const bool exists = fs::exists(out);
   if (rotate) {
-    std::ifstream in(out, std::ios::binary);
-    if (!in) {
+    auto text = connswap::keys_app::read_key_file(out);
+    if (!text) {
       return fail(kExitUsage, "--rotate needs an existing key file: " + out);
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    struct stat st {};
-    if (::stat(out.c_str(), &st) == 0) {
-      if (auto warning = mig::key_file_mode_warning(out, st.st_mode); !warning.empty()) {
-        std::fprintf(stderr,
-                     "connswap-keys: warning: %s (the rotated file is written 0600)\n",
-                     warning.c_str());
-      }
-    }
-    auto old = mig::parse_key_file(text.str());
+    auto old = mig::parse_key_file(*text);
     if (!old) {
       return fail(kExitUsage, out + ": " + old.error().detail);
     }
@@ -137,7 +91,7 @@ int run_main(int argc, char** argv) {
     keys.resize(keep);
   }
   std::string error;
-  if (!write_atomically(out, mig::format_key_file(keys), error)) {
+  if (!connswap::keys_app::write_atomically(out, mig::format_key_file(keys), error)) {
     return fail(kExitFailure, error);
   }
   std::printf(
