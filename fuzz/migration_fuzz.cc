@@ -55,7 +55,7 @@ mig::RandomFn counter_random() {
 
 void check_token(ByteSpan token) {
   (void)mig::decode_token_unverified(token);
-  mig::TokenVerifier verifier(keyring(), mig::TokenPolicy{.replay_capacity = 4});
+  mig::TokenVerifier verifier(keyring(), mig::TokenPolicy{.replay = {.capacity = 4}});
   for (std::uint64_t dt : {0, 1'000'000}) {
     auto first = verifier.redeem(token, fz::kConnectionId, fz::kNow + dt);
     if (first) {

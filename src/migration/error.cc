@@ -5,7 +5,7 @@
 namespace connswap::migration {
 
 std::string_view to_string(MigrationErrc code) {
-  constexpr std::array<std::string_view, 17> kNames = {"illegal_transition",
+  constexpr std::array<std::string_view, 19> kNames = {"illegal_transition",
                                                        "invalid_argument",
                                                        "not_found",
                                                        "resource_exhausted",
@@ -21,7 +21,9 @@ std::string_view to_string(MigrationErrc code) {
                                                        "replay_cache_full",
                                                        "decrypt_failed",
                                                        "mismatch",
-                                                       "crypto"};
+                                                       "crypto",
+                                                       "replay_connection_limit",
+                                                       "replay_stream_limit"};
   const auto i = static_cast<std::size_t>(code);
   return i < kNames.size() ? kNames[i] : "unknown";
 }
@@ -47,6 +49,8 @@ MigrationError::operator Error() const {
       break;
     case MigrationErrc::kResourceExhausted:
     case MigrationErrc::kReplayCacheFull:
+    case MigrationErrc::kReplayConnectionLimit:
+    case MigrationErrc::kReplayStreamLimit:
       errc = Errc::kResourceExhausted;
       break;
     default:

@@ -35,9 +35,18 @@ struct ResumeGrant {
   StreamSnapshot snapshot;  // continue from snapshot.next_seq with snapshot.window as prefix
 };
 
-// Checks a ticket presented on `connection_id`: the token (every TokenVerifier check), the
-// snapshot (opened with the verifier's keyring), and that both name the same stream and
-// request (kMismatch). Only then is the token redeemed, so any failure leaves it unused.
+// Checks a ticket presented on `connection_id` without redeeming it: the token (every
+// TokenVerifier check), the snapshot (opened with the verifier's keyring), and that the
+// token was issued with exactly this snapshot and that both name the same stream and
+// request (kMismatch). The caller checks what else it needs, then redeems the token
+// (TokenVerifier::redeem), so a refusal on its own checks leaves the ticket unused.
+MResult<ResumeGrant> check_resume(const TokenVerifier& verifier,
+                                  ByteSpan token,
+                                  ByteSpan sealed_snapshot,
+                                  std::string_view connection_id,
+                                  UnixSeconds now);
+
+// check_resume(), then redeems the token; any failure leaves it unused.
 MResult<ResumeGrant> redeem_resume(TokenVerifier& verifier,
                                    ByteSpan token,
                                    ByteSpan sealed_snapshot,

@@ -13,10 +13,11 @@
 namespace connswap::migration {
 namespace {
 
-// "CS" + version 1 (PROTOCOL.md §8.3).
+// "CS" + version 2 (PROTOCOL.md §8.3): version 2 adds the subkey salt.
 constexpr std::uint8_t kMagic0 = 'C';
 constexpr std::uint8_t kMagic1 = 'S';
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 2;
+constexpr std::string_view kSubkeySalt = "connswap/v1 snapshot subkey";
 
 Unexpected<MigrationError> malformed(std::string what) {
   return make_migration_error(MigrationErrc::kMalformed, std::move(what));
@@ -53,13 +54,25 @@ GenerateRequest from_proto(const v1::GenerateRequest& in) {
   return out;
 }
 
-// The envelope header (magic, version, key id): authenticated as part of the AAD.
-Bytes header(std::string_view key_id) {
+// The envelope header (magic, version, key id, subkey salt): authenticated as part of the
+// AAD.
+Bytes header(std::string_view key_id, ByteSpan salt) {
   Bytes out;
   detail::put_u8(out, kMagic0);
   detail::put_u8(out, kMagic1);
   detail::put_u8(out, kVersion);
   detail::put_str8(out, key_id);
+  detail::put_bytes(out, salt);
+  return out;
+}
+
+// The AES-256-GCM key of one seal (issue 14 item 8): HKDF-SHA256 of the cluster key's
+// snapshot key with the seal's own random salt as info. Every seal has its own key, so
+// random 96-bit nonces never meet under one key, however many seals the cluster makes;
+// any director holding the cluster key derives it from the header.
+SecretKey subkey(const DerivedKeys& key, ByteSpan salt) {
+  SecretKey out;
+  detail::hkdf_sha256(key.snapshot_aead.bytes(), kSubkeySalt, as_string(salt), out.mutable_bytes());
   return out;
 }
 
@@ -90,6 +103,7 @@ MResult<StreamSnapshot> from_plaintext(ByteSpan plaintext, std::string_view conn
   out.window.assign(pb.window().begin(), pb.window().end());
   out.migrations = pb.migrations();
   out.created_at = pb.created_at();
+  out.failovers = pb.failovers();
   return out;
 }
 
@@ -125,14 +139,18 @@ MResult<Bytes> seal_snapshot(const Keyring& keyring,
   }
   pb.set_migrations(snapshot.migrations);
   pb.set_created_at(snapshot.created_at);
+  pb.set_failovers(snapshot.failovers);
   std::string plaintext = serialize_deterministic(pb);
 
   const DerivedKeys& key = keyring.current();
-  Bytes out = header(key.id);
+  std::array<std::uint8_t, kSnapshotSaltSize> salt{};
+  fill_from(random, salt);
+  Bytes out = header(key.id, salt);
   std::array<std::uint8_t, detail::kGcmNonceSize> nonce{};
   fill_from(random, nonce);
+  const SecretKey seal_key = subkey(key, salt);
   auto sealed = detail::aes256gcm_seal(
-      key.snapshot_aead.bytes(), nonce, aad(out, snapshot.connection_id), as_bytes(plaintext));
+      seal_key.bytes(), nonce, aad(out, snapshot.connection_id), as_bytes(plaintext));
   detail::wipe({reinterpret_cast<std::uint8_t*>(plaintext.data()), plaintext.size()});
   if (!sealed) {
     return Unexpected(std::move(sealed).error());
@@ -167,11 +185,15 @@ MResult<StreamSnapshot> open_snapshot(const Keyring& keyring,
   if (version != kVersion) {
     return make_migration_error(
         MigrationErrc::kUnsupportedVersion,
-        "snapshot version " + std::to_string(version) + " (this build reads version 1)");
+        "snapshot version " + std::to_string(version) + " (this build reads version 2)");
   }
   std::string key_id;
   if (!r.str8(key_id, 1, kMaxKeyIdSize) || !valid_key_id(key_id)) {
     return malformed("snapshot key id is missing or invalid");
+  }
+  ByteSpan salt;
+  if (!r.take(kSnapshotSaltSize, salt)) {
+    return malformed("snapshot truncated in its subkey salt");
   }
   const ByteSpan header_bytes = sealed.first(r.pos());
   ByteSpan nonce;
@@ -185,8 +207,9 @@ MResult<StreamSnapshot> open_snapshot(const Keyring& keyring,
     return make_migration_error(MigrationErrc::kUnknownKey,
                                 "snapshot key id '" + key_id + "' is not in the keyring");
   }
-  auto plaintext = detail::aes256gcm_open(
-      key->snapshot_aead.bytes(), nonce, aad(header_bytes, connection_id), body);
+  const SecretKey open_key = subkey(*key, salt);
+  auto plaintext =
+      detail::aes256gcm_open(open_key.bytes(), nonce, aad(header_bytes, connection_id), body);
   if (!plaintext) {
     return Unexpected(std::move(plaintext).error());
   }

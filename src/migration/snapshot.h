@@ -1,9 +1,11 @@
 #pragma once
 // Sealed state snapshots: what a director needs to continue a stream it has never seen
 // (request, next sequence number, delivered-token window), as a connswap.v1.StreamSnapshot
-// protobuf sealed with AES-256-GCM under the keyring's current snapshot key. The connection
-// id is associated data: a snapshot opens only for the connection it was sealed for.
-// Layout in docs/PROTOCOL.md §8.3.
+// protobuf sealed with AES-256-GCM under a subkey of the keyring's current snapshot key:
+// HKDF of it with a random 16-byte salt of each seal, carried in the header, so no key ever
+// seals twice and any director of the cluster opens it. The connection id is associated
+// data: a snapshot opens only for the connection it was sealed for. Layout in
+// docs/PROTOCOL.md §8.3.
 
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +23,7 @@ namespace connswap::migration {
 
 inline constexpr std::size_t kMaxSealedSnapshotSize = 8 << 20;  // larger input is refused
 inline constexpr std::size_t kMaxSnapshotWindow = 65'536;       // tokens in `window`
+inline constexpr std::size_t kSnapshotSaltSize = 16;  // per-seal subkey salt in the header
 
 struct StreamSnapshot {
   std::string connection_id;  // 1..255 bytes
@@ -30,6 +33,7 @@ struct StreamSnapshot {
   std::vector<std::string> window;     // delivered tokens before next_seq, oldest first
   std::uint32_t migrations = 0;
   UnixSeconds created_at = 0;
+  std::uint32_t failovers = 0;  // counted against the migration limit, kept across resumes
 };
 
 // SHA-256 of `request` as a connswap.v1.GenerateRequest in protobuf's deterministic
@@ -37,7 +41,8 @@ struct StreamSnapshot {
 // The token binds this digest; a resumed snapshot must reproduce it.
 Digest request_digest(const GenerateRequest& request);
 
-// Seals `snapshot` with keyring.current() and a fresh random 12-byte nonce.
+// Seals `snapshot` with a fresh subkey of keyring.current() (random 16-byte salt) and a
+// random 12-byte nonce.
 // kInvalidArgument for an empty/oversized connection id, next_seq 0 or a window above
 // kMaxSnapshotWindow; kCrypto if GnuTLS fails.
 MResult<Bytes> seal_snapshot(const Keyring& keyring,

@@ -82,7 +82,10 @@ class MigrationStateMachine {
   MigrationState state() const { return state_; }
   bool terminal() const { return is_terminal(state_); }
   Timestamp entered_at() const { return entered_at_; }
-  std::uint32_t failovers() const { return failovers_; }               // counted failures
+  std::uint32_t failovers() const { return failovers_; }  // counted failures
+  // Starts the count at `n`: a resumed stream keeps the failures it had before, so the
+  // migration limit does not restart on every resume (issue 14 item 7).
+  void carry_failovers(std::uint32_t n) { failovers_ = n; }
   const std::vector<Transition>& history() const { return history_; }  // oldest first
   std::uint64_t transitions() const { return transitions_; }           // including dropped ones
   const std::string& label() const { return label_; }

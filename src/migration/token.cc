@@ -12,7 +12,7 @@ namespace {
 // "CT" + version 1 (PROTOCOL.md §8.2).
 constexpr std::uint8_t kMagic0 = 'C';
 constexpr std::uint8_t kMagic1 = 'T';
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 2;
 constexpr std::size_t kMacSize = detail::kSha256Size;
 
 struct Parsed {
@@ -43,11 +43,12 @@ MResult<Parsed> parse(ByteSpan token) {
   if (version != kVersion) {
     return make_migration_error(
         MigrationErrc::kUnsupportedVersion,
-        "resume token version " + std::to_string(version) + " (this build reads version 1)");
+        "resume token version " + std::to_string(version) + " (this build reads version 2)");
   }
   Parsed p;
   TokenClaims& c = p.claims;
   ByteSpan digest;
+  ByteSpan snap_digest;
   ByteSpan nonce;
   if (!r.str8(c.key_id, 1, kMaxKeyIdSize) || !valid_key_id(c.key_id)) {
     return malformed("token key id is missing or invalid");
@@ -55,11 +56,13 @@ MResult<Parsed> parse(ByteSpan token) {
   if (!r.str8(c.connection_id, 1, kMaxConnectionIdSize)) {
     return malformed("token connection id is missing or truncated");
   }
-  if (!r.u64(c.stream_id) || !r.take(c.request_digest.size(), digest) || !r.u64(c.issued_at) ||
+  if (!r.u64(c.stream_id) || !r.take(c.request_digest.size(), digest) ||
+      !r.take(c.snapshot_digest.size(), snap_digest) || !r.u64(c.issued_at) ||
       !r.u64(c.expires_at) || !r.take(kTokenNonceSize, nonce)) {
     return malformed("token truncated");
   }
   std::copy(digest.begin(), digest.end(), c.request_digest.begin());
+  std::copy(snap_digest.begin(), snap_digest.end(), c.snapshot_digest.begin());
   std::copy(nonce.begin(), nonce.end(), c.nonce.begin());
   p.signed_part = token.first(r.pos());
   if (!r.take(kMacSize, p.mac)) {
@@ -72,6 +75,10 @@ MResult<Parsed> parse(ByteSpan token) {
 }
 
 }  // namespace
+
+Digest snapshot_digest(ByteSpan sealed_snapshot) {
+  return detail::sha256(sealed_snapshot);
+}
 
 bool valid_connection_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxConnectionIdSize) {
@@ -97,7 +104,7 @@ MResult<Bytes> issue_token(const Keyring& keyring,
   std::array<std::uint8_t, kTokenNonceSize> nonce{};
   fill_from(random, nonce);
   Bytes out;
-  out.reserve(128 + subject.connection_id.size());
+  out.reserve(160 + subject.connection_id.size());
   detail::put_u8(out, kMagic0);
   detail::put_u8(out, kMagic1);
   detail::put_u8(out, kVersion);
@@ -105,6 +112,7 @@ MResult<Bytes> issue_token(const Keyring& keyring,
   detail::put_str8(out, subject.connection_id);
   detail::put_u64(out, subject.stream_id);
   detail::put_bytes(out, subject.request_digest);
+  detail::put_bytes(out, subject.snapshot_digest);
   detail::put_u64(out, now);
   detail::put_u64(out, now + ttl_seconds);
   detail::put_bytes(out, nonce);
@@ -122,7 +130,7 @@ MResult<TokenClaims> decode_token_unverified(ByteSpan token) {
 }
 
 TokenVerifier::TokenVerifier(Keyring keyring, TokenPolicy policy)
-    : keyring_(std::move(keyring)), policy_(policy), replay_(policy.replay_capacity) {}
+    : keyring_(std::move(keyring)), policy_(policy), replay_(policy.replay) {}
 
 MResult<TokenClaims> TokenVerifier::verify(ByteSpan token,
                                            std::string_view connection_id,
@@ -160,7 +168,7 @@ MResult<TokenClaims> TokenVerifier::verify(ByteSpan token,
     return make_migration_error(MigrationErrc::kWrongConnection,
                                 "token was issued for another connection id");
   }
-  if (replay_.contains(c.nonce)) {
+  if (replay_.refuses(c.nonce, c.connection_id, c.issued_at)) {
     return make_migration_error(MigrationErrc::kReplayed, "token already redeemed");
   }
   return std::move(c);
@@ -179,7 +187,9 @@ MResult<TokenClaims> TokenVerifier::redeem(ByteSpan token,
   const UnixSeconds forget_at = claims->expires_at > max - policy_.max_clock_skew
                                     ? max
                                     : claims->expires_at + policy_.max_clock_skew;
-  if (auto r = replay_.insert(claims->nonce, forget_at, now); !r) {
+  const ReplayEntry entry{
+      claims->nonce, claims->connection_id, claims->stream_id, claims->issued_at, forget_at};
+  if (auto r = replay_.insert(entry, now); !r) {
     return Unexpected(std::move(r).error());
   }
   return claims;

@@ -1,8 +1,9 @@
 #pragma once
 // Resume tokens: a compact binary record signed with HMAC-SHA256 under the keyring's
 // current token key (layout in docs/PROTOCOL.md §8.2). A token names the connection id,
-// stream id and request digest it was issued for, its issue and expiry times (Unix seconds,
-// wall clock) and a random nonce; a director redeems it at most once (ReplayCache).
+// stream id, request digest and sealed-snapshot digest it was issued for, its issue and
+// expiry times (Unix seconds, wall clock) and a random nonce; a director redeems it at most
+// once (ReplayCache). Version 2: the snapshot digest binds the token to its own snapshot.
 
 #include <array>
 #include <cstddef>
@@ -32,6 +33,7 @@ struct TokenClaims {
   std::string connection_id;
   std::uint64_t stream_id = 0;
   Digest request_digest{};
+  Digest snapshot_digest{};  // SHA-256 of the sealed snapshot issued with the token
   UnixSeconds issued_at = 0;
   UnixSeconds expires_at = 0;
   std::array<std::uint8_t, kTokenNonceSize> nonce{};
@@ -41,8 +43,13 @@ struct TokenClaims {
 struct TokenSubject {
   std::string connection_id;  // valid_connection_id()
   std::uint64_t stream_id = 0;
-  Digest request_digest{};  // request_digest() of the stream's request
+  Digest request_digest{};   // request_digest() of the stream's request
+  Digest snapshot_digest{};  // snapshot_digest() of the sealed snapshot issued with it
 };
+
+// SHA-256 of a sealed snapshot's bytes: what a token binds (a token opens only with the
+// snapshot it was issued with, never an older one of the same stream).
+Digest snapshot_digest(ByteSpan sealed_snapshot);
 
 // A token for `subject`, valid from `now` for `ttl_seconds` (> 0), signed with
 // keyring.current(). kInvalidArgument for an invalid connection id or ttl 0.
@@ -57,8 +64,8 @@ MResult<Bytes> issue_token(const Keyring& keyring,
 MResult<TokenClaims> decode_token_unverified(ByteSpan token);
 
 struct TokenPolicy {
-  std::uint64_t max_clock_skew = 30;      // seconds a token's issued_at may lie in the future
-  std::size_t replay_capacity = 100'000;  // live redeemed tokens remembered (see ReplayCache)
+  std::uint64_t max_clock_skew = 30;  // seconds a token's issued_at may lie in the future
+  ReplayLimits replay;                // live redeemed tokens remembered (see ReplayCache)
 };
 
 // Checks tokens in this order, each failure with its own code: layout (kMalformed,
@@ -80,6 +87,7 @@ class TokenVerifier {
   void set_keyring(Keyring keyring) { keyring_ = std::move(keyring); }
   const Keyring& keyring() const { return keyring_; }
   std::size_t replay_entries() const { return replay_.size(); }
+  const ReplayStats& replay_stats() const { return replay_.stats(); }
 
  private:
   Keyring keyring_;

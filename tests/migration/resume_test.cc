@@ -71,6 +71,36 @@ TEST_F(ResumeTest, MismatchedTokenAndSnapshotAreRefusedWithoutBurningTheToken) {
   EXPECT_TRUE(redeem_resume(verifier_, a.token, a.snapshot, "conn-7", kNow));
 }
 
+// Issue 14 item 7: a token bound only (connection, stream, request) could be presented
+// with an older snapshot of the same stream: an earlier position (tokens again) or fewer
+// failovers (the migration limit restarted). The token now names its snapshot's digest.
+TEST_F(ResumeTest, ATokenOpensOnlyWithItsOwnSnapshot) {
+  StreamSnapshot early = snapshot();
+  early.failovers = 0;
+  StreamSnapshot late = snapshot();
+  late.next_seq = 80;
+  late.failovers = 3;
+  const ResumeTicketBytes old_ticket = ticket(early);
+  const ResumeTicketBytes new_ticket = ticket(late);
+  auto r = redeem_resume(verifier_, new_ticket.token, old_ticket.snapshot, "conn-7", kNow);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, MigrationErrc::kMismatch) << r.error().message();
+  EXPECT_EQ(verifier_.replay_entries(), 0U);  // refused before redeeming
+  auto grant = redeem_resume(verifier_, new_ticket.token, new_ticket.snapshot, "conn-7", kNow);
+  ASSERT_TRUE(grant) << grant.error().message();
+  EXPECT_EQ(grant->snapshot.next_seq, 80U);
+  EXPECT_EQ(grant->snapshot.failovers, 3U);  // sealed, so the next director keeps counting
+}
+
+// check_resume() checks everything but does not redeem.
+TEST_F(ResumeTest, CheckDoesNotRedeem) {
+  const ResumeTicketBytes t = ticket();
+  ASSERT_TRUE(check_resume(verifier_, t.token, t.snapshot, "conn-7", kNow));
+  EXPECT_EQ(verifier_.replay_entries(), 0U);
+  EXPECT_TRUE(redeem_resume(verifier_, t.token, t.snapshot, "conn-7", kNow));
+  EXPECT_EQ(verifier_.replay_entries(), 1U);
+}
+
 TEST_F(ResumeTest, TicketIsBoundToItsConnection) {
   const ResumeTicketBytes t = ticket();
   auto r = redeem_resume(verifier_, t.token, t.snapshot, "conn-8", kNow);

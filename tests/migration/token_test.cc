@@ -42,11 +42,12 @@ class TokenTest : public ::testing::Test {
 
 TEST_F(TokenTest, ValidTokenVerifiesAndCarriesItsClaims) {
   const Bytes token = issue(ring_);
-  // Layout: "CT" 1, key id, connection id, then fixed fields and a 32-byte MAC.
-  EXPECT_EQ(token.size(), 109U + 2 + 9);
+  // Layout: "CT" 2, key id, connection id, then fixed fields (with the snapshot digest)
+  // and a 32-byte MAC.
+  EXPECT_EQ(token.size(), 141U + 2 + 9);
   EXPECT_EQ(token[0], 'C');
   EXPECT_EQ(token[1], 'T');
-  EXPECT_EQ(token[2], 1);
+  EXPECT_EQ(token[2], 2);
   auto claims = verifier_.verify(token, "conn-1234", kNow);
   ASSERT_TRUE(claims) << claims.error().message();
   EXPECT_EQ(claims->key_id, "k1");
@@ -156,11 +157,12 @@ TEST_F(TokenTest, TruncatedAndExtendedTokensAreMalformed) {
   EXPECT_EQ(code_of(verifier_.verify(longer, "conn-1234", kNow)), MigrationErrc::kMalformed);
   EXPECT_EQ(code_of(verifier_.verify(Bytes(kMaxTokenSize + 1, 'C'), "conn-1234", kNow)),
             MigrationErrc::kMalformed);
-  Bytes v2 = token;
-  v2[2] = 2;
-  auto r = verifier_.verify(v2, "conn-1234", kNow);
+  // Version 1 tokens did not bind their snapshot (issue 14 item 7): refused.
+  Bytes v1 = token;
+  v1[2] = 1;
+  auto r = verifier_.verify(v1, "conn-1234", kNow);
   EXPECT_EQ(code_of(r), MigrationErrc::kUnsupportedVersion);
-  EXPECT_NE(r.error().detail.find("version 2"), std::string::npos);
+  EXPECT_NE(r.error().detail.find("version 1"), std::string::npos);
 }
 
 TEST_F(TokenTest, RotatedKeysStillVerifyOldTokens) {
@@ -182,34 +184,29 @@ TEST_F(TokenTest, RotatedKeysStillVerifyOldTokens) {
             MigrationErrc::kUnknownKey);
 }
 
+// Three connection ids with one token each: nothing can be evicted, so a full cache refuses
+// (fail closed) until entries expire.
 TEST(TokenReplayCache, FullCacheRefusesAndEntriesExpire) {
   const Keyring ring = keyring_of({fixed_key("k1", 1)});
-  TokenVerifier verifier(ring, TokenPolicy{.max_clock_skew = 5, .replay_capacity = 2});
-  ASSERT_TRUE(verifier.redeem(issue(ring, kNow, 1), "conn-1234", kNow));
-  ASSERT_TRUE(verifier.redeem(issue(ring, kNow, 2), "conn-1234", kNow));
-  const Bytes third = issue(ring, kNow, 3);
-  auto r = verifier.redeem(third, "conn-1234", kNow);
+  TokenVerifier verifier(ring, TokenPolicy{.max_clock_skew = 5, .replay = {.capacity = 2}});
+  auto issue_for = [&](const std::string& id, UnixSeconds now, std::uint64_t seed) {
+    auto token = issue_token(
+        ring, TokenSubject{id, 7, digest_of(0xab)}, now, kTtl, testing::seeded_random(seed));
+    EXPECT_TRUE(token);
+    return token ? *token : Bytes{};
+  };
+  ASSERT_TRUE(verifier.redeem(issue_for("conn-a", kNow, 1), "conn-a", kNow));
+  ASSERT_TRUE(verifier.redeem(issue_for("conn-b", kNow, 2), "conn-b", kNow));
+  const Bytes third = issue_for("conn-c", kNow, 3);
+  auto r = verifier.redeem(third, "conn-c", kNow);
   EXPECT_EQ(code_of(r), MigrationErrc::kReplayCacheFull);
   // Refused, not consumed: it works once room frees up. Entries live to expiry + skew.
-  const Bytes later = issue(ring, kNow + kTtl, 4);
-  EXPECT_EQ(code_of(verifier.redeem(later, "conn-1234", kNow + kTtl + 4)),
+  const Bytes later = issue_for("conn-c", kNow + kTtl, 4);
+  EXPECT_EQ(code_of(verifier.redeem(later, "conn-c", kNow + kTtl + 4)),
             MigrationErrc::kReplayCacheFull);
-  EXPECT_TRUE(verifier.redeem(later, "conn-1234", kNow + kTtl + 5));
+  EXPECT_TRUE(verifier.redeem(later, "conn-c", kNow + kTtl + 5));
   EXPECT_EQ(verifier.replay_entries(), 1U);
-}
-
-TEST(ReplayCache, InsertContainsExpire) {
-  ReplayCache cache(10);
-  const Bytes a = {1, 2, 3};
-  const Bytes b = {4, 5, 6};
-  ASSERT_TRUE(cache.insert(a, 100, 0));
-  ASSERT_TRUE(cache.insert(b, 200, 0));
-  EXPECT_TRUE(cache.contains(a));
-  EXPECT_EQ(cache.insert(a, 100, 50).error().code, MigrationErrc::kReplayed);
-  cache.expire(100);
-  EXPECT_FALSE(cache.contains(a));
-  EXPECT_TRUE(cache.contains(b));
-  EXPECT_EQ(cache.size(), 1U);
+  EXPECT_EQ(verifier.replay_stats().refused_full, 2U);
 }
 
 TEST(TokenIssue, RefusesBadArguments) {
