@@ -7,6 +7,45 @@
 
 namespace connswap::app {
 
+namespace {
+
+// Issue 14 item 2: the replay cache's bounds (docs/RELIABILITY.md "Limits (resume)").
+void add_resume_limit_options(CLI::App& app, migration::ReplayLimits& l) {
+  constexpr Role kRole = Role::kDirector;
+  add_env_option(app,
+                 kRole,
+                 "--resume-replay-capacity",
+                 l.capacity,
+                 "redeemed resume tokens remembered until expiry; full: the connection id "
+                 "holding most is collapsed into one tombstone");
+  add_env_option(app,
+                 kRole,
+                 "--resume-max-per-connection",
+                 l.per_connection,
+                 "live redeemed resume tokens per connection id (more: RESOURCE_EXHAUSTED)");
+  add_env_option(app,
+                 kRole,
+                 "--resume-max-per-stream",
+                 l.per_stream,
+                 "resumes of one stream within a token lifetime (more: RESOURCE_EXHAUSTED)");
+}
+
+Result<void> check_resume_limits(const migration::ReplayLimits& l) {
+  if (l.capacity == 0 || l.per_connection == 0 || l.per_stream == 0) {
+    return make_error(Errc::kInvalidArgument,
+                      "--resume-replay-capacity, --resume-max-per-connection, "
+                      "--resume-max-per-stream: must be > 0");
+  }
+  if (l.per_stream > l.per_connection || l.per_connection > l.capacity) {
+    return make_error(Errc::kInvalidArgument,
+                      "--resume-max-per-stream <= --resume-max-per-connection <= "
+                      "--resume-replay-capacity");
+  }
+  return {};
+}
+
+}  // namespace
+
 void add_director_options(CLI::App& app, DirectorArgs& args) {
   constexpr Role kRole = Role::kDirector;
   director::DirectorConfig& c = args.config;
@@ -78,6 +117,7 @@ void add_director_options(CLI::App& app, DirectorArgs& args) {
                 "...or at the first token this long after the last ticket (0 = by count only)");
   add_env_option(
       app, kRole, "--resume-ttl-s", args.resume.ttl_seconds, "resume token lifetime in seconds");
+  add_resume_limit_options(app, args.resume.policy.replay);
   add_env_option(app,
                  kRole,
                  "--delivered-window",
@@ -114,6 +154,9 @@ Result<void> finish_director_options(DirectorArgs& args) {
   if (args.resume.every_tokens == 0 && args.resume.every == 0) {
     return make_error(Errc::kInvalidArgument,
                       "--resume-every-tokens, --resume-every-ms: one must be > 0");
+  }
+  if (auto ok = check_resume_limits(args.resume.policy.replay); !ok) {
+    return ok;
   }
   return finish_http_options(args.http);
 }

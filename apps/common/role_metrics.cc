@@ -62,6 +62,19 @@ DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
                       .Register(r);
   refused_too_large_ = &refused.Add({{"reason", "too_large"}});
   refused_bad_id_ = &refused.Add({{"reason", "bad_connection_id"}});
+  // Resume refusals by limit (issue 14 items 2 and 7).
+  const char* resume_reasons[] = {
+      "resume_replay_full", "resume_per_connection", "resume_per_stream", "resume_position"};
+  for (std::size_t i = 0; i < refused_resume_.size(); ++i) {
+    refused_resume_[i] = &refused.Add({{"reason", resume_reasons[i]}});
+  }
+  replay_evictions_ = &prometheus::BuildCounter()
+                           .Name("connswap_resume_replay_evictions_total")
+                           .Help(
+                               "connection ids whose redeemed tokens were collapsed into a "
+                               "tombstone because the replay cache was full")
+                           .Register(r)
+                           .Add({});
   auto& workers =
       prometheus::BuildGauge().Name("connswap_workers").Help("workers by state").Register(r);
   const char* states[] = {"active", "unavailable", "draining", "failed", "lost"};
@@ -94,6 +107,13 @@ void DirectorMetrics::update(const services::DirectorStats& s) {
   advance_to(prefixes_truncated_, static_cast<double>(s.router.prefixes_truncated));
   advance_to(*refused_too_large_, static_cast<double>(s.requests_refused));
   advance_to(*refused_bad_id_, static_cast<double>(s.bad_connection_ids));
+  const services::ResumeRefusals& rr = s.resume_refusals;
+  const std::uint64_t resume_counts[] = {
+      rr.replay_full, rr.per_connection, rr.per_stream, rr.position};
+  for (std::size_t i = 0; i < refused_resume_.size(); ++i) {
+    advance_to(*refused_resume_[i], static_cast<double>(resume_counts[i]));
+  }
+  advance_to(*replay_evictions_, static_cast<double>(rr.evictions));
 }
 
 void DirectorMetrics::observe_gap(Duration gap) {

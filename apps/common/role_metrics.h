@@ -42,6 +42,8 @@ class DirectorMetrics {
   prometheus::Counter& prefixes_truncated_;
   prometheus::Counter* refused_too_large_ = nullptr;  // connswap_requests_refused_total{...}
   prometheus::Counter* refused_bad_id_ = nullptr;
+  std::array<prometheus::Counter*, 4> refused_resume_{};  // resume refusals by limit
+  prometheus::Counter* replay_evictions_ = nullptr;
 };
 
 // The model-server backend's metrics (connswap-worker --backend openai): time to first

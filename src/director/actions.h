@@ -96,6 +96,7 @@ struct FinishStream {
   std::uint64_t next_seq = 0;
   std::vector<std::string> window;
   std::uint32_t migrations = 0;
+  std::uint32_t failovers = 0;  // counted against the migration limit
 };
 using Action = std::
     variant<StartAttempt, CancelAttempt, ForwardToken, SendAssigned, SendMigrated, FinishStream>;

@@ -95,6 +95,7 @@ Result<StreamKey> StreamRouter::open_stream(StreamSpec spec, Timestamp now) {
                                now)
                   .first->second;
   touch(s);
+  s.machine.carry_failovers(spec.prior_failovers);
   s.next_seq = s.request.start_seq;
   s.last_token_at = now;
   init_prefix(s, spec.window);
@@ -397,6 +398,7 @@ void StreamRouter::finish(Stream& s, StatusCode code, std::string message, Times
       f.next_seq = s.next_seq;
       f.window = s.window.tail_tokens();
       f.migrations = s.migrations;
+      f.failovers = s.machine.failovers();
       break;
     case StatusCode::kInvalidArgument:
     case StatusCode::kInternal:
@@ -452,7 +454,7 @@ std::optional<ResumePoint> StreamRouter::resume_point(StreamKey stream) const {
     return std::nullopt;
   }
   const Stream& s = it->second;
-  return ResumePoint{s.next_seq, s.window.tail_tokens(), s.migrations};
+  return ResumePoint{s.next_seq, s.window.tail_tokens(), s.migrations, s.machine.failovers()};
 }
 
 const std::string* StreamRouter::worker_of(AttemptId attempt) const {

@@ -29,6 +29,7 @@ struct ResumePoint {
   std::uint64_t next_seq = 0;
   std::vector<std::string> window;
   std::uint32_t migrations = 0;
+  std::uint32_t failovers = 0;  // counted against the migration limit (kept across resumes)
 };
 
 // How a worker ended an attempt normally (its Done item).
@@ -45,6 +46,7 @@ struct StreamSpec {
   std::uint64_t stream_id = 0;
   GenerateRequest request;
   std::vector<std::string> window;
+  std::uint32_t prior_failovers = 0;  // a resumed stream's failures so far (migration limit)
 };
 
 // The machine's per-state timeouts and limit for `config`: select_timeout = worker_wait,

@@ -103,7 +103,7 @@ void DirectorService::Impl::finish_stream(const director::FinishStream& f) {
     c->outbox.push_back(std::move(item));
   } else if (f.code == director::StatusCode::kUnavailable) {
     // The stream may continue elsewhere (or here, later): a ticket from where it stopped.
-    send_ticket(f.stream, {f.next_seq, f.window, f.migrations});
+    send_ticket(f.stream, {f.next_seq, f.window, f.migrations, f.failovers});
   }
   c->finish = rpc::Status{to_rpc(f.code), f.message};
   after_write(f.stream, clients_.flush(f.stream));

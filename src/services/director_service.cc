@@ -233,6 +233,7 @@ DirectorStats DirectorService::Impl::stats() const {
   s.workers = core_.pool().counts();
   s.blocked_streams = clients_.blocked();
   s.max_outbox = clients_.max_outbox();
+  s.resume_refusals = tickets_.refusals();
   return s;
 }
 

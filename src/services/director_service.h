@@ -52,6 +52,16 @@ class WorkerConnector {
 
 inline constexpr std::size_t kFailureReasonCount = director::kFailureReasonCount;
 
+// Resume requests refused by a limit or a position check (issue 14 items 2 and 7;
+// docs/RELIABILITY.md), and the replay cache's evictions.
+struct ResumeRefusals {
+  std::uint64_t replay_full = 0;     // replay cache full of single-token connection ids
+  std::uint64_t per_connection = 0;  // --resume-max-per-connection
+  std::uint64_t per_stream = 0;      // --resume-max-per-stream
+  std::uint64_t position = 0;        // last_seq not backed by recent/delivered, or past max_tokens
+  std::uint64_t evictions = 0;       // connection ids collapsed into a tombstone
+};
+
 // Metrics, as plain numbers (the app exports them).
 struct DirectorStats {
   director::RouterStats router;      // streams, tokens, attempts, failovers, drains, stalls
@@ -71,6 +81,7 @@ struct DirectorStats {
   std::uint64_t resumes_refused = 0;     // resume requests refused (bad/replayed tickets...)
   std::uint64_t requests_refused = 0;    // refused at open: over max_request_bytes()
   std::uint64_t bad_connection_ids = 0;  // refused at open: check_connection_id() failed
+  ResumeRefusals resume_refusals;        // part of resumes_refused, by limit
 };
 
 // Worker-request bytes beyond the client's own request: the start_seq the director sets

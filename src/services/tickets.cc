@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <utility>
 
 #include "base/log.h"
@@ -29,6 +30,8 @@ rpc::StatusCode refusal_code(migration::MigrationErrc code) {
     case E::kReplayed:
       return rpc::StatusCode::kFailedPrecondition;
     case E::kReplayCacheFull:
+    case E::kReplayConnectionLimit:
+    case E::kReplayStreamLimit:
     case E::kResourceExhausted:
       return rpc::StatusCode::kResourceExhausted;
     case E::kCrypto:
@@ -85,6 +88,7 @@ std::optional<v1::GenerateItem> Tickets::make(ClientStream& c,
   snap.window = point.window;
   snap.migrations = c.base_migrations + point.migrations;
   snap.created_at = wall;
+  snap.failovers = point.failovers;  // the router's count started at the resumed ones
   auto ticket = migration::issue_resume(verifier_->keyring(), snap, wall, config_.ttl_seconds);
   if (!ticket) {
     logger().debug("connection.id={} stream.id={} error=\"{}\": no resume ticket",
@@ -119,33 +123,35 @@ Expected<Redeemed, rpc::Status> Tickets::redeem(const v1::Resume& resume,
       return Unexpected(rpc::Status{rpc::StatusCode::kInvalidArgument, std::move(bad)});
     }
   }
-  auto grant = migration::redeem_resume(*verifier_,
-                                        as_bytes(resume.token()),
-                                        as_bytes(resume.snapshot()),
-                                        connection_id,
-                                        wall_now_());
+  auto grant = migration::check_resume(*verifier_,
+                                       as_bytes(resume.token()),
+                                       as_bytes(resume.snapshot()),
+                                       connection_id,
+                                       wall_now_());
   if (!grant) {
     return Unexpected(rpc::Status{refusal_code(grant.error().code), grant.error().message()});
   }
   migration::StreamSnapshot& snap = grant->snapshot;
-  const std::uint64_t next = resume.last_seq() + 1;
-  const auto recent = static_cast<std::uint64_t>(resume.recent_size());
-  if (next < snap.next_seq || (recent != 0 && recent != next - snap.next_seq)) {
-    return Unexpected(rpc::Status{rpc::StatusCode::kInvalidArgument,
-                                  "last_seq " + std::to_string(resume.last_seq()) + " and " +
-                                      std::to_string(resume.recent_size()) +
-                                      " recent tokens do not follow the ticket's next_seq " +
-                                      std::to_string(snap.next_seq)});
+  // Checked before the token is redeemed: a refusal here leaves the ticket usable.
+  if (auto bad = check_position(resume, snap); !bad.empty()) {
+    ++refused_position_;
+    return Unexpected(rpc::Status{rpc::StatusCode::kInvalidArgument, std::move(bad)});
   }
   if (resume.delivered_size() != 0) {
     if (auto bad = check_delivered(resume, snap); !bad.empty()) {
       return Unexpected(rpc::Status{rpc::StatusCode::kInvalidArgument, std::move(bad)});
     }
   }
+  auto redeemed = verifier_->redeem(as_bytes(resume.token()), connection_id, wall_now_());
+  if (!redeemed) {
+    return Unexpected(rpc::Status{refusal_code(redeemed.error().code), redeemed.error().message()});
+  }
+  const std::uint64_t next = resume.last_seq() + 1;
   Redeemed out{{connection_id, snap.stream_id, snap.request, std::move(snap.window)},
                std::move(snap.request),
                snap.migrations};
   out.spec.request.start_seq = next;
+  out.spec.prior_failovers = snap.failovers;  // the migration limit does not restart
   if (resume.delivered_size() != 0) {
     out.spec.window.assign(resume.delivered().begin(), resume.delivered().end());
     return out;
@@ -154,6 +160,46 @@ Expected<Redeemed, rpc::Status> Tickets::redeem(const v1::Resume& resume,
     out.spec.window.push_back(text);
   }
   return out;
+}
+
+ResumeRefusals Tickets::refusals() const {
+  ResumeRefusals r;
+  if (verifier_) {
+    const migration::ReplayStats& s = verifier_->replay_stats();
+    r.replay_full = s.refused_full;
+    r.per_connection = s.refused_per_connection;
+    r.per_stream = s.refused_per_stream;
+    r.evictions = s.evictions;
+  }
+  r.position = refused_position_;
+  return r;
+}
+
+// Where the client says it stopped (last_seq) must follow the ticket: never before its
+// next_seq, and past it only with the tokens to prove it (`recent` or `delivered`), never
+// past the request's max_tokens. A client claiming tokens it cannot show would skip them
+// and leave the next worker a prefix with a hole (issue 14 item 7). "" = fine.
+std::string Tickets::check_position(const v1::Resume& resume,
+                                    const migration::StreamSnapshot& snap) const {
+  const std::uint64_t last = resume.last_seq();
+  const auto recent = static_cast<std::uint64_t>(resume.recent_size());
+  const std::string where =
+      "last_seq " + std::to_string(last) + " with " + std::to_string(recent) + " recent tokens";
+  if (last + 1 < snap.next_seq || last == std::numeric_limits<std::uint64_t>::max()) {
+    return where + " is before the ticket's next_seq " + std::to_string(snap.next_seq);
+  }
+  const std::uint64_t ahead = last + 1 - snap.next_seq;
+  if (recent != 0 && recent != ahead) {
+    return where + " do not follow the ticket's next_seq " + std::to_string(snap.next_seq);
+  }
+  if (ahead != 0 && recent == 0 && resume.delivered_size() == 0) {
+    return where + ": " + std::to_string(ahead) + " tokens past the ticket's next_seq " +
+           std::to_string(snap.next_seq) + " without recent or delivered to show them";
+  }
+  if (snap.request.max_tokens != 0 && last > snap.request.max_tokens) {
+    return where + " is past the request's max_tokens " + std::to_string(snap.request.max_tokens);
+  }
+  return {};
 }
 
 // A Resume's `delivered` must be every token 1..last_seq within the prefix bounds (checked

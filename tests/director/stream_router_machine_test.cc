@@ -181,5 +181,38 @@ TEST(StreamRouterMachine, AFailedStreamSaysWhereItStopped) {
   EXPECT_FALSE(h.router.resume_point(key));
 }
 
+// Issue 14 item 7: a resumed stream keeps the failures it had (the ticket carries them),
+// so the migration limit does not restart on every resume. With the limit used up, the
+// first failure after the resume ends the stream even though another worker is free; a
+// fresh stream in the same spot fails over.
+TEST(StreamRouterMachine, AResumedStreamKeepsItsFailoversAgainstTheLimit) {
+  for (const std::uint32_t prior : {0U, 2U}) {
+    SCOPED_TRACE("prior failovers " + std::to_string(prior));
+    Harness h(DirectorConfig{.migration_limit = 2});
+    h.add_worker("worker-a");
+    h.add_worker("worker-b");
+    StreamSpec spec{"conn-9", 7, {.prompt = "p", .max_tokens = 30, .start_seq = 11}, {}};
+    spec.prior_failovers = prior;
+    auto key = h.router.open_stream(std::move(spec), h.now);
+    ASSERT_TRUE(key);
+    h.collect();
+    const AttemptId a = h.last_start(*key)->attempt;
+    feed(h, a, 11, 12);
+    h.router.on_worker_error(a, FailureReason::kWorkerError, "boom", h.now);
+    h.collect();
+    const auto& f = h.clients[*key].finish;
+    if (prior == 0) {
+      EXPECT_FALSE(f);
+      EXPECT_EQ(h.router.resume_point(*key)->failovers, 1U);
+    } else {
+      ASSERT_TRUE(f);
+      EXPECT_EQ(f->code, StatusCode::kUnavailable);
+      EXPECT_NE(f->message.find("migration limit (2) reached"), std::string::npos) << f->message;
+      EXPECT_EQ(f->failovers, 2U);  // what the next ticket carries
+      EXPECT_EQ(f->next_seq, 13U);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace connswap::director

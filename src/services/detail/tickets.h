@@ -54,8 +54,11 @@ class Tickets {
   // when `delivered` is set), or the status to refuse with.
   Expected<Redeemed, rpc::Status> redeem(const v1::Resume& resume,
                                          const std::string& connection_id);
+  // Refusals by limit so far (for DirectorStats).
+  ResumeRefusals refusals() const;
 
  private:
+  std::string check_position(const v1::Resume& resume, const migration::StreamSnapshot& snap) const;
   std::string check_delivered_size(const v1::Resume& resume) const;
   std::string check_delivered(const v1::Resume& resume,
                               const migration::StreamSnapshot& snap) const;
@@ -66,6 +69,7 @@ class Tickets {
   std::vector<director::StreamKey> due_;
   std::uint32_t prefix_max_tokens_;
   std::uint32_t prefix_max_bytes_;
+  std::uint64_t refused_position_ = 0;
 };
 
 }  // namespace connswap::services::detail
