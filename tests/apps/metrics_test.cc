@@ -4,6 +4,7 @@
 #include "common/metrics.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,8 @@ TEST(Metrics, DirectorNames) {
   stats.router.prefixes_truncated = 1;
   stats.requests_refused = 4;
   stats.bad_connection_ids = 5;
+  stats.resume_refusals = {
+      .replay_full = 6, .per_connection = 7, .per_stream = 8, .position = 9, .evictions = 10};
   metrics.update(stats);
   metrics.observe_gap(250 * kMillisecond);
   stats.router.tokens_forwarded = 50;
@@ -68,7 +71,8 @@ TEST(Metrics, DirectorNames) {
                            "connswap_workers",
                            "connswap_prefix_bytes",
                            "connswap_prefixes_truncated_total",
-                           "connswap_requests_refused_total"}) {
+                           "connswap_requests_refused_total",
+                           "connswap_resume_replay_evictions_total"}) {
     EXPECT_TRUE(has(names, name)) << name;
   }
   for (const auto& family : registry.Collect()) {
@@ -84,11 +88,18 @@ TEST(Metrics, DirectorNames) {
     } else if (family.name == "connswap_migrations_total") {
       EXPECT_EQ(family.metric.size(), services::kFailureReasonCount);
     } else if (family.name == "connswap_requests_refused_total") {
-      ASSERT_EQ(family.metric.size(), 2U);
+      const std::map<std::string, double> want = {{"too_large", 4.0},
+                                                  {"bad_connection_id", 5.0},
+                                                  {"resume_replay_full", 6.0},
+                                                  {"resume_per_connection", 7.0},
+                                                  {"resume_per_stream", 8.0},
+                                                  {"resume_position", 9.0}};
+      ASSERT_EQ(family.metric.size(), want.size());
       for (const auto& m : family.metric) {
-        const bool too_large = m.label.at(0).value == "too_large";
-        EXPECT_EQ(m.counter.value, too_large ? 4.0 : 5.0) << m.label.at(0).value;
+        EXPECT_EQ(m.counter.value, want.at(m.label.at(0).value)) << m.label.at(0).value;
       }
+    } else if (family.name == "connswap_resume_replay_evictions_total") {
+      EXPECT_EQ(family.metric.at(0).counter.value, 10.0);
     }
   }
 }
