@@ -185,6 +185,51 @@ TEST(AppOptions, EnvironmentSetsEveryKindOfOption) {
       << describe(d);
 }
 
+// Issue 14 item 2: the replay cache's bounds, by flag or environment, defaults and
+// validation (0 < per stream <= per connection <= capacity).
+TEST(AppOptions, ResumeReplayLimits) {
+  {
+    DirectorArgs d;
+    CLI::App cli;
+    add_director_options(cli, d);
+    ASSERT_EQ(parse(cli, Role::kDirector, {}), -1);
+    ASSERT_TRUE(finish_director_options(d));
+    EXPECT_EQ(d.resume.policy.replay.capacity, 100'000U);
+    EXPECT_EQ(d.resume.policy.replay.per_connection, 1'000U);
+    EXPECT_EQ(d.resume.policy.replay.per_stream, 16U);
+    EXPECT_EQ(cli.get_option("--resume-max-per-stream")->get_envname(),
+              "CONNECTION_SWAP_DIRECTOR_RESUME_MAX_PER_STREAM");
+  }
+  {
+    EnvGuard env;
+    env.set("CONNECTION_SWAP_DIRECTOR_RESUME_MAX_PER_CONNECTION", "40");
+    DirectorArgs d;
+    CLI::App cli;
+    add_director_options(cli, d);
+    ASSERT_EQ(parse(cli,
+                    Role::kDirector,
+                    {"--resume-max-per-stream", "4", "--resume-replay-capacity", "400"}),
+              -1);
+    ASSERT_TRUE(finish_director_options(d));
+    EXPECT_EQ(d.resume.policy.replay.capacity, 400U);
+    EXPECT_EQ(d.resume.policy.replay.per_connection, 40U);
+    EXPECT_EQ(d.resume.policy.replay.per_stream, 4U);
+  }
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {"--resume-max-per-stream", "0"},
+           {"--resume-max-per-stream", "2000"},
+           {"--resume-replay-capacity", "999"},
+       }) {
+    DirectorArgs d;
+    CLI::App cli;
+    add_director_options(cli, d);
+    ASSERT_EQ(parse(cli, Role::kDirector, bad), -1);
+    auto r = finish_director_options(d);
+    ASSERT_FALSE(r) << bad[0] << " " << bad[1];
+    EXPECT_NE(r.error().detail.find("--resume-"), std::string::npos) << r.error().detail;
+  }
+}
+
 TEST(AppOptions, FlagsWinOverEnvironment) {
   EnvGuard env;
   env.set("CONNECTION_SWAP_WORKER_LABEL", "from-env");
