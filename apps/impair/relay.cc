@@ -230,6 +230,9 @@ void Relay::Impl::on_listen_readable(std::size_t index) {
     }
     if (!link.target) {
       ++link.unresolved_drops;
+      logger().debug("link={} target={}: target not known yet, datagram dropped",
+                     link.spec.name,
+                     link.spec.target);
       continue;
     }
     const std::optional<std::uint64_t> id = open_flow(index, (*got)->from, now);
