@@ -7,6 +7,8 @@
 #            streams move, every token exactly once;
 #   phase 2: worker-2 SIGKILLed mid-stream: its streams move, every token exactly once.
 # Usage: impaired_cluster.sh BUILD_DIR   (needs root and `ip netns`; else exits 77 = skip)
+# Environment: CONNSWAP_NETNS_SEED (77), CONNSWAP_NETNS_STREAMS (4 per client),
+# CONNSWAP_NETNS_TOKENS (160 per stream, 25 ms apart).
 # Prints the figures (client summaries, gaps, detection time, relay stats). Cleans up its
 # namespaces and processes on any exit.
 set -euo pipefail
@@ -15,8 +17,8 @@ BUILD=${1:?usage: impaired_cluster.sh BUILD_DIR}
 BIN=$BUILD/apps
 SEED=${CONNSWAP_NETNS_SEED:-77}
 IMPAIR=(--loss 0.05 --delay-ms 50 --jitter-ms 10)
-TOKENS=160
-STREAMS=4
+TOKENS=${CONNSWAP_NETNS_TOKENS:-160}
+STREAMS=${CONNSWAP_NETNS_STREAMS:-4}
 
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
