@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "base/address.h"
-#include "base/alive.h"
 #include "base/log.h"
 #include "common/ready_file.h"
 #include "impair/flows.h"
@@ -148,7 +147,6 @@ struct Relay::Impl {
   net::TimerQueue timers;
   asio::signal_set usr1;
   std::array<std::uint8_t, 65536> buf{};
-  Alive alive;
 };
 
 Result<void> Relay::Impl::bind() {

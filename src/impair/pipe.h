@@ -4,6 +4,7 @@
 // generator (SplitMix64), so a seed and the arrival times fix the outcome.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <queue>
 #include <vector>
