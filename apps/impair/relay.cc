@@ -205,6 +205,7 @@ std::optional<std::uint64_t> Relay::Impl::open_flow(std::size_t index,
                   link.spec.name,
                   client.to_string(),
                   socket.error().detail);
+    link.flows.remove(found.id);  // the next datagram tries again
     return std::nullopt;
   }
   const std::uint64_t id = found.id;

@@ -29,6 +29,14 @@ std::optional<std::string> Flows::client_of(std::uint64_t id) const {
   return it == by_id_.end() ? std::nullopt : std::optional<std::string>(it->second.client);
 }
 
+void Flows::remove(std::uint64_t id) {
+  auto it = by_id_.find(id);
+  if (it != by_id_.end()) {
+    by_client_.erase(it->second.client);
+    by_id_.erase(it);
+  }
+}
+
 std::vector<std::uint64_t> Flows::expire(Timestamp now) {
   std::vector<std::uint64_t> gone;
   for (auto it = by_id_.begin(); it != by_id_.end();) {

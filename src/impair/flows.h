@@ -28,6 +28,8 @@ class Flows {
   bool touch(std::uint64_t id, Timestamp now);
   // The client address of flow `id`, if it exists.
   std::optional<std::string> client_of(std::uint64_t id) const;
+  // Forgets flow `id` at once (its upstream socket could not be opened); no-op if unknown.
+  void remove(std::uint64_t id);
   // Removes flows idle since before now - idle_timeout; returns their ids (close sockets).
   std::vector<std::uint64_t> expire(Timestamp now);
   std::size_t size() const { return by_id_.size(); }

@@ -33,5 +33,14 @@ TEST(Flows, IdleFlowsExpireAnswersKeepThemAlive) {
   EXPECT_NE(again.id, a.id);
 }
 
+TEST(Flows, RemovedFlowIsCreatedAgain) {
+  Flows flows(10 * kSecond);
+  auto a = flows.on_client("a:1", 0);
+  flows.remove(a.id);
+  flows.remove(a.id);  // unknown: no-op
+  EXPECT_EQ(flows.size(), 0U);
+  EXPECT_TRUE(flows.on_client("a:1", 1).created);
+}
+
 }  // namespace
 }  // namespace connswap::impair
