@@ -6,7 +6,7 @@ set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 status=0
 core_dirs=()
-for d in base wire rpc quic migration worker director client services http openai front; do
+for d in base wire rpc quic migration worker director client services http openai front impair; do
   [ -d "$root/src/$d" ] && core_dirs+=("$root/src/$d")
 done
 patterns=(
@@ -30,6 +30,11 @@ fi
 if [ -d "$root/src/http" ] &&
   hits=$(grep -rnE '#include *"' "$root/src/http" | grep -vE '#include *"(base|http)/'); then
   echo "layering: src/http may include only base/ and http/:"; echo "$hits"; status=1
+fi
+# src/impair (the impairment relay's sans-IO logic) may include only base/ and itself.
+if [ -d "$root/src/impair" ] &&
+  hits=$(grep -rnE '#include *"' "$root/src/impair" | grep -vE '#include *"(base|impair)/'); then
+  echo "layering: src/impair may include only base/ and impair/:"; echo "$hits"; status=1
 fi
 # Roles and lower layers never include the app layer.
 if hits=$(grep -rnE '#include *"apps/' "$root/src"); then

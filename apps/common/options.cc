@@ -140,6 +140,7 @@ namespace connswap::app {
 std::string name_options(const std::string& message) {
   static const std::pair<std::string_view, std::string_view> kFields[] = {
       {"user_addr", "--user-addr"},
+      {"advertise_user_addr", "--advertise-user-addr"},
       {"mgmt_addr", "--mgmt-addr"},
       {"director_mgmt_addr", "--director-mgmt-addr"},
       {"label", "--label"},

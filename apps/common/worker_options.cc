@@ -71,6 +71,11 @@ void add_worker_options(CLI::App& app, WorkerArgs& args) {
   add_env_option(app, kRole, "--user-addr", c.user_addr, "USER listen address (Worker/Generate)");
   add_env_option(
       app, kRole, "--mgmt-addr", c.mgmt_addr, "MGMT listen address (WorkerAdmin/Health)");
+  add_env_option(app,
+                 kRole,
+                 "--advertise-user-addr",
+                 c.advertise_user_addr,
+                 "USER address announced to the director (\"\": the bound one), e.g. a relay's");
   add_env_option(app, kRole, "--label", c.label, "unique worker name in the director's pool");
   add_env_option(app,
                  kRole,
@@ -151,11 +156,13 @@ Result<void> finish_worker_options(WorkerArgs& args) {
 std::string describe(const WorkerArgs& a) {
   const worker::WorkerConfig& c = a.config;
   return fmt::format(
-      "label={} user_addr={} mgmt_addr={} director_mgmt_addr={} token_interval_ms={} "
+      "label={} user_addr={} advertise_user_addr={} mgmt_addr={} director_mgmt_addr={} "
+      "token_interval_ms={} "
       "fail_after_ms={} fail_mode={} recovery_ms={} heartbeat_interval_ms={} "
       "drain_timeout_ms={} metrics_addr={} tls_cert={} tls_ca={} backend={}{}",
       c.label,
       c.user_addr,
+      c.advertise_user_addr.empty() ? "bound" : c.advertise_user_addr,
       c.mgmt_addr,
       c.director_mgmt_addr,
       c.token_interval / kMillisecond,

@@ -116,10 +116,13 @@ void WorkerApp::start_services() {
       std::_Exit(kExitCrash);  // no destructors, no CONNECTION_CLOSE: peers see silence
     }
   });
-  // Advertise what was actually bound (port 0 becomes the real port).
+  // Advertise what was actually bound (port 0 becomes the real port), or the address the
+  // operator names (--advertise-user-addr: a relay or NAT in front of this worker).
   services::RegistrationConfig reg;
   reg.label = args_.config.label;
-  reg.user_addr = user_server_->local_address().to_string();
+  reg.user_addr = args_.config.advertise_user_addr.empty()
+                      ? user_server_->local_address().to_string()
+                      : args_.config.advertise_user_addr;
   reg.mgmt_addr = mgmt_server_->local_address().to_string();
   reg.model = args_.config.model;
   reg.heartbeat_interval = args_.config.heartbeat_interval;

@@ -27,6 +27,9 @@ bool valid_label(const std::string& label) {
 Result<void> validate(const WorkerConfig& config) {
   CONNSWAP_TRY(check_addr("user_addr", config.user_addr));
   CONNSWAP_TRY(check_addr("mgmt_addr", config.mgmt_addr));
+  if (!config.advertise_user_addr.empty()) {
+    CONNSWAP_TRY(check_addr("advertise_user_addr", config.advertise_user_addr));
+  }
   const std::vector<std::string> directors = director_addrs(config);
   if (directors.empty()) {
     return make_error(Errc::kInvalidArgument, "director_mgmt_addr: no address");

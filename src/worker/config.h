@@ -15,7 +15,10 @@ namespace connswap::worker {
 struct WorkerConfig {
   std::string user_addr = "127.0.0.1:62001";  // Generate streams from the director
   std::string mgmt_addr = "127.0.0.1:63001";  // health checks and admin calls
-  std::string label = "worker-a";             // unique name in the director's pool
+  // The USER address announced to the director ("" = the bound one): where the director
+  // dials, e.g. a relay or NAT in front of this worker.
+  std::string advertise_user_addr{};
+  std::string label = "worker-a";  // unique name in the director's pool
   // Where to register and heartbeat: one host:port, or several comma-separated (the worker
   // registers with every director of the list; director_addrs() splits it).
   std::string director_mgmt_addr = "127.0.0.1:61001";

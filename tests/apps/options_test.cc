@@ -69,6 +69,7 @@ TEST(AppOptions, WorkerEnvNames) {
   for (const EnvCase& c : std::vector<EnvCase>{
            {"--user-addr", "CONNECTION_SWAP_WORKER_USER_ADDR"},
            {"--mgmt-addr", "CONNECTION_SWAP_WORKER_MGMT_ADDR"},
+           {"--advertise-user-addr", "CONNECTION_SWAP_WORKER_ADVERTISE_USER_ADDR"},
            {"--label", "CONNECTION_SWAP_WORKER_LABEL"},
            {"--director-mgmt-addr", "CONNECTION_SWAP_DIRECTOR_MGMT_ADDR"},  // the seed's name
            {"--token-interval-ms", "CONNECTION_SWAP_WORKER_TOKEN_INTERVAL_MS"},
@@ -283,6 +284,31 @@ TEST(AppOptions, BadAddressNamesTheOption) {
   auto wr = finish_worker_options(w);
   ASSERT_FALSE(wr);
   EXPECT_EQ(wr.error().detail.rfind("--director-mgmt-addr: ", 0), 0U) << wr.error().detail;
+}
+
+TEST(AppOptions, AdvertisedUserAddressIsOptionalAndChecked) {
+  EnvGuard env;
+  WorkerArgs plain;
+  CLI::App plain_cli;
+  add_worker_options(plain_cli, plain);
+  ASSERT_EQ(parse(plain_cli, Role::kWorker, {}), -1);
+  ASSERT_TRUE(finish_worker_options(plain));
+  EXPECT_EQ(plain.config.advertise_user_addr, "");  // the bound address is announced
+
+  WorkerArgs relayed;
+  CLI::App relayed_cli;
+  add_worker_options(relayed_cli, relayed);
+  ASSERT_EQ(parse(relayed_cli, Role::kWorker, {"--advertise-user-addr", "10.0.0.7:4433"}), -1);
+  ASSERT_TRUE(finish_worker_options(relayed));
+  EXPECT_EQ(relayed.config.advertise_user_addr, "10.0.0.7:4433");
+
+  WorkerArgs bad;
+  CLI::App bad_cli;
+  add_worker_options(bad_cli, bad);
+  ASSERT_EQ(parse(bad_cli, Role::kWorker, {"--advertise-user-addr", "nowhere"}), -1);
+  auto r = finish_worker_options(bad);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().detail.rfind("--advertise-user-addr: ", 0), 0U) << r.error().detail;
 }
 
 TEST(AppOptions, BadValuesExitTwoWithOneLine) {
