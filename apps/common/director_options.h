@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "common/http_options.h"
+#include "common/limit_options.h"
 #include "common/options.h"
 #include "director/config.h"
 #include "services/director_service.h"
@@ -22,7 +23,8 @@ struct DirectorArgs {
   std::string policy = "round_robin";
   std::string cluster_key_file;  // "" = no resume tickets (connswap-keys makes one)
   services::ResumeConfig resume;
-  HttpArgs http;  // the OpenAI-compatible front (off by default)
+  HttpArgs http;     // the OpenAI-compatible front (off by default)
+  LimitArgs limits;  // connection/stream caps, Retry, blocked-stream lifetime (issue 14)
   CommonArgs common;
 };
 

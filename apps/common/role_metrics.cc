@@ -58,7 +58,9 @@ DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
   }
   auto& refused = prometheus::BuildCounter()
                       .Name("connswap_requests_refused_total")
-                      .Help("Generate requests refused at open, by reason (docs/RELIABILITY.md)")
+                      .Help(
+                          "Generate requests refused at open (and streams ended, connections "
+                          "refused by a limit), by reason (docs/RELIABILITY.md)")
                       .Register(r);
   refused_too_large_ = &refused.Add({{"reason", "too_large"}});
   refused_bad_id_ = &refused.Add({{"reason", "bad_connection_id"}});
@@ -75,6 +77,17 @@ DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
                                "tombstone because the replay cache was full")
                            .Register(r)
                            .Add({});
+  refused_connections_ = &refused.Add({{"reason", "max_connections"}});
+  refused_per_address_ = &refused.Add({{"reason", "max_connections_per_address"}});
+  refused_streams_ = &refused.Add({{"reason", "max_streams_per_connection"}});
+  refused_sessions_ = &refused.Add({{"reason", "max_sessions"}});
+  refused_blocked_ = &refused.Add({{"reason", "blocked_stream_timeout"}});
+  retries_ = &counter(r, "connswap_quic_retries_total", "QUIC Retry packets sent (handshake rate)");
+  user_connections_ = &gauge(r,
+                             "connswap_user_connections",
+                             "USER connections held (closing ones included; what the caps count)");
+  invalid_tokens_ = &counter(
+      r, "connswap_quic_invalid_tokens_total", "client Initials dropped: bad or expired token");
   auto& workers =
       prometheus::BuildGauge().Name("connswap_workers").Help("workers by state").Register(r);
   const char* states[] = {"active", "unavailable", "draining", "failed", "lost"};
@@ -114,6 +127,18 @@ void DirectorMetrics::update(const services::DirectorStats& s) {
     advance_to(*refused_resume_[i], static_cast<double>(resume_counts[i]));
   }
   advance_to(*replay_evictions_, static_cast<double>(rr.evictions));
+  advance_to(*refused_streams_, static_cast<double>(s.refused_streams_per_connection));
+  advance_to(*refused_sessions_, static_cast<double>(s.refused_sessions));
+  advance_to(*refused_blocked_, static_cast<double>(s.blocked_too_long));
+}
+
+void DirectorMetrics::update_listener(const net::ServerEndpoint::Stats& s,
+                                      std::size_t connections) {
+  user_connections_->Set(static_cast<double>(connections));
+  advance_to(*refused_connections_, static_cast<double>(s.refused_connections));
+  advance_to(*refused_per_address_, static_cast<double>(s.refused_per_address));
+  advance_to(*retries_, static_cast<double>(s.retries));
+  advance_to(*invalid_tokens_, static_cast<double>(s.invalid_tokens));
 }
 
 void DirectorMetrics::observe_gap(Duration gap) {

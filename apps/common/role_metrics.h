@@ -12,6 +12,7 @@
 #include <prometheus/registry.h>
 
 #include "base/time.h"
+#include "net/server.h"
 #include "services/director_service.h"
 #include "services/registration_client.h"
 #include "services/worker_service.h"
@@ -23,6 +24,8 @@ class DirectorMetrics {
  public:
   explicit DirectorMetrics(prometheus::Registry& registry);
   void update(const services::DirectorStats& stats);
+  // The USER listener's admission counters: refused connections, Retries, bad tokens.
+  void update_listener(const net::ServerEndpoint::Stats& stats, std::size_t connections);
   // One failover: last token of the old worker -> first token of the new one.
   void observe_gap(Duration gap);
 
@@ -44,6 +47,15 @@ class DirectorMetrics {
   prometheus::Counter* refused_bad_id_ = nullptr;
   std::array<prometheus::Counter*, 4> refused_resume_{};  // resume refusals by limit
   prometheus::Counter* replay_evictions_ = nullptr;
+  // Limits (issue 14 item 3), by reason label; then Retry.
+  prometheus::Counter* refused_connections_ = nullptr;
+  prometheus::Counter* refused_per_address_ = nullptr;
+  prometheus::Counter* refused_streams_ = nullptr;
+  prometheus::Counter* refused_sessions_ = nullptr;
+  prometheus::Counter* refused_blocked_ = nullptr;
+  prometheus::Counter* retries_ = nullptr;
+  prometheus::Gauge* user_connections_ = nullptr;
+  prometheus::Counter* invalid_tokens_ = nullptr;
 };
 
 // The model-server backend's metrics (connswap-worker --backend openai): time to first

@@ -13,6 +13,13 @@
 
 namespace connswap::app {
 
+// What a listener admits: connection caps and Retry (net::AdmissionLimits), and how many
+// streams a client may open at once on one connection (QUIC max_streams_bidi).
+struct ServeLimits {
+  net::AdmissionLimits admission;
+  std::uint64_t max_streams_per_connection = quic::TransportSettings{}.max_streams_bidi;
+};
+
 // Listens on `addr` ("host:port") with `tls` and the stateless-reset `secret`, serving
 // `registry` (which must outlive the server); `hooks` see each connection. Errors:
 // kInvalidArgument for an unparsable address, kIo ("cannot listen on ...") otherwise.
@@ -21,6 +28,7 @@ Result<std::unique_ptr<rpcnet::Server>> serve(net::Loop& loop,
                                               std::shared_ptr<const quic::TlsContext> tls,
                                               const Bytes& secret,
                                               const rpc::Registry& registry,
-                                              rpcnet::ConnectionHooks hooks = {});
+                                              rpcnet::ConnectionHooks hooks = {},
+                                              const ServeLimits& limits = {});
 
 }  // namespace connswap::app

@@ -115,7 +115,14 @@ Result<void> DirectorApp::build_and_listen() {
   CONNSWAP_TRY(service_->add_mgmt_methods(mgmt_inner_));
   CONNSWAP_TRY(add_authenticated(mgmt_inner_, mgmt_, kGuarded));
 
-  auto user = serve(loop_, args_.config.user_addr, user_tls_, reset_secret_, user_);
+  service_->set_stream_limits(stream_limits(args_.limits));
+  auto user = serve(loop_,
+                    args_.config.user_addr,
+                    user_tls_,
+                    reset_secret_,
+                    user_,
+                    {},
+                    user_port_limits(args_.limits));
   if (!user) {
     return Unexpected(std::move(user).error());
   }
@@ -161,6 +168,7 @@ Result<void> DirectorApp::build_and_listen() {
 
 void DirectorApp::update_metrics() {
   metrics_->update(service_->stats());
+  metrics_->update_listener(user_server_->endpoint_stats(), user_server_->listener_connections());
   if (http_metrics_) {
     http_metrics_->update(http_->stats(),
                           {http_->connections(), http_->accepted(), http_->refused()});

@@ -20,6 +20,27 @@ std::string route_key(ByteSpan cid) {
 // an unknown version is not worth a Version Negotiation packet.
 constexpr std::size_t kMinInitialBytes = 1200;
 
+// A token bucket refilled at `rate` per second up to `rate`; takes one token if it can.
+bool take_token(double& tokens, Timestamp& refilled_at, double rate, Timestamp now) {
+  if (now > refilled_at) {
+    tokens = std::min(
+        rate,
+        tokens + rate * static_cast<double>(now - refilled_at) / static_cast<double>(kSecond));
+    refilled_at = now;
+  }
+  if (tokens < 1.0) {
+    return false;
+  }
+  tokens -= 1.0;
+  return true;
+}
+
+// The per-address cap counts source IPs, whatever the port.
+std::string ip_of(Address address) {
+  address.set_port(0);
+  return address.to_string();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ServerEndpoint>> ServerEndpoint::listen(Loop& loop,
@@ -52,6 +73,8 @@ ServerEndpoint::ServerEndpoint(Loop& loop,
     : Endpoint(loop, handler),
       options_(options),
       socket_(std::move(socket)),
+      handshake_tokens_(options.admission.retry_above_per_second),
+      handshake_refill_at_(loop.now()),
       reset_tokens_(options.max_resets_per_second),
       reset_refill_at_(loop.now()),
       scratch_(2048) {}
@@ -98,15 +121,24 @@ void ServerEndpoint::on_datagram(std::uintptr_t tag, const Address& from, ByteSp
   } else if (!header->supported_version) {
     answer_version(from, datagram);
   } else if (quic::accept_initial(datagram)) {
-    accept(path, header->dcid, datagram);
+    accept(path, datagram);
   } else {
     ++stats_.dropped;
     logger().debug("dropped unroutable long header from {}", from.to_string());
   }
 }
 
-void ServerEndpoint::accept(const quic::Path& path, const Bytes& odcid, ByteSpan datagram) {
-  auto conn = quic::Connection::accept(options_.quic, path, datagram, loop().now());
+void ServerEndpoint::accept(const quic::Path& path, ByteSpan datagram) {
+  auto initial = quic::decode_initial(datagram);
+  if (!initial) {
+    ++stats_.dropped;
+    return;
+  }
+  Bytes retry_odcid;
+  if (!admit(path, *initial, retry_odcid)) {
+    return;
+  }
+  auto conn = quic::Connection::accept(options_.quic, path, datagram, loop().now(), retry_odcid);
   if (!conn) {
     ++stats_.dropped;
     logger().debug("accept from {} failed: {}", path.remote.to_string(), conn.error().message());
@@ -115,8 +147,77 @@ void ServerEndpoint::accept(const quic::Path& path, const Bytes& odcid, ByteSpan
   ++stats_.accepted;
   Conn& c = adopt(std::move(*conn));
   // The client keeps using its chosen DCID until it learns ours (RFC 9000 §7.2).
-  add_route(c, odcid);
+  add_route(c, initial->dcid);
+  auto ip = ip_of(path.remote);
+  ++per_address_[ip];
+  conn_address_.emplace(c.key(), std::move(ip));
   logger().debug("conn={} accepted from {}", c.id(), path.remote.to_string());
+}
+
+bool ServerEndpoint::admit(const quic::Path& path,
+                           const quic::InitialHeader& initial,
+                           Bytes& retry_odcid) {
+  const AdmissionLimits& limits = options_.admission;
+  if (quic::is_retry_token(initial.token)) {
+    auto odcid =
+        quic::verify_retry_token(options_.quic.static_secret, initial, path.remote, loop().now());
+    if (!odcid) {
+      ++stats_.invalid_tokens;  // forged, replayed from elsewhere, or expired: no answer
+      logger().debug("invalid Retry token from {}", path.remote.to_string());
+      return false;
+    }
+    retry_odcid = std::move(*odcid);
+  } else if (limits.retry_above_per_second != AdmissionLimits::kNeverRetry &&
+             !take_handshake_token()) {
+    send_retry(path.remote, initial);
+    return false;
+  }
+  return !over_cap(path.remote, initial);
+}
+
+bool ServerEndpoint::over_cap(const Address& from, const quic::InitialHeader& initial) {
+  const AdmissionLimits& limits = options_.admission;
+  if (limits.max_connections != 0 && connection_count() >= limits.max_connections) {
+    ++stats_.refused_connections;
+    refuse(from, initial, "server at its connection limit");
+    return true;
+  }
+  if (limits.max_connections_per_address != 0) {
+    auto it = per_address_.find(ip_of(from));
+    if (it != per_address_.end() && it->second >= limits.max_connections_per_address) {
+      ++stats_.refused_per_address;
+      refuse(from, initial, "too many connections from this address");
+      return true;
+    }
+  }
+  return false;
+}
+
+void ServerEndpoint::refuse(const Address& from,
+                            const quic::InitialHeader& initial,
+                            std::string_view why) {
+  logger().debug("refused a connection from {}: {}", from.to_string(), why);
+  auto n = quic::write_refusal(scratch_, initial, why);
+  if (n && *n > 0) {
+    (void)socket_->send(from, ByteSpan(scratch_.data(), *n), *n);
+  }
+}
+
+void ServerEndpoint::send_retry(const Address& from, const quic::InitialHeader& initial) {
+  auto n = quic::write_retry(scratch_, options_.quic.static_secret, initial, from, loop().now());
+  if (!n || *n == 0) {
+    ++stats_.dropped;
+    return;
+  }
+  ++stats_.retries;
+  (void)socket_->send(from, ByteSpan(scratch_.data(), *n), *n);
+}
+
+bool ServerEndpoint::take_handshake_token() {
+  return take_token(handshake_tokens_,
+                    handshake_refill_at_,
+                    options_.admission.retry_above_per_second,
+                    loop().now());
 }
 
 void ServerEndpoint::answer_unknown(const Address& from, const Bytes& dcid, ByteSpan datagram) {
@@ -150,19 +251,7 @@ void ServerEndpoint::answer_version(const Address& from, ByteSpan datagram) {
 }
 
 bool ServerEndpoint::take_reset_token() {
-  const Timestamp now = loop().now();
-  const double rate = options_.max_resets_per_second;
-  if (now > reset_refill_at_) {
-    reset_tokens_ = std::min(rate,
-                             reset_tokens_ + rate * static_cast<double>(now - reset_refill_at_) /
-                                                 static_cast<double>(kSecond));
-    reset_refill_at_ = now;
-  }
-  if (reset_tokens_ < 1.0) {
-    return false;
-  }
-  reset_tokens_ -= 1.0;
-  return true;
+  return take_token(reset_tokens_, reset_refill_at_, options_.max_resets_per_second, loop().now());
 }
 
 void ServerEndpoint::add_route(Conn& conn, const Bytes& cid) {
@@ -187,6 +276,13 @@ void ServerEndpoint::on_cid_change(Conn& conn, const quic::CidChange& change) {
 }
 
 void ServerEndpoint::on_retire(Conn& conn) {
+  if (auto ip = conn_address_.find(conn.key()); ip != conn_address_.end()) {
+    auto count = per_address_.find(ip->second);
+    if (count != per_address_.end() && --count->second == 0) {
+      per_address_.erase(count);
+    }
+    conn_address_.erase(ip);
+  }
   auto it = cids_.find(conn.key());
   if (it == cids_.end()) {
     return;

@@ -72,7 +72,8 @@ struct Connection::Impl {
 
   // setup.cc
   Result<void> init_client(const ClientConfig& config, const Path& p, Timestamp now);
-  Result<void> init_server(const ServerConfig& config, const Path& p, ByteSpan pkt, Timestamp now);
+  Result<void> init_server(
+      const ServerConfig& config, const Path& p, ByteSpan pkt, Timestamp now, ByteSpan retry_odcid);
 
   // connection.cc
   Result<void> on_datagram(const Path& p, ByteSpan pkt, Timestamp now);

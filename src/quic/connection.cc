@@ -241,7 +241,8 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ClientConfig& conf
 Result<std::unique_ptr<Connection>> Connection::accept(const ServerConfig& config,
                                                        const Path& path,
                                                        ByteSpan first_packet,
-                                                       Timestamp now) {
+                                                       Timestamp now,
+                                                       ByteSpan retry_odcid) {
   CONNSWAP_TRY(validate(config.transport));
   if (!config.tls || !config.tls->is_server()) {
     return make_error(Errc::kInvalidArgument, "accept needs a server TlsContext");
@@ -250,7 +251,7 @@ Result<std::unique_ptr<Connection>> Connection::accept(const ServerConfig& confi
     return make_error(Errc::kInvalidArgument, "static_secret must be >= 32 bytes");
   }
   auto impl = std::make_unique<Impl>();
-  CONNSWAP_TRY(impl->init_server(config, path, first_packet, now));
+  CONNSWAP_TRY(impl->init_server(config, path, first_packet, now, retry_odcid));
   log::get("quic").debug("conn={} accepted from {}", impl->id, path.remote.to_string());
   return std::unique_ptr<Connection>(new Connection(std::move(impl)));
 }

@@ -62,10 +62,13 @@ class Connection {
   // `first_packet` must be a client Initial (see packet.h: accept_initial); it is processed.
   // If it fails the handshake (e.g. ALPN mismatch) the connection is still returned: it owes
   // the client a CONNECTION_CLOSE (write_datagrams) and reports ConnectionClosed.
+  // `retry_odcid`: after a Retry (quic/retry.h), the original DCID its verified token
+  // carries; the connection then announces original_dcid and retry_scid. Empty = no Retry.
   static Result<std::unique_ptr<Connection>> accept(const ServerConfig& config,
                                                     const Path& path,
                                                     ByteSpan first_packet,
-                                                    Timestamp now);
+                                                    Timestamp now,
+                                                    ByteSpan retry_odcid = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

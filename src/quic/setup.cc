@@ -143,10 +143,8 @@ Result<void> Impl::init_client(const ClientConfig& config, const Path& p, Timest
   return attach_tls(*this);
 }
 
-Result<void> Impl::init_server(const ServerConfig& config,
-                               const Path& p,
-                               ByteSpan pkt,
-                               Timestamp now) {
+Result<void> Impl::init_server(
+    const ServerConfig& config, const Path& p, ByteSpan pkt, Timestamp now, ByteSpan retry_odcid) {
   server = true;
   settings = config.transport;
   tls = config.tls;
@@ -159,9 +157,17 @@ Result<void> Impl::init_server(const ServerConfig& config,
   id = to_hex({hd.dcid.data, hd.dcid.datalen});
   ngtcp2_cid scid = random_cid(kServerCidLen);
   ngtcp2_settings s = make_settings(*this, hd.dcid, now);
-  s.token = hd.token;
+  if (!retry_odcid.empty()) {
+    s.token = hd.token;  // verified by the endpoint: the client's address is validated
+  }
   ngtcp2_transport_params params = make_params(settings);
   params.original_dcid = hd.dcid;
+  if (!retry_odcid.empty()) {
+    // RFC 9000 §7.3: after a Retry the client's DCID is our Retry SCID.
+    ngtcp2_cid_init(&params.original_dcid, retry_odcid.data(), retry_odcid.size());
+    params.retry_scid = hd.dcid;
+    params.retry_scid_present = 1;
+  }
   params.stateless_reset_token_present = 1;
   if (ngtcp2_crypto_generate_stateless_reset_token(
           params.stateless_reset_token, static_secret.data(), static_secret.size(), &scid) != 0) {

@@ -19,6 +19,7 @@ Result<std::unique_ptr<Server>> Server::listen(net::Loop& loop,
   net_options.listen = options.listen;
   net_options.quic = std::move(options.quic);
   net_options.socket = options.socket;
+  net_options.admission = options.admission;
   std::unique_ptr<Server> server(new Server(loop, std::move(options), registry));
   auto endpoint = net::ServerEndpoint::listen(loop, net_options, *server);
   if (!endpoint) {

@@ -40,6 +40,7 @@ struct ServerOptions {
   net::SocketOptions socket;
   rpc::SessionConfig session;  // frame size limit, per-call send high-water mark
   ConnectionHooks hooks;
+  net::AdmissionLimits admission;  // connection caps and Retry (default: none)
 };
 
 class Server final : private net::ConnectionHandler, private detail::PeerObserver {
@@ -58,6 +59,10 @@ class Server final : private net::ConnectionHandler, private detail::PeerObserve
   const Address& local_address() const { return endpoint_->local_address(); }
   // Connections whose handshake completed and that are still up.
   std::size_t connection_count() const;
+  // The listener's counters (accepted, Retries, refusals by AdmissionLimits).
+  const net::ServerEndpoint::Stats& endpoint_stats() const { return endpoint_->stats(); }
+  // Connections the listener holds, closing ones included (what its caps count).
+  std::size_t listener_connections() const { return endpoint_->connection_count(); }
 
   // Closes every connection (the peers' calls see UNAVAILABLE; ours end UNAVAILABLE too)
   // and the socket. on_close hooks run before this returns. Idempotent.

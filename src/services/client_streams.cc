@@ -166,6 +166,18 @@ void ClientStreams::finish_all(const rpc::Status& status) {
   }
 }
 
+void ClientStreams::abort(director::StreamKey key, const rpc::Status& status) {
+  auto it = streams_.find(key);
+  if (it == streams_.end()) {
+    return;
+  }
+  ClientStream c = std::move(it->second);
+  unindex(key, c);
+  streams_.erase(it);
+  c.sink->set_callbacks({});
+  c.sink->finish(status);
+}
+
 std::uint64_t ClientStreams::blocked() const {
   return static_cast<std::uint64_t>(std::count_if(
       streams_.begin(), streams_.end(), [](const auto& kv) { return kv.second.blocked; }));

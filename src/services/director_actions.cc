@@ -127,6 +127,7 @@ void DirectorService::Impl::set_blocked(StreamKey key, bool blocked) {
     return;
   }
   c->blocked = blocked;
+  note_blocked(key, *c, blocked);
   extra_.client_blocks += blocked ? 1 : 0;
   core_.on_client_blocked(key, blocked, now_());
   upstreams_.set_paused(key, blocked);  // may deliver items at once: `c` is not used after

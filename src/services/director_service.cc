@@ -59,10 +59,15 @@ void DirectorService::Impl::open_stream(std::unique_ptr<ClientSink> sink,
   while (clients_.key_of(connection_id, stream_id)) {
     stream_id = next_stream_id_++;
   }
+  if (!admit_to_book(*sink, connection_id, stream_id)) {
+    return;
+  }
   GenerateRequest plain = from_proto(request);
   run([&] {
     auto key = core_.open_stream({connection_id, stream_id, plain, {}}, now_());
     if (!key) {
+      (void)sessions_.close_stream(
+          {connection_id, stream_id}, migration::MigrationState::kAborted, now_());
       sink->finish({rpc::StatusCode::kInvalidArgument, key.error().message()});
       return;
     }
@@ -136,6 +141,9 @@ void DirectorService::Impl::open_resumed(std::unique_ptr<ClientSink> sink,
   if (auto old = clients_.key_of(connection_id, spec.stream_id)) {
     run([&] { core_.on_client_cancel(*old, now_()); });
   }
+  if (!admit_to_book(*sink, connection_id, spec.stream_id)) {
+    return;
+  }
   ++extra_.resumes;
   logger().info("connection.id={} stream.id={} resume_seq={} migrations={}: ♻️  stream resumed",
                 connection_id,
@@ -146,6 +154,8 @@ void DirectorService::Impl::open_resumed(std::unique_ptr<ClientSink> sink,
   run([&] {
     auto key = core_.open_stream(std::move(spec), now_());
     if (!key) {
+      (void)sessions_.close_stream(
+          {connection_id, stream_id}, migration::MigrationState::kAborted, now_());
       sink->finish({rpc::StatusCode::kInvalidArgument, key.error().message()});
       return;
     }
@@ -161,12 +171,6 @@ void DirectorService::Impl::open_resumed(std::unique_ptr<ClientSink> sink,
 
 void DirectorService::Impl::add_client(StreamKey key, detail::ClientStream&& stream) {
   const Timestamp now = now_();
-  if (auto opened = sessions_.open_stream(stream.connection_id, stream.stream_id, now); !opened) {
-    logger().debug("connection.id={} stream.id={} error=\"{}\": not in the session book",
-                   stream.connection_id,
-                   stream.stream_id,
-                   opened.error().message());
-  }
   detail::ClientStream& c = clients_.add(key, std::move(stream));
   c.ticket_at = now;
   c.sink->set_callbacks({[this, key] { run([&] { after_write(key, clients_.flush(key)); }); },
@@ -188,6 +192,7 @@ void DirectorService::Impl::on_client_gone(StreamKey key, ClientGone why) {
 void DirectorService::Impl::on_timeout(Timestamp now) {
   run([&] { core_.on_timeout(now); });
   sessions_.on_timeout(now);
+  end_blocked_streams(now);
 }
 
 // Tickets go out last: by then every token the core forwarded is queued before them, so a

@@ -82,6 +82,21 @@ struct DirectorStats {
   std::uint64_t requests_refused = 0;    // refused at open: over max_request_bytes()
   std::uint64_t bad_connection_ids = 0;  // refused at open: check_connection_id() failed
   ResumeRefusals resume_refusals;        // part of resumes_refused, by limit
+  // Limits (issue 14 item 3, StreamLimits): streams refused RESOURCE_EXHAUSTED at open by
+  // the session book, and streams ended because their client did not read for too long.
+  std::uint64_t refused_streams_per_connection = 0;  // its connection at the stream cap
+  std::uint64_t refused_sessions = 0;                // a new connection id past max_sessions
+  std::uint64_t blocked_too_long = 0;                // ended after StreamLimits::blocked_lifetime
+};
+
+// Per-client bounds the director enforces on its streams (issue 14 item 3); apps set them
+// from --max-streams-per-connection, --max-sessions and --blocked-stream-timeout-ms.
+struct StreamLimits {
+  std::size_t max_streams_per_connection = 1'024;  // open streams per connection id
+  std::size_t max_sessions = 65'536;               // connection ids the session book holds
+  // A client that has not taken a byte for this long while its stream is blocked (its
+  // worker paused, stall detection off) has the stream ended RESOURCE_EXHAUSTED.
+  Duration blocked_lifetime = 120 * kSecond;
 };
 
 // Worker-request bytes beyond the client's own request: the start_seq the director sets
@@ -129,6 +144,9 @@ class DirectorService {
   // any of its keys are accepted. Off by default (a resume request is FAILED_PRECONDITION).
   // Call before the first stream; a later call replaces the keys but keeps the replay cache.
   void enable_resume(migration::Keyring keyring, const ResumeConfig& config, WallClockFn wall_now);
+
+  // Replaces the stream limits (defaults: StreamLimits{}). Call before the first stream.
+  void set_stream_limits(const StreamLimits& limits);
 
   // When on_timeout() must next run (heartbeat expiry, stalls, worker waits).
   Timestamp deadline() const;

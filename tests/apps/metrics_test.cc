@@ -58,8 +58,17 @@ TEST(Metrics, DirectorNames) {
   stats.requests_refused = 4;
   stats.bad_connection_ids = 5;
   stats.resume_refusals = {
-      .replay_full = 6, .per_connection = 7, .per_stream = 8, .position = 9, .evictions = 10};
+      .replay_full = 14, .per_connection = 15, .per_stream = 16, .position = 17, .evictions = 18};
+  stats.refused_streams_per_connection = 8;
+  stats.refused_sessions = 9;
+  stats.blocked_too_long = 10;
   metrics.update(stats);
+  net::ServerEndpoint::Stats listener;
+  listener.refused_connections = 6;
+  listener.refused_per_address = 7;
+  listener.retries = 11;
+  listener.invalid_tokens = 12;
+  metrics.update_listener(listener, 13);
   metrics.observe_gap(250 * kMillisecond);
   stats.router.tokens_forwarded = 50;
   metrics.update(stats);  // counters follow the cumulative stats
@@ -72,7 +81,10 @@ TEST(Metrics, DirectorNames) {
                            "connswap_prefix_bytes",
                            "connswap_prefixes_truncated_total",
                            "connswap_requests_refused_total",
-                           "connswap_resume_replay_evictions_total"}) {
+                           "connswap_resume_replay_evictions_total",
+                           "connswap_quic_retries_total",
+                           "connswap_quic_invalid_tokens_total",
+                           "connswap_user_connections"}) {
     EXPECT_TRUE(has(names, name)) << name;
   }
   for (const auto& family : registry.Collect()) {
@@ -88,18 +100,30 @@ TEST(Metrics, DirectorNames) {
     } else if (family.name == "connswap_migrations_total") {
       EXPECT_EQ(family.metric.size(), services::kFailureReasonCount);
     } else if (family.name == "connswap_requests_refused_total") {
+      // too_large, bad_connection_id, the limits (issue 14 item 3), then resume refusals.
       const std::map<std::string, double> want = {{"too_large", 4.0},
                                                   {"bad_connection_id", 5.0},
-                                                  {"resume_replay_full", 6.0},
-                                                  {"resume_per_connection", 7.0},
-                                                  {"resume_per_stream", 8.0},
-                                                  {"resume_position", 9.0}};
+                                                  {"max_connections", 6.0},
+                                                  {"max_connections_per_address", 7.0},
+                                                  {"max_streams_per_connection", 8.0},
+                                                  {"max_sessions", 9.0},
+                                                  {"blocked_stream_timeout", 10.0},
+                                                  {"resume_replay_full", 14.0},
+                                                  {"resume_per_connection", 15.0},
+                                                  {"resume_per_stream", 16.0},
+                                                  {"resume_position", 17.0}};
       ASSERT_EQ(family.metric.size(), want.size());
       for (const auto& m : family.metric) {
         EXPECT_EQ(m.counter.value, want.at(m.label.at(0).value)) << m.label.at(0).value;
       }
     } else if (family.name == "connswap_resume_replay_evictions_total") {
-      EXPECT_EQ(family.metric.at(0).counter.value, 10.0);
+      EXPECT_EQ(family.metric.at(0).counter.value, 18.0);
+    } else if (family.name == "connswap_quic_retries_total") {
+      EXPECT_EQ(family.metric.at(0).counter.value, 11.0);
+    } else if (family.name == "connswap_quic_invalid_tokens_total") {
+      EXPECT_EQ(family.metric.at(0).counter.value, 12.0);
+    } else if (family.name == "connswap_user_connections") {
+      EXPECT_EQ(family.metric.at(0).gauge.value, 13.0);
     }
   }
 }

@@ -31,6 +31,7 @@ struct ClientStream {
   Fifo<v1::GenerateItem> outbox;      // items the sink did not take yet
   std::optional<rpc::Status> finish;  // trailer to send once the outbox is empty
   bool blocked = false;               // the sink is full; worker calls are paused
+  Timestamp blocked_since = 0;        // when it last became blocked (StreamLimits)
   std::string connection_id;
   std::uint64_t stream_id = 0;
   GenerateRequest request;            // as first asked (a resumed stream: the snapshot's)
@@ -64,6 +65,9 @@ class ClientStreams {
   // Writes waiting items until the sink is full; once all are out and `finish` is set,
   // finishes the sink and forgets the stream.
   Flow flush(director::StreamKey key);
+
+  // Ends one stream now with `status`, dropping what waits in its outbox, and forgets it.
+  void abort(director::StreamKey key, const rpc::Status& status);
 
   // Writes what each sink still takes, finishes every stream with `status`, forgets them.
   void finish_all(const rpc::Status& status);

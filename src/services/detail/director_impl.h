@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 
 #include <connswap/v1/director.pb.h>
 #include <connswap/v1/migration.pb.h>
@@ -55,8 +57,11 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   void on_list_sessions(MgmtCall<v1::ListSessionsRequest, v1::ListSessionsResponse> call,
                         const v1::ListSessionsRequest& request);
   void enable_resume(migration::Keyring keyring, const ResumeConfig& config, WallClockFn wall);
+  void set_stream_limits(const StreamLimits& limits);  // director_limits.cc
 
-  Timestamp deadline() const { return std::min(core_.deadline(), sessions_.deadline()); }
+  Timestamp deadline() const {
+    return std::min({core_.deadline(), sessions_.deadline(), blocked_deadline()});
+  }
   void on_timeout(Timestamp now);
   void stop();
   bool stopped() const { return stopped_; }
@@ -109,6 +114,12 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   void on_upstream_item(director::AttemptId attempt, const v1::WorkerItem& item);
   void on_upstream_end(director::AttemptId attempt, const rpc::Status& status);
 
+  // director_limits.cc: StreamLimits.
+  bool admit_to_book(ClientSink& sink, const std::string& connection_id, std::uint64_t stream_id);
+  void note_blocked(director::StreamKey key, detail::ClientStream& c, bool blocked);
+  Timestamp blocked_deadline() const;
+  void end_blocked_streams(Timestamp now);
+
   // director_admin.cc: the session book.
   void track(const director::Event& event);
   void on_finished_stream(const detail::ClientStream& c, director::StatusCode code);
@@ -128,6 +139,8 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   bool in_action_loop_ = false;    // run() is draining actions (re-entrancy guard)
   bool stopped_ = false;
   std::function<void(Duration)> gap_observer_;  // DirectorService::on_failover_gap
+  StreamLimits limits_;
+  std::set<std::pair<Timestamp, director::StreamKey>> blocked_until_;  // blocked streams' ends
 };
 
 }  // namespace connswap::services

@@ -1,0 +1,95 @@
+#include "common/limit_options.h"
+
+#include <fmt/format.h>
+
+#include "common/cli.h"
+
+namespace connswap::app {
+
+void add_limit_options(CLI::App& app, LimitArgs& a) {
+  constexpr Role kRole = Role::kDirector;
+  add_env_option(app,
+                 kRole,
+                 "--max-connections",
+                 a.max_connections,
+                 "USER connections at once; more are refused (CONNECTION_REFUSED)");
+  add_env_option(app,
+                 kRole,
+                 "--max-connections-per-address",
+                 a.max_connections_per_address,
+                 "USER connections at once from one source IP");
+  add_env_option(app,
+                 kRole,
+                 "--max-streams-per-connection",
+                 a.max_streams_per_connection,
+                 "open streams per client connection (QUIC stream credit and the session "
+                 "book; over it RESOURCE_EXHAUSTED)");
+  add_env_option(app,
+                 kRole,
+                 "--max-sessions",
+                 a.max_sessions,
+                 "connection ids the session book holds; a new one past it is refused");
+  add_ms_option(app,
+                kRole,
+                "--blocked-stream-timeout-ms",
+                a.blocked_stream_timeout,
+                "a client not reading this long (its worker paused) has the stream ended "
+                "RESOURCE_EXHAUSTED");
+  add_env_option(app,
+                 kRole,
+                 "--retry-above-handshakes-per-s",
+                 a.retry_above_per_second,
+                 "new USER handshakes per second before clients must answer a QUIC Retry "
+                 "(0 = always Retry)");
+}
+
+Result<void> validate_limits(const LimitArgs& a) {
+  auto bad = [](const char* what) { return make_error(Errc::kInvalidArgument, what); };
+  if (a.max_connections == 0) {
+    return bad("--max-connections: must be >= 1");
+  }
+  if (a.max_connections_per_address == 0 || a.max_connections_per_address > a.max_connections) {
+    return bad("--max-connections-per-address: must be >= 1 and <= --max-connections");
+  }
+  if (a.max_streams_per_connection == 0) {
+    return bad("--max-streams-per-connection: must be >= 1");
+  }
+  if (a.max_sessions == 0) {
+    return bad("--max-sessions: must be >= 1");
+  }
+  if (a.blocked_stream_timeout == 0) {
+    return bad("--blocked-stream-timeout-ms: must be > 0");
+  }
+  return {};
+}
+
+std::string describe_limits(const LimitArgs& a) {
+  return fmt::format(
+      "max_connections={} max_connections_per_address={} max_streams_per_connection={} "
+      "max_sessions={} blocked_stream_timeout_ms={} retry_above_handshakes_per_s={}",
+      a.max_connections,
+      a.max_connections_per_address,
+      a.max_streams_per_connection,
+      a.max_sessions,
+      a.blocked_stream_timeout / kMillisecond,
+      a.retry_above_per_second);
+}
+
+ServeLimits user_port_limits(const LimitArgs& a) {
+  ServeLimits limits;
+  limits.admission.max_connections = a.max_connections;
+  limits.admission.max_connections_per_address = a.max_connections_per_address;
+  limits.admission.retry_above_per_second = a.retry_above_per_second;
+  limits.max_streams_per_connection = a.max_streams_per_connection;
+  return limits;
+}
+
+services::StreamLimits stream_limits(const LimitArgs& a) {
+  services::StreamLimits limits;
+  limits.max_streams_per_connection = a.max_streams_per_connection;
+  limits.max_sessions = a.max_sessions;
+  limits.blocked_lifetime = a.blocked_stream_timeout;
+  return limits;
+}
+
+}  // namespace connswap::app

@@ -1,0 +1,44 @@
+#pragma once
+// connswap-director's limits (issue 14 item 3; docs/RELIABILITY.md "Limits"): connection
+// caps and Retry on the USER port, streams per connection, the session book's size and
+// the blocked-stream lifetime, each a flag and a CONNECTION_SWAP_DIRECTOR_* variable.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "base/error.h"
+#include "base/time.h"
+#include "common/serve.h"
+#include "services/director_service.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace connswap::app {
+
+struct LimitArgs {
+  std::size_t max_connections = 4'096;            // USER connections at once
+  std::size_t max_connections_per_address = 256;  // ...from one source IP
+  std::uint32_t max_streams_per_connection = 1'024;
+  std::size_t max_sessions = 65'536;  // connection ids in the session book
+  Duration blocked_stream_timeout = 120 * kSecond;
+  std::uint32_t retry_above_per_second = 1'000;  // new handshakes/s before Retry; 0 = always
+};
+
+// Adds --max-connections, --max-connections-per-address, --max-streams-per-connection,
+// --max-sessions, --blocked-stream-timeout-ms and --retry-above-handshakes-per-s.
+void add_limit_options(CLI::App& app, LimitArgs& args);
+
+// kInvalidArgument naming the option: every cap >= 1, per-address <= total, timeout > 0.
+Result<void> validate_limits(const LimitArgs& args);
+
+// "max_connections=... retry_above_per_s=..." for the startup line.
+std::string describe_limits(const LimitArgs& args);
+
+// The USER listener's limits and the service's.
+ServeLimits user_port_limits(const LimitArgs& args);
+services::StreamLimits stream_limits(const LimitArgs& args);
+
+}  // namespace connswap::app
