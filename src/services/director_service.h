@@ -71,6 +71,7 @@ struct DirectorStats {
   std::uint64_t resumes_refused = 0;     // resume requests refused (bad/replayed tickets...)
   std::uint64_t requests_refused = 0;    // refused at open: over max_request_bytes()
   std::uint64_t bad_connection_ids = 0;  // refused at open: check_connection_id() failed
+  std::uint64_t labels_refused = 0;      // Registry calls for a label another cert owns
 };
 
 // Worker-request bytes beyond the client's own request: the start_seq the director sets
