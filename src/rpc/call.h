@@ -36,7 +36,7 @@ struct PeerInfo {
   std::string address;         // printable peer address ("127.0.0.1:40000"); "" if unknown
   bool authenticated = false;  // the transport verified a certificate the peer presented
   RoleSet roles{};             // the roles that certificate grants (base/peer_roles.h)
-  std::string fingerprint;     // its SHA-256, lowercase hex: a stable identity; "" if none
+  std::string fingerprint{};   // its SHA-256, lowercase hex: a stable identity; "" if none
 };
 
 // One message body, or nullopt when the peer ended its messages (server side: the client

@@ -15,7 +15,7 @@ struct ConnectionInfo {
   // The verified peer certificate's roles (SAN URIs connswap:role:<name>) and SHA-256
   // fingerprint (lowercase hex). Empty when no verified certificate was presented.
   RoleSet roles{};
-  std::string fingerprint;
+  std::string fingerprint{};
 };
 
 }  // namespace connswap::rpcnet
