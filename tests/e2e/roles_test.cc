@@ -129,7 +129,7 @@ TEST(Roles, ASecondWorkerCertificateCannotTakeALiveWorkersLabel) {
   // New streams still go to the real worker-a, none to the intruder.
   auto& client = c.start_client("client", {{"--streams", "3"}, {"--max-tokens", "10"}});
   auto summary = c.finish_client(client);
-  expect_intact(c, client, summary, 10);
+  expect_intact(c, client, summary, 10, 3);
   EXPECT_TRUE(intruder.process->stderr_lines({"stream done"}).empty()) << c.logs();
   EXPECT_EQ(owner.process->stderr_lines({"stream done"}).size(), 3U) << c.logs();
   EXPECT_EQ(c.director().process->stderr_lines({"worker=worker-a", "worker registered"}).size(), 1U)
