@@ -87,9 +87,14 @@ echo "all free (and TCP $http_port)"
 rm -rf "$work"
 mkdir -p "$work"
 say "making certificates in $work/certs"
-"$bin/certs/connswap-certs" --out "$work/certs" >/dev/null
-tls=(--tls-cert "$work/certs/server.pem" --tls-key "$work/certs/server-key.pem"
-     --tls-ca "$work/certs/ca.pem")
+# One certificate per role (docs/PROTOCOL.md §7.5): the director's, and one per worker, so that
+# each worker label is bound to its own certificate.
+"$bin/certs/connswap-certs" --out "$work/certs" --worker-cert worker-a --worker-cert worker-b \
+  >/dev/null
+tls_of() {  # certificate name -> the --tls-* flags
+  echo --tls-cert "$work/certs/$1.pem" --tls-key "$work/certs/$1-key.pem" \
+    --tls-ca "$work/certs/ca.pem"
+}
 export RUST_LOG=info
 
 exec 3>&1  # the terminal, for view() of a process whose stdout goes elsewhere
@@ -135,7 +140,7 @@ say "starting the director (USER 61000, MGMT 61001, HTTP $http_port) and two wor
 CONNECTION_SWAP_DIRECTOR_USER_ADDR=127.0.0.1:61000 \
 CONNECTION_SWAP_DIRECTOR_MGMT_ADDR=127.0.0.1:61001 \
 CONNECTION_SWAP_DIRECTOR_HTTP_ADDR=127.0.0.1:$http_port \
-  "$bin/director/connswap-director" "${tls[@]}" --ready-file "$work/director.ready" \
+  "$bin/director/connswap-director" $(tls_of director) --ready-file "$work/director.ready" \
   > >(view director) 2>&1 &
 pids+=($!)
 wait_ready director "$work/director.ready" "${pids[-1]}"
@@ -147,7 +152,7 @@ start_worker() {  # label, user port, mgmt port, extra flags...
   CONNECTION_SWAP_WORKER_MGMT_ADDR=127.0.0.1:$mgmt \
   CONNECTION_SWAP_WORKER_LABEL=$label \
   CONNECTION_SWAP_DIRECTOR_MGMT_ADDR=127.0.0.1:61001 \
-    "$bin/worker/connswap-worker" "${tls[@]}" --ready-file "$work/$label.ready" "$@" \
+    "$bin/worker/connswap-worker" $(tls_of "$label") --ready-file "$work/$label.ready" "$@" \
     > >(view "$label") 2>&1 &
   pids+=($!)
   wait_ready "$label" "$work/$label.ready" "${pids[-1]}"

@@ -14,14 +14,14 @@ namespace fs = std::filesystem;
 
 constexpr std::uint32_t kCaMinDays = 3650;
 
-struct Layout {
-  pki::PemPaths ca, server, client;
+// One leaf to write: where, and how to make it.
+struct Leaf {
+  pki::PemPaths paths;
+  pki::LeafOptions options;
 };
 
-Layout layout_for(const fs::path& dir) {
-  return {.ca = {dir / "ca.pem", dir / "ca-key.pem"},
-          .server = {dir / "server.pem", dir / "server-key.pem"},
-          .client = {dir / "client.pem", dir / "client-key.pem"}};
+pki::PemPaths pair_in(const fs::path& dir, const std::string& name) {
+  return {dir / (name + ".pem"), dir / (name + "-key.pem")};
 }
 
 bool path_taken(const fs::path& p) {
@@ -40,16 +40,69 @@ std::vector<std::string> merged(std::vector<std::string> base,
   return base;
 }
 
-pki::LeafOptions server_options(const Options& o) {
+RoleSet only(PeerRole role) {
+  RoleSet roles;
+  roles.add(role);
+  return roles;
+}
+
+// A certificate that serves (server SANs); `kind` kServer for server.pem (no role), kNode
+// for a director or worker (it also calls peers as a client).
+pki::LeafOptions server_options(const Options& o, pki::LeafRole kind, RoleSet roles) {
   return {.common_name = o.dns_names.empty() ? "localhost" : o.dns_names.front(),
-          .role = pki::LeafRole::kServer,
+          .role = kind,
           .dns_names = merged({"localhost"}, o.dns_names),
           .ip_addresses = merged({"127.0.0.1", "::1"}, o.ip_addresses),
+          .roles = roles,
           .validity_days = o.days};
 }
 
-pki::LeafOptions client_options(const Options& o) {
-  return {.common_name = o.client_cn, .role = pki::LeafRole::kClient, .validity_days = o.days};
+pki::LeafOptions client_options(const Options& o, std::string cn, RoleSet roles) {
+  return {.common_name = std::move(cn),
+          .role = pki::LeafRole::kClient,
+          .roles = roles,
+          .validity_days = o.days};
+}
+
+// Every leaf connswap-certs writes (docs/PROTOCOL.md §7.5): server.pem has no role (tools that
+// only serve: quicperf, benches); each cluster role has its own certificate.
+std::vector<Leaf> leaves_for(const Options& o) {
+  const fs::path& d = o.out_dir;
+  std::vector<Leaf> out = {
+      {pair_in(d, "server"), server_options(o, pki::LeafRole::kServer, {})},
+      {pair_in(d, "director"), server_options(o, pki::LeafRole::kNode, only(PeerRole::kDirector))},
+      {pair_in(d, "worker"), server_options(o, pki::LeafRole::kNode, only(PeerRole::kWorker))},
+      {pair_in(d, "operator"), client_options(o, "connswap-operator", only(PeerRole::kOperator))},
+      {pair_in(d, "client"), client_options(o, o.client_cn, only(PeerRole::kClient))},
+  };
+  for (const std::string& name : o.worker_names) {
+    Leaf w{pair_in(d, name), server_options(o, pki::LeafRole::kNode, only(PeerRole::kWorker))};
+    w.options.common_name = name;
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+// A --worker-cert NAME becomes NAME.pem: letters, digits, '.', '_' and '-' only, and not a
+// name connswap-certs writes anyway.
+Result<void> check_worker_name(const std::string& name) {
+  for (const char* taken : {"ca", "server", "director", "worker", "operator", "client"}) {
+    if (name == taken) {
+      return make_error(Errc::kInvalidArgument,
+                        "--worker-cert '" + name + "': " + name + ".pem is written anyway");
+    }
+  }
+  const bool ok = !name.empty() && name.size() <= 64 && name.front() != '.' &&
+                  std::all_of(name.begin(), name.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+                  });
+  if (!ok) {
+    return make_error(
+        Errc::kInvalidArgument,
+        "--worker-cert '" + name + "': 1-64 of [A-Za-z0-9._-], not starting with '.'");
+  }
+  return {};
 }
 
 // Refuses (kInvalidArgument) if any target exists and may not be replaced.
@@ -68,19 +121,19 @@ Result<void> check_targets(const std::vector<fs::path>& targets, bool force) {
 }
 
 // The CA to sign with: reused from disk, or new. `is_new` tells the caller to write it.
-Result<pki::CertAndKey> ca_for(const Options& o, const Layout& l, bool& is_new) {
-  bool has_cert = path_taken(l.ca.cert);
-  bool has_key = path_taken(l.ca.key);
+Result<pki::CertAndKey> ca_for(const Options& o, const pki::PemPaths& ca, bool& is_new) {
+  bool has_cert = path_taken(ca.cert);
+  bool has_key = path_taken(ca.key);
   if (has_cert != has_key && !o.new_ca) {
     return make_error(Errc::kInvalidArgument,
-                      (has_cert ? l.ca.key : l.ca.cert).string() +
+                      (has_cert ? ca.key : ca.cert).string() +
                           " is missing but its pair exists; restore it or pass --new-ca --force");
   }
   is_new = o.new_ca || !has_cert;
   if (!is_new) {
-    return pki::load_pem_files(l.ca);
+    return pki::load_pem_files(ca);
   }
-  CONNSWAP_TRY(check_targets({l.ca.cert, l.ca.key}, o.force));
+  CONNSWAP_TRY(check_targets({ca.cert, ca.key}, o.force));
   return pki::make_ca({.validity_days = std::max(o.days, kCaMinDays)});
 }
 
@@ -90,8 +143,13 @@ Result<void> validate(const Options& options) {
   if (options.out_dir.empty()) {
     return make_error(Errc::kInvalidArgument, "--out DIR is required (see --help)");
   }
-  CONNSWAP_TRY(pki::validate(server_options(options)));
-  return pki::validate(client_options(options));
+  for (const std::string& name : options.worker_names) {
+    CONNSWAP_TRY(check_worker_name(name));
+  }
+  for (const Leaf& leaf : leaves_for(options)) {
+    CONNSWAP_TRY(pki::validate(leaf.options));
+  }
+  return {};
 }
 
 Result<std::string> generate(const Options& o) {
@@ -101,31 +159,40 @@ Result<std::string> generate(const Options& o) {
   if (ec) {
     return make_error(Errc::kIo, "creating " + o.out_dir.string() + ": " + ec.message());
   }
-  const Layout l = layout_for(o.out_dir);
+  const pki::PemPaths ca_paths = pair_in(o.out_dir, "ca");
+  const std::vector<Leaf> leaves = leaves_for(o);
   // Check leaves before making or writing anything, so a refusal leaves DIR untouched.
-  CONNSWAP_TRY(check_targets({l.server.cert, l.server.key, l.client.cert, l.client.key}, o.force));
+  std::vector<fs::path> targets;
+  for (const Leaf& leaf : leaves) {
+    targets.push_back(leaf.paths.cert);
+    targets.push_back(leaf.paths.key);
+  }
+  CONNSWAP_TRY(check_targets(targets, o.force));
   bool new_ca = false;
-  auto ca = ca_for(o, l, new_ca);
+  auto ca = ca_for(o, ca_paths, new_ca);
   if (!ca) {
     return Unexpected(std::move(ca).error());
   }
-  auto server = pki::make_leaf(*ca, server_options(o));
-  if (!server) {
-    return Unexpected(std::move(server).error());
-  }
-  auto client = pki::make_leaf(*ca, client_options(o));
-  if (!client) {
-    return Unexpected(std::move(client).error());
+  std::vector<pki::CertAndKey> made;
+  for (const Leaf& leaf : leaves) {
+    auto pair = pki::make_leaf(*ca, leaf.options);
+    if (!pair) {
+      return Unexpected(std::move(pair).error());
+    }
+    made.push_back(std::move(*pair));
   }
   const auto overwrite = o.force ? pki::Overwrite::kYes : pki::Overwrite::kNo;
   if (new_ca) {
-    CONNSWAP_TRY(pki::write_pem_files(*ca, l.ca, overwrite));
+    CONNSWAP_TRY(pki::write_pem_files(*ca, ca_paths, overwrite));
   }
-  CONNSWAP_TRY(pki::write_pem_files(*server, l.server, overwrite));
-  CONNSWAP_TRY(pki::write_pem_files(*client, l.client, overwrite));
-  return std::string(new_ca ? "wrote new CA " : "reused CA ") + l.ca.cert.string() + "\n" +
-         "wrote " + l.server.cert.string() + ", " + l.server.key.string() + "\n" + "wrote " +
-         l.client.cert.string() + ", " + l.client.key.string() + "\n";
+  std::string report =
+      std::string(new_ca ? "wrote new CA " : "reused CA ") + ca_paths.cert.string() + "\n";
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    CONNSWAP_TRY(pki::write_pem_files(made[i], leaves[i].paths, overwrite));
+    report += "wrote " + leaves[i].paths.cert.string() + ", " + leaves[i].paths.key.string() +
+              " (roles: " + to_string(leaves[i].options.roles) + ")\n";
+  }
+  return report;
 }
 
 }  // namespace connswap::certs

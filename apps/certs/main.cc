@@ -25,9 +25,11 @@ int fail(int code, const std::string& message) {
 int run_main(int argc, char** argv) {
   connswap::certs::Options opts;
   CLI::App app{
-      "Writes ca.pem, ca-key.pem, server.pem, server-key.pem, client.pem and client-key.pem\n"
-      "(ECDSA P-256, PEM, keys mode 0600) into DIR. If DIR already holds ca.pem and\n"
-      "ca-key.pem, that CA signs the new leaves, so a cluster can share one CA.",
+      "Writes ca.pem and, each with its -key.pem: director.pem, worker.pem, operator.pem\n"
+      "(connswap-ctl), client.pem, and server.pem (no role: benches, tools) into DIR\n"
+      "(ECDSA P-256, PEM, keys mode 0600). Each role is a SAN URI connswap:role:<name>.\n"
+      "If DIR already holds ca.pem and ca-key.pem, that CA signs the new leaves, so a\n"
+      "cluster can share one CA.",
       "connswap-certs"};
   app.add_option("-o,--out", opts.out_dir, "Output directory DIR (created if missing)")
       ->type_name("DIR");  // required; checked after parsing so typos are reported first
@@ -49,7 +51,13 @@ int run_main(int argc, char** argv) {
   app.add_option("--client-cn", opts.client_cn, "Common name of the client certificate")
       ->type_name("CN")
       ->capture_default_str();
-  app.add_flag("-f,--force", opts.force, "Overwrite existing server/client files");
+  app.add_option(
+         "--worker-cert",
+         opts.worker_names,
+         "Also write NAME.pem (the worker role, e.g. worker-a), repeatable: one certificate\n"
+         "per worker, so that a worker's label is bound to its own certificate")
+      ->type_name("NAME");
+  app.add_flag("-f,--force", opts.force, "Overwrite existing leaf files");
   app.add_flag(
       "--new-ca", opts.new_ca, "Make a new CA even if DIR has one (needs --force to replace it)");
   app.footer(

@@ -61,7 +61,20 @@ CLI::Option* add_ms_option(
       ->default_str(std::to_string(value / kMillisecond));
 }
 
+TlsFiles role_tls_files(Role role) {
+  const char* name = role == Role::kDirector ? "director"
+                     : role == Role::kWorker ? "worker"
+                     : role == Role::kCtl    ? "operator"
+                                             : "client";
+  return {.cert = std::string("certs/") + name + ".pem",
+          .key = std::string("certs/") + name + "-key.pem",
+          .ca = "certs/ca.pem"};
+}
+
 void add_common_options(CLI::App& app, Role role, CommonArgs& args, bool long_lived) {
+  if (args.tls.cert == TlsFiles{}.cert && args.tls.key == TlsFiles{}.key) {
+    args.tls = role_tls_files(role);  // each role its own certificate (docs/PROTOCOL.md §7.5)
+  }
   app.add_option("--tls-cert",
                  args.tls.cert,
                  "PEM certificate of this node (also the client "

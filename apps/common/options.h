@@ -33,6 +33,11 @@ struct TlsFiles {
   std::string ca = "certs/ca.pem";  // the cluster CA: verifies servers and MGMT clients
 };
 
+// The files connswap-certs makes for `role` (its --tls-* defaults): certs/director.pem,
+// certs/worker.pem, certs/operator.pem (connswap-ctl), certs/client.pem, with their keys
+// and certs/ca.pem.
+TlsFiles role_tls_files(Role role);
+
 struct CommonArgs {
   TlsFiles tls;
   std::string log_level;     // "" = CONNECTION_SWAP_LOG, else RUST_LOG, else info

@@ -145,6 +145,24 @@ void DirectorMetrics::observe_gap(Duration gap) {
   gap_.Observe(static_cast<double>(gap) / static_cast<double>(kSecond));
 }
 
+AuthMetrics::AuthMetrics(prometheus::Registry& r) {
+  auto& refused = prometheus::BuildCounter()
+                      .Name("connswap_auth_refused_total")
+                      .Help(
+                          "calls refused: no certificate, a certificate without the method's "
+                          "role, a worker label owned by another certificate")
+                      .Register(r);
+  no_certificate_ = &refused.Add({{"reason", "no_certificate"}});
+  missing_role_ = &refused.Add({{"reason", "missing_role"}});
+  label_taken_ = &refused.Add({{"reason", "label_taken"}});
+}
+
+void AuthMetrics::update(const AuthRefusals& refusals, std::uint64_t labels_refused) {
+  advance_to(*no_certificate_, static_cast<double>(refusals.no_certificate));
+  advance_to(*missing_role_, static_cast<double>(refusals.missing_role));
+  advance_to(*label_taken_, static_cast<double>(labels_refused));
+}
+
 WorkerMetrics::WorkerMetrics(prometheus::Registry& r)
     : streams_(gauge(r, "connswap_worker_streams", "Generate streams being served")),
       available_(gauge(r, "connswap_worker_available", "1 if accepting new streams")),

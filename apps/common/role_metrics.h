@@ -12,6 +12,7 @@
 #include <prometheus/registry.h>
 
 #include "base/time.h"
+#include "common/mgmt_auth.h"
 #include "net/server.h"
 #include "services/director_service.h"
 #include "services/registration_client.h"
@@ -56,6 +57,21 @@ class DirectorMetrics {
   prometheus::Counter* retries_ = nullptr;
   prometheus::Gauge* user_connections_ = nullptr;
   prometheus::Counter* invalid_tokens_ = nullptr;
+};
+
+// Calls refused for want of a certificate, a role or a label's ownership, by reason:
+// connswap_auth_refused_total{reason="no_certificate"|"missing_role"|"label_taken"}
+// (docs/RELIABILITY.md §5). Directors and workers export it.
+class AuthMetrics {
+ public:
+  explicit AuthMetrics(prometheus::Registry& registry);
+  // `labels_refused`: DirectorStats::labels_refused (0 for a worker).
+  void update(const AuthRefusals& refusals, std::uint64_t labels_refused);
+
+ private:
+  prometheus::Counter* no_certificate_ = nullptr;
+  prometheus::Counter* missing_role_ = nullptr;
+  prometheus::Counter* label_taken_ = nullptr;
 };
 
 // The model-server backend's metrics (connswap-worker --backend openai): time to first

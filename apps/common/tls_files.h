@@ -1,9 +1,9 @@
 #pragma once
-// TLS for the programs: one certificate/key per node (--tls-cert/--tls-key, by default the
-// server.pem of connswap-certs) and the cluster CA (--tls-ca). The node's certificate is its
-// server certificate on USER and MGMT and its client certificate on MGMT connections it
-// opens (a worker registering with the director). MGMT servers verify clients against the
-// CA (docs/ARCHITECTURE.md, "MGMT authentication").
+// TLS for the programs: one certificate/key per node (--tls-cert/--tls-key, by default its
+// role's certificate from connswap-certs) and the cluster CA (--tls-ca). The node's
+// certificate is its server certificate on USER and MGMT and its client certificate on
+// connections it opens (a worker registering with the director, a director calling a
+// worker). Guarded servers verify clients against the CA (docs/PROTOCOL.md §7.5).
 
 #include <memory>
 #include <string>
@@ -22,9 +22,9 @@ Result<void> check_tls_files(const TlsFiles& files);
 
 // Which clients a server accepts.
 enum class ClientAuth : std::uint8_t {
-  kNone,      // anyone (USER ports)
+  kNone,      // anyone (the director's USER port; a worker's with --allow-any-client)
   kOptional,  // a certificate, if sent, must verify against the CA; none is allowed and
-              // reported (ConnectionInfo::client_certificate = false): MGMT ports
+              // reported (ConnectionInfo::client_certificate = false): guarded ports
 };
 
 Result<std::shared_ptr<const quic::TlsContext>> make_server_tls(const TlsFiles& files,

@@ -114,6 +114,11 @@ void add_worker_options(CLI::App& app, WorkerArgs& args) {
                 "--drain-timeout-ms",
                 args.drain_timeout,
                 "on SIGTERM/SIGINT: drain, exit when no stream is left or after this");
+  app.add_flag("--allow-any-client",
+               args.allow_any_client,
+               "USER serves Worker/Generate to any caller, not only certificates with the "
+               "director role (logged at start; docs/RELIABILITY.md)")
+      ->envname(env_name(kRole, "--allow-any-client"));
   add_backend_options(app, args);
   add_common_options(app, kRole, args.common, /*long_lived=*/true);
   // The seed's simulated failure (after 15 s) is the demo's synthetic workers': a worker in
@@ -159,7 +164,8 @@ std::string describe(const WorkerArgs& a) {
       "label={} user_addr={} advertise_user_addr={} mgmt_addr={} director_mgmt_addr={} "
       "token_interval_ms={} "
       "fail_after_ms={} fail_mode={} recovery_ms={} heartbeat_interval_ms={} "
-      "drain_timeout_ms={} metrics_addr={} tls_cert={} tls_ca={} backend={}{}",
+      "drain_timeout_ms={} metrics_addr={} tls_cert={} tls_ca={} allow_any_client={} "
+      "backend={}{}",
       c.label,
       c.user_addr,
       c.advertise_user_addr.empty() ? "bound" : c.advertise_user_addr,
@@ -174,6 +180,7 @@ std::string describe(const WorkerArgs& a) {
       a.common.metrics_addr.empty() ? "off" : a.common.metrics_addr,
       a.common.tls.cert,
       a.common.tls.ca,
+      a.allow_any_client,
       a.backend_name,
       a.backend == Backend::kOpenAI
           ? fmt::format(" backend_url={} model={} backend_stall_ms={} backend_first_token_ms={} "

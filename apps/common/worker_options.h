@@ -34,6 +34,8 @@ struct WorkerArgs {
   std::vector<std::string> backend_params;  // --backend-param NAME=VALUE, repeatable
   std::string fail_mode = "error";
   Duration drain_timeout = 30 * kSecond;  // SIGTERM: exit when streams are gone or after this
+  // USER serves callers without the director role too (off: PERMISSION_DENIED); logged.
+  bool allow_any_client = false;
   CommonArgs common;
 };
 

@@ -13,8 +13,8 @@
 namespace connswap::app {
 
 struct CtlArgs {
-  std::string director = "127.0.0.1:61001";  // the director's MGMT address
-  TlsFiles tls;                              // --tls-cert "" presents no certificate
+  std::string director = "127.0.0.1:61001";   // the director's MGMT address
+  TlsFiles tls = role_tls_files(Role::kCtl);  // --tls-cert "" presents no certificate
   std::string server_name = "localhost";
   Duration timeout = 10 * kSecond;
   bool json = false;

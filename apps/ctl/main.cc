@@ -1,5 +1,5 @@
 // connswap-ctl: the operator's command for the director's connswap.v1.Migration service on
-// its MGMT port (mTLS: a certificate from the cluster CA, e.g. connswap-certs' server.pem).
+// its MGMT port (mTLS: a certificate with the operator role, connswap-certs' operator.pem).
 //   connswap-ctl --director 127.0.0.1:61001 sessions
 //   connswap-ctl drain worker-a
 //   connswap-ctl move --connection conn-1234 --stream 3 --to worker-b

@@ -21,13 +21,16 @@ spdlog::logger& logger() {
   return log::get("director");
 }
 
-// Every MGMT method: workers (Registry) and operators (Migration) need a cluster certificate.
-constexpr std::array<std::string_view, 6> kGuarded = {services::kRegistryRegister,
-                                                      services::kRegistryHeartbeat,
-                                                      services::kRegistryDrain,
-                                                      services::kMigrationDrainWorker,
-                                                      services::kMigrationMoveStream,
-                                                      services::kMigrationListSessions};
+// Every MGMT method needs a cluster certificate with a role: the Registry the worker role,
+// the Migration admin service the operator role (docs/RELIABILITY.md §5).
+constexpr std::array<GuardedMethod, 6> kGuarded = {{
+    {services::kRegistryRegister, PeerRole::kWorker},
+    {services::kRegistryHeartbeat, PeerRole::kWorker},
+    {services::kRegistryDrain, PeerRole::kWorker},
+    {services::kMigrationDrainWorker, PeerRole::kOperator},
+    {services::kMigrationMoveStream, PeerRole::kOperator},
+    {services::kMigrationListSessions, PeerRole::kOperator},
+}};
 constexpr Duration kMetricsPeriod = 1 * kSecond;
 
 // Wall-clock Unix seconds, for resume tokens and snapshots (read here, never in src/).
@@ -113,7 +116,7 @@ Result<void> DirectorApp::build_and_listen() {
   }
   CONNSWAP_TRY(service_->add_user_methods(user_));
   CONNSWAP_TRY(service_->add_mgmt_methods(mgmt_inner_));
-  CONNSWAP_TRY(add_authenticated(mgmt_inner_, mgmt_, kGuarded));
+  CONNSWAP_TRY(add_guarded(mgmt_inner_, mgmt_, kGuarded, &auth_refusals_));
 
   service_->set_stream_limits(stream_limits(args_.limits));
   auto user = serve(loop_,
@@ -129,10 +132,11 @@ Result<void> DirectorApp::build_and_listen() {
   user_server_ = std::move(*user);
   rpcnet::ConnectionHooks hooks;
   hooks.on_open = [](const rpcnet::ConnectionInfo& info) {
-    logger().info("peer={} conn={} client_certificate={}: MGMT connection",
+    logger().info("peer={} conn={} client_certificate={} roles={}: MGMT connection",
                   info.peer.to_string(),
                   info.id,
-                  info.client_certificate);
+                  info.client_certificate,
+                  to_string(info.roles));
   };
   auto mgmt = serve(loop_, args_.config.mgmt_addr, mgmt_tls_, reset_secret_, mgmt_, hooks);
   if (!mgmt) {
@@ -155,6 +159,7 @@ Result<void> DirectorApp::build_and_listen() {
     }
     metrics_server_ = std::move(*metrics);
     metrics_ = std::make_unique<DirectorMetrics>(metrics_server_->registry());
+    auth_metrics_ = std::make_unique<AuthMetrics>(metrics_server_->registry());
     service_->on_failover_gap([m = metrics_.get()](Duration gap) { m->observe_gap(gap); });
     if (http_) {
       http_metrics_ = std::make_unique<HttpMetrics>(metrics_server_->registry());
@@ -167,8 +172,10 @@ Result<void> DirectorApp::build_and_listen() {
 }
 
 void DirectorApp::update_metrics() {
-  metrics_->update(service_->stats());
+  const services::DirectorStats stats = service_->stats();
+  metrics_->update(stats);
   metrics_->update_listener(user_server_->endpoint_stats(), user_server_->listener_connections());
+  auth_metrics_->update(auth_refusals_, stats.labels_refused);
   if (http_metrics_) {
     http_metrics_->update(http_->stats(),
                           {http_->connections(), http_->accepted(), http_->refused()});

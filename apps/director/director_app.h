@@ -10,6 +10,7 @@
 #include "common/driver.h"
 #include "common/http_metrics.h"
 #include "common/metrics.h"
+#include "common/mgmt_auth.h"
 #include "common/ready_file.h"
 #include "common/role_metrics.h"
 #include "director/http_front.h"
@@ -50,11 +51,13 @@ class DirectorApp {
   Bytes reset_secret_;
   std::unique_ptr<WorkerChannels> workers_;
   rpc::Registry user_, mgmt_inner_, mgmt_;
+  AuthRefusals auth_refusals_;  // the MGMT guard's refusals (metrics)
   std::unique_ptr<services::DirectorService> service_;
   std::unique_ptr<rpcnet::Server> user_server_, mgmt_server_;
   std::unique_ptr<HttpFront> http_;  // --http-addr
   std::unique_ptr<MetricsServer> metrics_server_;
   std::unique_ptr<DirectorMetrics> metrics_;
+  std::unique_ptr<AuthMetrics> auth_metrics_;
   std::unique_ptr<HttpMetrics> http_metrics_;  // with --http-addr
   Driver driver_;
   bool stopping_ = false;

@@ -1,6 +1,7 @@
 #include "worker/worker_app.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 
@@ -9,6 +10,7 @@
 #include "base/log.h"
 #include "common/serve.h"
 #include "common/tls_files.h"
+#include "services/common.h"
 
 namespace connswap::app {
 namespace {
@@ -39,9 +41,14 @@ Result<std::unique_ptr<WorkerApp>> WorkerApp::start(net::Loop& loop, const Worke
   const TlsFiles& files = args.common.tls;
   CONNSWAP_TRY(check_tls_files(files));
   auto server_tls = make_server_tls(files, ClientAuth::kNone);
+  // USER asks callers for a certificate and the guard wants the director role, unless
+  // --allow-any-client (docs/RELIABILITY.md §5).
+  auto user_tls =
+      make_server_tls(files, args.allow_any_client ? ClientAuth::kNone : ClientAuth::kOptional);
   auto client_tls = make_client_tls(files, /*present_cert=*/true);
   auto secret = reset_secret(files);
   for (const Error* e : {server_tls ? nullptr : &server_tls.error(),
+                         user_tls ? nullptr : &user_tls.error(),
                          client_tls ? nullptr : &client_tls.error(),
                          secret ? nullptr : &secret.error()}) {
     if (e != nullptr) {
@@ -49,6 +56,7 @@ Result<std::unique_ptr<WorkerApp>> WorkerApp::start(net::Loop& loop, const Worke
     }
   }
   app->server_tls_ = *server_tls;
+  app->user_tls_ = *user_tls;
   app->client_tls_ = *client_tls;
   app->reset_secret_ = *secret;
   CONNSWAP_TRY(app->listen());
@@ -82,16 +90,32 @@ Result<void> WorkerApp::start_metrics() {
   }
   metrics_server_ = std::move(*metrics);
   metrics_ = std::make_unique<WorkerMetrics>(metrics_server_->registry());
+  auth_metrics_ = std::make_unique<AuthMetrics>(metrics_server_->registry());
   return {};
+}
+
+// Worker/Generate behind the guard (the director role), or open to anyone with
+// --allow-any-client, said at startup.
+Result<void> WorkerApp::add_user_methods() {
+  if (args_.allow_any_client) {
+    logger().warn(
+        "allow_any_client=true: ⚠️ USER accepts Worker/Generate from anyone who can reach it, "
+        "not only directors (--allow-any-client)");
+    return service_->add_user_methods(user_);
+  }
+  static constexpr std::array<GuardedMethod, 1> kGuarded = {
+      {{services::kWorkerGenerate, PeerRole::kDirector}}};
+  CONNSWAP_TRY(service_->add_user_methods(user_inner_));
+  return add_guarded(user_inner_, user_, kGuarded, &auth_refusals_);
 }
 
 Result<void> WorkerApp::listen() {
   CONNSWAP_TRY(start_metrics());
   service_ = std::make_unique<services::WorkerService>(
       args_.config, [this] { return loop_.now(); }, make_source());
-  CONNSWAP_TRY(service_->add_user_methods(user_));
+  CONNSWAP_TRY(add_user_methods());
   CONNSWAP_TRY(service_->add_mgmt_methods(mgmt_));
-  auto user = serve(loop_, args_.config.user_addr, server_tls_, reset_secret_, user_);
+  auto user = serve(loop_, args_.config.user_addr, user_tls_, reset_secret_, user_);
   if (!user) {
     return Unexpected(std::move(user).error());
   }
@@ -157,6 +181,7 @@ void WorkerApp::start_services() {
   if (metrics_) {
     driver_.every(kMetricsPeriod, [this](Timestamp) {
       metrics_->update(service_->stats(), service_->status(), registration_stats());
+      auth_metrics_->update(auth_refusals_, 0);
       if (backend_metrics_) {
         backend_metrics_->update(backend_->stats());
       }

@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "common/driver.h"
 #include "common/metrics.h"
+#include "common/mgmt_auth.h"
 #include "common/ready_file.h"
 #include "common/role_metrics.h"
 #include "common/worker_options.h"
@@ -46,6 +47,7 @@ class WorkerApp {
  private:
   WorkerApp(net::Loop& loop, const WorkerArgs& args);
   Result<void> listen();
+  Result<void> add_user_methods();
   Result<void> start_metrics();
   std::unique_ptr<worker::TokenSource> make_source();
   void start_services();
@@ -59,8 +61,10 @@ class WorkerApp {
   net::Loop& loop_;
   WorkerArgs args_;
   std::shared_ptr<const quic::TlsContext> server_tls_, client_tls_;
+  std::shared_ptr<const quic::TlsContext> user_tls_;  // asks for client certificates
+  AuthRefusals auth_refusals_;                        // the USER guard's refusals
   Bytes reset_secret_;
-  rpc::Registry user_, mgmt_;
+  rpc::Registry user_inner_, user_, mgmt_;         // user_: user_inner_ behind the role guard
   std::unique_ptr<MetricsServer> metrics_server_;  // before what observes into its registry
   // The model server (--backend openai): declared before service_, which owns the source
   // that uses them, so they outlive it.
@@ -73,6 +77,7 @@ class WorkerApp {
   std::vector<std::unique_ptr<DirectorChannel>> directors_;  // one per director MGMT address
   std::vector<std::unique_ptr<services::RegistrationClient>> registrations_;  // same order
   std::unique_ptr<WorkerMetrics> metrics_;
+  std::unique_ptr<AuthMetrics> auth_metrics_;
   Driver driver_;
   int signals_ = 0;
   Timestamp drain_until_ = kNever;  // set by the first signal

@@ -152,9 +152,13 @@ Result<void> Cluster::start(const SpawnConfig& config) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return make_error(Errc::kIo, "connswap-certs failed: " + tail(certs->err_path));
   }
-  const std::vector<std::string> tls = {"--tls-cert=" + (dir / "server.pem").string(),
-                                        "--tls-key=" + (dir / "server-key.pem").string(),
-                                        "--tls-ca=" + (dir / "ca.pem").string()};
+  // Each role its own certificate (docs/PROTOCOL.md §7.5).
+  const auto tls_of = [&dir](const std::string& name) {
+    return std::vector<std::string>{"--tls-cert=" + (dir / (name + ".pem")).string(),
+                                    "--tls-key=" + (dir / (name + "-key.pem")).string(),
+                                    "--tls-ca=" + (dir / "ca.pem").string()};
+  };
+  const std::vector<std::string> tls = tls_of("director");
   std::vector<std::string> args = {
       "--user-addr=127.0.0.1:0", "--mgmt-addr=127.0.0.1:0", "--log-level=warn"};
   args.insert(args.end(), tls.begin(), tls.end());
@@ -185,7 +189,8 @@ Result<void> Cluster::start(const SpawnConfig& config) {
     } else {
       w.push_back("--fail-after-ms=0");
     }
-    w.insert(w.end(), tls.begin(), tls.end());
+    const std::vector<std::string> worker_tls = tls_of("worker");
+    w.insert(w.end(), worker_tls.begin(), worker_tls.end());
     w.insert(w.end(), config.worker_args.begin(), config.worker_args.end());
     auto worker = spawn(label, config.bin_dir / "worker" / "connswap-worker", w, true);
     if (!worker) {

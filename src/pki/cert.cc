@@ -125,6 +125,18 @@ Result<void> add_sans(gnutls_x509_crt_t crt, const LeafOptions& options) {
       return tls_error("adding IP SAN " + text, rc);
     }
   }
+  for (PeerRole role :
+       {PeerRole::kWorker, PeerRole::kOperator, PeerRole::kDirector, PeerRole::kClient}) {
+    if (!options.roles.has(role)) {
+      continue;
+    }
+    const std::string uri = role_uri(role);
+    int rc = gnutls_x509_crt_set_subject_alt_name(
+        crt, GNUTLS_SAN_URI, uri.data(), static_cast<unsigned>(uri.size()), GNUTLS_FSAN_APPEND);
+    if (rc < 0) {
+      return tls_error("adding URI SAN " + uri, rc);
+    }
+  }
   return {};
 }
 
@@ -230,14 +242,15 @@ Result<CertAndKey> make_leaf(const CertAndKey& ca, const LeafOptions& options) {
     return Unexpected(std::move(crt).error());
   }
   gnutls_x509_crt_t c = crt->get();
-  const char* eku =
-      options.role == LeafRole::kServer ? GNUTLS_KP_TLS_WWW_SERVER : GNUTLS_KP_TLS_WWW_CLIENT;
   std::array<unsigned char, 64> ca_key_id{};
   std::size_t ca_key_id_len = ca_key_id.size();
   int rc = 0;
   if ((rc = gnutls_x509_crt_set_basic_constraints(c, 0, -1)) < 0 ||
       (rc = gnutls_x509_crt_set_key_usage(c, GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
-      (rc = gnutls_x509_crt_set_key_purpose_oid(c, eku, 1)) < 0) {
+      (options.role != LeafRole::kClient &&
+       (rc = gnutls_x509_crt_set_key_purpose_oid(c, GNUTLS_KP_TLS_WWW_SERVER, 1)) < 0) ||
+      (options.role != LeafRole::kServer &&
+       (rc = gnutls_x509_crt_set_key_purpose_oid(c, GNUTLS_KP_TLS_WWW_CLIENT, 1)) < 0)) {
     return tls_error("building leaf certificate", rc);
   }
   // Authority key id helps chain building; a foreign CA without a subject key id gets none.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/peer_roles.h"
 
 namespace connswap::pki {
 
@@ -21,6 +22,7 @@ struct CertAndKey {
 enum class LeafRole : std::uint8_t {
   kServer,  // EKU serverAuth
   kClient,  // EKU clientAuth
+  kNode,    // EKU serverAuth and clientAuth: a director or worker (serves, and calls peers)
 };
 
 // Parameters of a new CA certificate.
@@ -35,6 +37,7 @@ struct LeafOptions {
   LeafRole role{LeafRole::kServer};         // selects the EKU
   std::vector<std::string> dns_names{};     // SAN dNSName entries ("localhost", "*.a.b")
   std::vector<std::string> ip_addresses{};  // SAN iPAddress entries, IPv4 or IPv6 text
+  RoleSet roles{};                          // each as a SAN URI connswap:role:<name>
   std::uint32_t validity_days{825};         // 1..36500
 };
 

@@ -366,4 +366,16 @@ bool Connection::peer_certificate_presented() const {
   return impl_->session != nullptr && detail::peer_certificate_presented(impl_->session);
 }
 
+PeerCertificate Connection::peer_certificate() const {
+  // Only a certificate the handshake verified says anything: a server that does not ask
+  // for client certificates, or an insecure client, reports none.
+  const TlsContext* tls = impl_->tls.get();
+  const bool verified =
+      tls != nullptr && (tls->is_server() ? tls->requires_client_cert() : !tls->insecure());
+  if (impl_->session == nullptr || !verified) {
+    return {};
+  }
+  return detail::peer_certificate(impl_->session);
+}
+
 }  // namespace connswap::quic

@@ -118,6 +118,10 @@ class Connection {
   // Whether the peer presented a certificate during the handshake (server: a client
   // certificate, verified against client_ca_file when mTLS is configured).
   bool peer_certificate_presented() const;
+  // The peer's verified leaf certificate: its roles and fingerprint. Empty if none was
+  // presented, or if this side does not verify peers (a server without client_ca_file, an
+  // insecure client): an unverified certificate grants nothing.
+  PeerCertificate peer_certificate() const;
 
   struct Impl;
 

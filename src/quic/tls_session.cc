@@ -2,8 +2,11 @@
 
 #include "quic/tls_session.h"
 
+#include <array>
 #include <climits>
 
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 
 #include "base/log.h"
@@ -149,6 +152,43 @@ bool is_certificate_alert(std::uint8_t alert) {
 bool peer_certificate_presented(gnutls_session_t session) {
   unsigned count = 0;
   return gnutls_certificate_get_peers(session, &count) != nullptr && count > 0;
+}
+
+PeerCertificate peer_certificate(gnutls_session_t session) {
+  unsigned count = 0;
+  const gnutls_datum_t* chain = gnutls_certificate_get_peers(session, &count);
+  if (chain == nullptr || count == 0) {
+    return {};
+  }
+  PeerCertificate out;
+  std::array<std::uint8_t, 32> digest{};
+  std::size_t size = digest.size();
+  if (gnutls_fingerprint(GNUTLS_DIG_SHA256, &chain[0], digest.data(), &size) == 0) {
+    out.fingerprint = to_hex(ByteSpan(digest.data(), size));
+  }
+  gnutls_x509_crt_t crt = nullptr;
+  if (gnutls_x509_crt_init(&crt) < 0) {
+    return out;
+  }
+  if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) == 0) {
+    // Every SAN in order; a URI that is not connswap:role:<name> is ignored.
+    for (unsigned i = 0;; ++i) {
+      std::array<char, 256> name{};
+      std::size_t len = name.size();
+      const int type = gnutls_x509_crt_get_subject_alt_name(crt, i, name.data(), &len, nullptr);
+      if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+        break;
+      }
+      if (type != GNUTLS_SAN_URI) {
+        continue;  // another kind, or too long to be a role (GNUTLS_E_SHORT_MEMORY_BUFFER)
+      }
+      if (auto role = role_from_uri(std::string_view(name.data(), len))) {
+        out.roles.add(*role);
+      }
+    }
+  }
+  gnutls_x509_crt_deinit(crt);
+  return out;
 }
 
 std::string local_failure_reason(gnutls_session_t session, std::uint8_t alert) {

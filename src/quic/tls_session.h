@@ -25,6 +25,10 @@ std::string selected_alpn(gnutls_session_t session);
 // True if the peer sent a certificate (chain) in this session.
 bool peer_certificate_presented(gnutls_session_t session);
 
+// The roles (SAN URIs) and SHA-256 fingerprint of the peer's leaf certificate; empty if it
+// sent none or the leaf does not parse.
+PeerCertificate peer_certificate(gnutls_session_t session);
+
 // A human-readable reason for a local handshake failure: certificate verification status,
 // ALPN mismatch or the TLS alert we are about to send.
 std::string local_failure_reason(gnutls_session_t session, std::uint8_t alert);

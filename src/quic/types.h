@@ -6,6 +6,7 @@
 
 #include "base/address.h"
 #include "base/bytes.h"
+#include "base/peer_roles.h"
 #include "base/time.h"
 
 namespace connswap::quic {
@@ -14,6 +15,13 @@ using StreamId = std::int64_t;
 
 // A network path as seen by one endpoint. `tag` is opaque to src/quic: src/net stores which
 // local socket the path belongs to, so a packet can leave on the right socket (migration).
+// What the peer's leaf certificate says about it (verified by the handshake when the
+// context verifies peers; see tls.h). Empty when the peer presented none.
+struct PeerCertificate {
+  RoleSet roles;            // from its SAN URIs connswap:role:<name> (base/peer_roles.h)
+  std::string fingerprint;  // SHA-256 of the leaf's DER, lowercase hex; "" if none presented
+};
+
 struct Path {
   Address local;
   Address remote;

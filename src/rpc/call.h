@@ -17,6 +17,7 @@
 
 #include "base/bytes.h"
 #include "base/error.h"
+#include "base/peer_roles.h"
 #include "base/time.h"
 #include "rpc/status.h"
 #include "wire/envelope.h"
@@ -34,6 +35,8 @@ using CallId = std::uint64_t;
 struct PeerInfo {
   std::string address;         // printable peer address ("127.0.0.1:40000"); "" if unknown
   bool authenticated = false;  // the transport verified a certificate the peer presented
+  RoleSet roles{};             // the roles that certificate grants (base/peer_roles.h)
+  std::string fingerprint{};   // its SHA-256, lowercase hex: a stable identity; "" if none
 };
 
 // One message body, or nullopt when the peer ended its messages (server side: the client

@@ -51,6 +51,13 @@ void DirectorService::Impl::on_register(MgmtCall<v1::RegisterRequest, v1::Regist
     (void)call.finish({rpc::StatusCode::kInvalidArgument, bad});
     return;
   }
+  const rpc::PeerInfo peer = call.raw().peer();
+  const director::WorkerInfo* known = core_.pool().find(r.label());
+  if (auto refused = labels_.claim(r.label(), peer.fingerprint, known == nullptr || known->lost);
+      !refused.empty()) {
+    refuse_label(call.raw(), r.label(), "Register", refused);
+    return;
+  }
   const Timestamp now = now_();
   director::WorkerRegistration reg{r.label(),
                                    r.user_addr(),
@@ -71,8 +78,26 @@ void DirectorService::Impl::on_register(MgmtCall<v1::RegisterRequest, v1::Regist
   (void)call.reply(response);
 }
 
+void DirectorService::Impl::refuse_label(rpc::Call& call,
+                                         const std::string& label,
+                                         std::string_view what,
+                                         const std::string& why) {
+  ++extra_.labels_refused;
+  const rpc::PeerInfo peer = call.peer();
+  logger().warn("worker={} peer={} method={}: 🔒 refused: {}",
+                label,
+                peer.address.empty() ? "unknown" : peer.address,
+                what,
+                why);
+  (void)call.finish({rpc::StatusCode::kPermissionDenied, why});
+}
+
 void DirectorService::Impl::on_heartbeat(MgmtCall<v1::HeartbeatRequest, v1::HeartbeatResponse> call,
                                          const v1::HeartbeatRequest& r) {
+  if (auto refused = labels_.check(r.label(), call.raw().peer().fingerprint); !refused.empty()) {
+    refuse_label(call.raw(), r.label(), "Heartbeat", refused);
+    return;
+  }
   const Timestamp now = now_();
   director::WorkerHeartbeat hb{r.label(), r.load(), r.available(), r.draining()};
   Result<void> known;
@@ -87,6 +112,10 @@ void DirectorService::Impl::on_heartbeat(MgmtCall<v1::HeartbeatRequest, v1::Hear
 
 void DirectorService::Impl::on_drain(MgmtCall<v1::DrainRequest, v1::DrainResponse> call,
                                      const v1::DrainRequest& r) {
+  if (auto refused = labels_.check(r.label(), call.raw().peer().fingerprint); !refused.empty()) {
+    refuse_label(call.raw(), r.label(), "Drain", refused);
+    return;
+  }
   Result<std::size_t> moving = 0U;
   run([&] { moving = core_.on_drain(r.label(), now_()); });
   if (!moving) {

@@ -82,6 +82,7 @@ struct DirectorStats {
   std::uint64_t requests_refused = 0;    // refused at open: over max_request_bytes()
   std::uint64_t bad_connection_ids = 0;  // refused at open: check_connection_id() failed
   ResumeRefusals resume_refusals;        // part of resumes_refused, by limit
+  std::uint64_t labels_refused = 0;      // Registry calls for a label another cert owns
   // Limits (issue 14 item 3, StreamLimits): streams refused RESOURCE_EXHAUSTED at open by
   // the session book, and streams ended because their client did not read for too long.
   std::uint64_t refused_streams_per_connection = 0;  // its connection at the stream cap

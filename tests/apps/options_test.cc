@@ -80,6 +80,7 @@ TEST(AppOptions, WorkerEnvNames) {
            {"--drain-timeout-ms", "CONNECTION_SWAP_WORKER_DRAIN_TIMEOUT_MS"},
            {"--metrics-addr", "CONNECTION_SWAP_WORKER_METRICS_ADDR"},
            {"--ready-file", "CONNECTION_SWAP_WORKER_READY_FILE"},
+           {"--allow-any-client", "CONNECTION_SWAP_WORKER_ALLOW_ANY_CLIENT"},
        }) {
     const CLI::Option* opt = cli.get_option(c.flag);
     ASSERT_NE(opt, nullptr) << c.flag;
@@ -114,6 +115,14 @@ TEST(AppOptions, DefaultsAreTheSeeds) {
   EXPECT_EQ(w.config.fail_mode, worker::FailMode::kError);
   EXPECT_EQ(w.config.recovery_after, 10 * kSecond);
   EXPECT_EQ(w.drain_timeout, 30 * kSecond);
+  EXPECT_FALSE(w.allow_any_client);
+  // Each role its own certificate from connswap-certs (docs/PROTOCOL.md §7.5).
+  EXPECT_EQ(d.common.tls.cert, "certs/director.pem");
+  EXPECT_EQ(d.common.tls.key, "certs/director-key.pem");
+  EXPECT_EQ(w.common.tls.cert, "certs/worker.pem");
+  EXPECT_EQ(w.common.tls.key, "certs/worker-key.pem");
+  EXPECT_EQ(w.common.tls.ca, "certs/ca.pem");
+  EXPECT_EQ(role_tls_files(Role::kCtl).cert, "certs/operator.pem");
 }
 
 TEST(AppOptions, AModelServerWorkerSimulatesNoFailureUnlessTold) {

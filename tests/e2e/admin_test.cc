@@ -140,9 +140,12 @@ TEST(Admin, CtlWithoutAClusterCertificateIsRefused) {
   EXPECT_EQ(anonymous.status.code, 1);
   EXPECT_NE(anonymous.err.find("UNAUTHENTICATED"), std::string::npos) << anonymous.err;
   EXPECT_TRUE(anonymous.out.empty()) << anonymous.out;
-  EXPECT_FALSE(c.director()
-                   .process->stderr_lines({"WARN", "refused MGMT call", "Migration/ListSessions"})
-                   .empty())
+  EXPECT_FALSE(
+      c.director()
+          .process
+          ->stderr_lines(
+              {"WARN", "refused a call without a client certificate", "Migration/ListSessions"})
+          .empty())
       << c.logs();
   // A certificate from another CA: the handshake fails, nothing is called.
   const auto evil = c.make_certs("evil-certs");

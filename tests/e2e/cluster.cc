@@ -227,16 +227,17 @@ testing::Process& Cluster::start_tool(const std::string& name, std::vector<std::
 
 Cluster::ToolRun Cluster::ctl(const std::vector<std::string>& args,
                               bool present_cert,
-                              const std::filesystem::path& certs_dir) {
+                              const std::filesystem::path& certs_dir,
+                              const std::string& cert) {
   const auto c = certs_dir.empty() ? certs() : certs_dir;
   std::vector<std::string> argv = {
       CONNSWAP_CTL,
       "--director",
       director_ != nullptr ? director_->mgmt() : "127.0.0.1:1",
       "--tls-cert",
-      present_cert ? (c / "server.pem").string() : "",
+      present_cert ? (c / (cert + ".pem")).string() : "",
       "--tls-key",
-      (c / "server-key.pem").string(),
+      (c / (cert + "-key.pem")).string(),
       "--tls-ca",
       (certs() / "ca.pem").string(),
   };
@@ -288,8 +289,8 @@ Node& Cluster::start_director(const Flags& flags) {
   Flags f = director_defaults();
   f["--user-addr"] = "127.0.0.1:0";
   f["--mgmt-addr"] = "127.0.0.1:0";
-  f["--tls-cert"] = (c / "server.pem").string();
-  f["--tls-key"] = (c / "server-key.pem").string();
+  f["--tls-cert"] = (c / "director.pem").string();
+  f["--tls-key"] = (c / "director-key.pem").string();
   f["--tls-ca"] = (c / "ca.pem").string();
   director_ = &start_node("director", to_args({CONNSWAP_DIRECTOR}, f, flags));
   return *director_;
@@ -305,8 +306,8 @@ Node& Cluster::start_worker(const std::string& label,
   f["--user-addr"] = "127.0.0.1:0";
   f["--mgmt-addr"] = "127.0.0.1:0";
   f["--director-mgmt-addr"] = director_ != nullptr ? director_->mgmt() : "127.0.0.1:1";
-  f["--tls-cert"] = (c / "server.pem").string();
-  f["--tls-key"] = (c / "server-key.pem").string();
+  f["--tls-cert"] = (c / "worker.pem").string();
+  f["--tls-key"] = (c / "worker-key.pem").string();
   f["--tls-ca"] = (certs() / "ca.pem").string();  // every worker trusts the real director
   Node& node = start_node(label, to_args({CONNSWAP_WORKER}, f, flags));
   if (wait_registered_too) {

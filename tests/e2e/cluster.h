@@ -72,7 +72,7 @@ std::string log_field(const std::string& line, const std::string& key);
 
 class Cluster {
  public:
-  Cluster();  // a TempDir with certs/ from connswap-certs
+  Cluster();  // a TempDir with certs/ from connswap-certs (--worker-cert intruder too)
   // shutdown(), then removes the TempDir.
   ~Cluster();
   Cluster(const Cluster&) = delete;
@@ -92,11 +92,12 @@ class Cluster {
     std::string out, err;
   };
   // Runs connswap-ctl against director()'s MGMT port with `args` (subcommand and options),
-  // presenting the cluster's certificate unless `certs_dir` names another PKI or
-  // `present_cert` is false, and waits for it (kStartBudget).
+  // presenting the cluster's `cert` (operator.pem: the operator role) unless `certs_dir`
+  // names another PKI or `present_cert` is false, and waits for it (kStartBudget).
   ToolRun ctl(const std::vector<std::string>& args,
               bool present_cert = true,
-              const std::filesystem::path& certs_dir = {});
+              const std::filesystem::path& certs_dir = {},
+              const std::string& cert = "operator");
 
   // Starts a director and waits for its ready-file. --user-addr/--mgmt-addr default to
   // port 0; no metrics endpoint unless --metrics-addr is given (stopping the Prometheus

@@ -136,7 +136,10 @@ TEST(Cluster, IntrudersCannotRegister) {
   // for the missing one), and neither got in.
   const auto& director = *c.director().process;
   EXPECT_FALSE(director.stderr_lines({"WARN", "kind=handshake_failed"}).empty()) << c.logs();
-  EXPECT_FALSE(director.stderr_lines({"WARN", "refused MGMT call", "Registry/Register"}).empty())
+  EXPECT_FALSE(director
+                   .stderr_lines(
+                       {"WARN", "refused a call without a client certificate", "Registry/Register"})
+                   .empty())
       << c.logs();
   EXPECT_TRUE(director.stderr_lines({"worker=worker-evil", "registered"}).empty());
   EXPECT_TRUE(director.stderr_lines({"worker=worker-nocert", "registered"}).empty());

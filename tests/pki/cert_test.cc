@@ -82,6 +82,45 @@ TEST_F(CertTest, ClientHasClientAuthOnly) {
   EXPECT_NE(verify(client->cert_pem, ca_->cert_pem, testing::kServerAuthOid), "");
 }
 
+// Roles (issue 14 item 5) are SAN URIs; a node certificate serves and calls peers.
+TEST_F(CertTest, NodeCarriesItsRolesAsUrisAndBothEkus) {
+  LeafOptions options = server_options();
+  options.role = LeafRole::kNode;
+  options.roles.add(PeerRole::kDirector);
+  options.roles.add(PeerRole::kWorker);
+  auto node = make_leaf(*ca_, options);
+  ASSERT_TRUE(node) << node.error().message();
+  auto info = inspect(node->cert_pem);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->uris,
+            (std::vector<std::string>{"connswap:role:worker", "connswap:role:director"}));
+  EXPECT_EQ(info->key_purposes,
+            (std::vector<std::string>{testing::kServerAuthOid, testing::kClientAuthOid}));
+  EXPECT_EQ(verify(node->cert_pem, ca_->cert_pem, testing::kServerAuthOid, "localhost"), "");
+  EXPECT_EQ(verify(node->cert_pem, ca_->cert_pem, testing::kClientAuthOid), "");
+  // No role asked, no URI written.
+  auto plain = inspect(make_leaf(*ca_, server_options()).value().cert_pem);
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(plain->uris.empty());
+}
+
+TEST(PeerRoles, UrisRoundTripAndOthersGrantNothing) {
+  for (PeerRole r :
+       {PeerRole::kWorker, PeerRole::kOperator, PeerRole::kDirector, PeerRole::kClient}) {
+    EXPECT_EQ(role_from_uri(role_uri(r)), r) << role_uri(r);
+  }
+  EXPECT_EQ(role_from_uri("connswap:role:admin"), std::nullopt);
+  EXPECT_EQ(role_from_uri("connswap:role:worker2"), std::nullopt);
+  EXPECT_EQ(role_from_uri("spiffe://connswap/role/worker"), std::nullopt);
+  EXPECT_EQ(role_from_uri("connswap:role:"), std::nullopt);
+  RoleSet roles;
+  EXPECT_EQ(to_string(roles), "none");
+  roles.add(PeerRole::kOperator);
+  roles.add(PeerRole::kWorker);
+  EXPECT_EQ(to_string(roles), "worker,operator");
+  EXPECT_FALSE(roles.has(PeerRole::kDirector));
+}
+
 TEST_F(CertTest, SerialsAreRandomAndPositive) {
   auto a = inspect(make_leaf(*ca_, server_options()).value().cert_pem);
   auto b = inspect(make_leaf(*ca_, server_options()).value().cert_pem);

@@ -44,6 +44,8 @@ void read_sans(gnutls_x509_crt_t crt, CertInfo& info) {
       std::array<char, INET6_ADDRSTRLEN> text{};
       inet_ntop(len == 4 ? AF_INET : AF_INET6, buf.data(), text.data(), text.size());
       info.ip_addresses.emplace_back(text.data());
+    } else if (type == GNUTLS_SAN_URI) {
+      info.uris.emplace_back(buf.data(), len);
     }
   }
 }

@@ -12,6 +12,7 @@ struct CertInfo {
   std::string common_name;
   std::vector<std::string> dns_names;
   std::vector<std::string> ip_addresses;  // inet_ntop text
+  std::vector<std::string> uris;          // SAN URIs (roles: connswap:role:<name>)
   std::vector<std::string> key_purposes;  // EKU OIDs
   bool is_ca = false;
   unsigned key_usage = 0;  // GNUTLS_KEY_* bits

@@ -183,9 +183,10 @@ class Cluster:
         self.nodes.append(node)
         return node
 
-    def _tls(self, certs=None):
+    def _tls(self, name, certs=None):
+        """--tls-* for the role certificate `name` (director, worker) from connswap-certs."""
         c = certs or self.certs
-        return {"--tls-cert": str(c / "server.pem"), "--tls-key": str(c / "server-key.pem"),
+        return {"--tls-cert": str(c / f"{name}.pem"), "--tls-key": str(c / f"{name}-key.pem"),
                 "--tls-ca": str(self.certs / "ca.pem")}
 
     @staticmethod
@@ -209,7 +210,8 @@ class Cluster:
 
     def start_director(self, flags=None):
         """Starts a director on port 0 (flags win over the defaults) and waits for it."""
-        base = {"--user-addr": "127.0.0.1:0", "--mgmt-addr": "127.0.0.1:0", **self._tls()}
+        base = {"--user-addr": "127.0.0.1:0", "--mgmt-addr": "127.0.0.1:0",
+                **self._tls("director")}
         args = self._args(program("director"), DIRECTOR_DEFAULTS, base, flags or {})
         self.director = self._start_node("director", args)
         return self.director
@@ -217,7 +219,7 @@ class Cluster:
     def start_worker(self, label, flags=None):
         """Starts a worker, waits for its ready-file and for the director to register it."""
         base = {"--label": label, "--user-addr": "127.0.0.1:0", "--mgmt-addr": "127.0.0.1:0",
-                "--director-mgmt-addr": self.director.field("mgmt"), **self._tls()}
+                "--director-mgmt-addr": self.director.field("mgmt"), **self._tls("worker")}
         node = self._start_node(label, self._args(program("worker"), WORKER_DEFAULTS, base,
                                                   flags or {}))
         if not self.director.process.wait_for_log(f"worker={label} ", "worker registered"):

@@ -1,6 +1,7 @@
 // Connection loss, several listeners on one loop, a proxy between connections, migration.
 
 #include <algorithm>
+#include <filesystem>
 
 #include "fixture.h"
 
@@ -129,6 +130,64 @@ TEST_F(Topology, HandlersSeeWhetherTheClientCertificateVerified) {
   EXPECT_FALSE(seen[1].authenticated);
   EXPECT_EQ(seen[1].address.rfind("127.0.0.1:", 0), 0u) << seen[1].address;
   EXPECT_NE(seen[0].address, seen[1].address);
+}
+
+// Roles (issue 14 item 5): the verified certificate's SAN URIs connswap:role:<name> and its
+// SHA-256 fingerprint reach handlers; a certificate without roles grants none.
+TEST_F(Topology, HandlersSeeTheCertificatesRolesAndFingerprint) {
+  quic::ServerTlsOptions tls;
+  tls.cert_file = pki_.server_cert.string();
+  tls.key_file = pki_.server_key.string();
+  tls.client_ca_file = pki_.ca_cert.string();
+  tls.client_cert_optional = true;
+  auto server_tls_ctx = quic::TlsContext::make_server(tls);
+  ASSERT_TRUE(server_tls_ctx) << server_tls_ctx.error().message();
+  rpc::Registry mgmt;
+  std::vector<rpc::PeerInfo> seen;
+  ASSERT_TRUE(
+      (mgmt.add_unary<EchoRequest, EchoResponse>("mgmt.Admin/Who", [&](EchoCall call, EchoRequest) {
+        seen.push_back(call.raw().peer());
+        (void)call.reply(EchoResponse());
+      })));
+  std::vector<ConnectionInfo> opened;
+  auto options = server_options();
+  options.quic.tls = *server_tls_ctx;
+  options.hooks.on_open = [&](const ConnectionInfo& info) { opened.push_back(info); };
+  auto server = Server::listen(loop_, std::move(options), mgmt);
+  ASSERT_TRUE(server) << server.error().message();
+  const Address addr = (*server)->local_address();
+  const std::filesystem::path certs[][2] = {{pki_.operator_cert, pki_.operator_key},
+                                            {pki_.worker_cert, pki_.worker_key},
+                                            {pki_.client_cert, pki_.client_key}};
+  std::vector<std::unique_ptr<Channel>> channels;
+  for (const auto& [cert, key] : certs) {
+    quic::ClientTlsOptions client;
+    client.ca_file = pki_.ca_cert.string();
+    client.cert_file = cert.string();
+    client.key_file = key.string();
+    auto client_ctx = quic::TlsContext::make_client(client);
+    ASSERT_TRUE(client_ctx) << client_ctx.error().message();
+    auto channel_opts = channel_options(addr);
+    channel_opts.quic.tls = *client_ctx;
+    auto channel = Channel::connect(loop_, std::move(channel_opts));
+    ASSERT_TRUE(channel);
+    auto call = unary("mgmt.Admin/Who", EchoRequest(), kNever, channel->get());
+    ASSERT_TRUE(wait([&] { return call->status.has_value(); }));
+    ASSERT_TRUE(call->status->ok());
+    channels.push_back(std::move(*channel));
+  }
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(to_string(seen[0].roles), "operator");
+  EXPECT_EQ(to_string(seen[1].roles), "worker");
+  EXPECT_TRUE(seen[2].roles.empty());  // made without a role
+  EXPECT_TRUE(seen[2].authenticated);
+  for (const rpc::PeerInfo& peer : seen) {
+    EXPECT_EQ(peer.fingerprint.size(), 64u) << peer.fingerprint;
+  }
+  EXPECT_NE(seen[0].fingerprint, seen[1].fingerprint);
+  ASSERT_EQ(opened.size(), 3u);
+  EXPECT_EQ(opened[1].roles, seen[1].roles);
+  EXPECT_EQ(opened[1].fingerprint, seen[1].fingerprint);
 }
 
 // The director's shape: a call on connection A (client -> front) is answered from the

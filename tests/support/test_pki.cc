@@ -31,6 +31,17 @@ void write(const pki::CertAndKey& pair,
            "writing PEM files");
 }
 
+pki::LeafOptions role_leaf(const char* cn, PeerRole role) {
+  pki::LeafOptions options{
+      .common_name = cn,
+      .role = role == PeerRole::kOperator ? pki::LeafRole::kClient : pki::LeafRole::kNode,
+      .dns_names = {"localhost"},
+      .ip_addresses = {"127.0.0.1", "::1"},
+      .validity_days = 2};
+  options.roles.add(role);
+  return options;
+}
+
 }  // namespace
 
 TestPki make_test_pki() {
@@ -74,6 +85,32 @@ TestPki make_test_pki() {
                                              .ip_addresses = {"127.0.0.1", "::1"},
                                              .validity_days = 2}),
                              "making other-CA cert");
+  const struct {
+    const char* cn;
+    PeerRole role;
+    std::filesystem::path *cert, *key;
+    const char* file;
+  } roles[] = {
+      {"connswap-test-director",
+       PeerRole::kDirector,
+       &t.director_cert,
+       &t.director_key,
+       "director"},
+      {"connswap-test-worker", PeerRole::kWorker, &t.worker_cert, &t.worker_key, "worker"},
+      {"connswap-test-worker2", PeerRole::kWorker, &t.worker2_cert, &t.worker2_key, "worker2"},
+      {"connswap-test-operator",
+       PeerRole::kOperator,
+       &t.operator_cert,
+       &t.operator_key,
+       "operator"},
+  };
+  for (const auto& r : roles) {
+    *r.cert = t.dir / (std::string(r.file) + ".pem");
+    *r.key = t.dir / (std::string(r.file) + "-key.pem");
+    write(or_abort(pki::make_leaf(ca, role_leaf(r.cn, r.role)), "making a role cert"),
+          *r.cert,
+          *r.key);
+  }
   write(other, t.other_ca_cert, t.other_ca_key);
   write(other_leaf, t.other_cert, t.other_key);
   return t;

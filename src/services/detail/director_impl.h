@@ -23,6 +23,7 @@
 #include "rpc/server.h"
 #include "services/client_sink.h"
 #include "services/detail/client_streams.h"
+#include "services/detail/label_bindings.h"
 #include "services/detail/tickets.h"
 #include "services/detail/upstreams.h"
 #include "services/director_service.h"
@@ -49,6 +50,11 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
                     const v1::HeartbeatRequest& request);
   void on_drain(MgmtCall<v1::DrainRequest, v1::DrainResponse> call,
                 const v1::DrainRequest& request);
+  // Refuses a Registry call for a label another certificate owns (labels_).
+  void refuse_label(rpc::Call& call,
+                    const std::string& label,
+                    std::string_view what,
+                    const std::string& why);
   // Migration service (director_admin.cc).
   void on_drain_worker(MgmtCall<v1::DrainWorkerRequest, v1::DrainWorkerResponse> call,
                        const v1::DrainWorkerRequest& request);
@@ -131,8 +137,9 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   detail::ClientStreams clients_;
   detail::Upstreams upstreams_;
   detail::Tickets tickets_;
-  DirectorStats extra_;          // the counters the core does not keep
-  v1::GenerateItem token_item_;  // reused by forward_token()
+  DirectorStats extra_;           // the counters the core does not keep
+  detail::LabelBindings labels_;  // worker label -> the certificate that registered it
+  v1::GenerateItem token_item_;   // reused by forward_token()
   std::uint64_t next_stream_id_ = 1;
   std::uint64_t next_connection_ = 1;
   std::size_t max_request_bytes_;  // services::max_request_bytes(config)
