@@ -28,6 +28,10 @@ using bench::Cluster;
 constexpr auto kTick = std::chrono::milliseconds(20);
 constexpr Duration kTermBudget = 20 * kSecond;  // a draining worker exits within this
 constexpr Duration kAttributeSlack = 200 * kMillisecond;
+// The director's --failure-hold-ms default: a worker it saw fail gets no stream for this long.
+constexpr Duration kHold = 5 * kSecond;
+constexpr Duration kRejoin = 1 * kSecond;  // a restarted worker is up and registered within this
+constexpr Duration kDrain = 3 * kSecond;   // a SIGTERMed worker hands its streams over within this
 
 double secs(Duration d) {
   return static_cast<double>(d) / static_cast<double>(kSecond);
@@ -89,7 +93,14 @@ class Soak {
   Cluster cluster_;
   fs::path work_dir_;
   bool temp_dir_ = false;
+  bool clean_elsewhere(std::size_t x, Timestamp from, Timestamp to, bool now_up) const;
+  void book(std::size_t worker, Timestamp from, Timestamp to);
+
   std::vector<Target> workers_;
+  // Per worker: when the director may not use it (a fault, its detection, the failure hold,
+  // a restart). Every fault leaves another worker outside these: see inject().
+  std::vector<std::vector<std::pair<Timestamp, Timestamp>>> busy_;
+  Timestamp director_fault_ = 0;
   Target director_{.name = "director"};
   std::vector<Fault> faults_;
   std::unique_ptr<Traffic> traffic_;
@@ -114,18 +125,54 @@ void Soak::log_fault(FaultKind kind,
   std::fflush(stdout);
 }
 
-// Every worker start carries a seeded in-band error (--fail-mode error) 3-15 s later,
-// unavailable 0.5-1.5 s; it counts as a fault if that incarnation is still alive then.
+// True if some worker other than `x` is outside every busy interval over [from, to] (and,
+// with `now_up`, running now).
+bool Soak::clean_elsewhere(std::size_t x, Timestamp from, Timestamp to, bool now_up) const {
+  for (std::size_t y = 0; y < workers_.size(); ++y) {
+    if (y == x || (now_up && workers_[y].state != State::kUp)) {
+      continue;
+    }
+    const bool overlaps = std::any_of(busy_[y].begin(), busy_[y].end(), [&](const auto& b) {
+      return b.first <= to && from <= b.second;
+    });
+    if (!overlaps) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Soak::book(std::size_t worker, Timestamp from, Timestamp to) {
+  auto& b = busy_[worker];
+  const Timestamp past = net::clock_now() - kSecond;
+  std::erase_if(b, [&](const auto& i) { return i.second < past; });
+  b.emplace_back(from, to);
+}
+
+// A worker start may carry a seeded in-band error (--fail-mode error) 3-15 s later,
+// unavailable 0.5-1.5 s: armed only if another worker stays clean over its hold, and
+// counted as a fault if that incarnation is still alive then.
 // The spawn returned: the armed error fires by now + its delay.
 void Soak::armed(std::size_t worker, Timestamp now) {
-  workers_[worker].error_at = now + workers_[worker].error_after;
+  if (workers_[worker].error_after != 0) {
+    workers_[worker].error_at = now + workers_[worker].error_after;
+  }
 }
 
 std::vector<std::string> Soak::arm_error(std::size_t worker, Timestamp now) {
   const Duration after = dice_.between(3 * kSecond, 15 * kSecond);
   const Duration recovery = dice_.between(500 * kMillisecond, 1500 * kMillisecond);
-  workers_[worker].error_from = now + after;  // armed() sets error_at once it is up
-  workers_[worker].error_after = after;
+  Target& w = workers_[worker];
+  w.error_after = 0;
+  w.error_at = kNever;
+  const Timestamp from = now + after;
+  const Timestamp to = from + kRejoin + recovery + args_.stall + kHold;
+  if (!clean_elsewhere(worker, from, to, false)) {
+    return {};  // no error this time: it could take out the last clean worker
+  }
+  book(worker, from, to);
+  w.error_from = from;  // armed() sets error_at once it is up
+  w.error_after = after;
   return {"--fail-mode=error",
           "--fail-after-ms=" + std::to_string(after / kMillisecond),
           "--recovery-ms=" + std::to_string(recovery / kMillisecond)};
@@ -160,11 +207,16 @@ Result<void> Soak::start() {
                       "--min-stall-ms=" + std::to_string(args_.stall / kMillisecond),
                       // Demo workers send a first token within one interval: one deadline
                       // for every stall, so "hung" (2x it) means one thing.
-                      "--first-token-timeout-ms=" + std::to_string(args_.stall / kMillisecond)};
+                      "--first-token-timeout-ms=" + std::to_string(args_.stall / kMillisecond),
+                      // Workers learn that the director restarted only when a heartbeat
+                      // fails (no stateless reset after SIGKILL): at 5 s, streams resumed
+                      // there waited up to 5 s for a worker (docs/RELIABILITY.md).
+                      "--heartbeat-interval-ms=1000"};
   t0_ = net::clock_now();
   for (int i = 0; i < args_.workers; ++i) {
     const auto index = static_cast<std::size_t>(i);
     workers_.push_back({});
+    busy_.emplace_back();
     const Duration spread =
         args_.workers > 1 ? (args_.max_interval - args_.min_interval) / (args_.workers - 1) : 0;
     sc.worker_intervals.push_back(args_.min_interval + spread * i);
@@ -249,53 +301,73 @@ void Soak::tend(Timestamp now) {
   }
 }
 
-// The next scheduled fault: a worker fault needs a running worker and leaves at least one
-// other running; a director fault needs the director up. Otherwise the other kind.
+// The next scheduled fault. A worker fault needs a target that is running and clean, and
+// another worker that stays clean (running, no fault, no failure hold) while the target is
+// out: faults never take the whole cluster down at once, so a stream that waits past 2x
+// the stall deadline is the system's doing, not the plan's. Otherwise the director is hit
+// (at most every 10 s), or nothing.
 void Soak::inject(Timestamp now) {
   next_fault_ = now + dice_.between(args_.fault_min, args_.fault_max);
   FaultKind kind = dice_.next_kind();
-  std::vector<std::size_t> up;
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    if (workers_[i].state == State::kUp) {
-      up.push_back(i);
+  Duration down = 0;  // until restart / SIGCONT / drained
+  Timestamp out_until = now;
+  switch (kind) {
+    case FaultKind::kKill:
+      down = dice_.between(300 * kMillisecond, 1500 * kMillisecond);
+      out_until = now + down + kRejoin + args_.stall + kHold;
+      break;
+    case FaultKind::kStop:
+      down = dice_.between(500 * kMillisecond, 4 * kSecond);
+      out_until = now + std::max(down, args_.stall) + kHold;
+      break;
+    case FaultKind::kTerm:
+      out_until = now + kDrain + kSecond + kRejoin + args_.stall + kHold;
+      break;
+    default:
+      break;
+  }
+  std::vector<std::size_t> candidates;
+  for (std::size_t i = 0; kind != FaultKind::kDirector && i < workers_.size(); ++i) {
+    const bool busy_now = std::any_of(busy_[i].begin(), busy_[i].end(), [&](const auto& b) {
+      return b.first <= now && now <= b.second;
+    });
+    if (workers_[i].state == State::kUp && !busy_now && clean_elsewhere(i, now, out_until, true)) {
+      candidates.push_back(i);
     }
   }
-  if (kind != FaultKind::kDirector && up.size() < 2) {
+  if (kind != FaultKind::kDirector && candidates.empty()) {
     kind = FaultKind::kDirector;
   }
-  if (kind == FaultKind::kDirector && director_.state != State::kUp) {
-    if (up.size() < 2) {
-      std::printf("[%8.3fs]       (no fault: too much already down)\n", secs(now - t0_));
+  if (kind == FaultKind::kDirector) {
+    if (director_.state != State::kUp || now < director_fault_ + 10 * kSecond) {
+      std::printf("[%8.3fs]       (no fault: no clean target)\n", secs(now - t0_));
       return;
     }
-    kind = FaultKind::kKill;
-  }
-  if (kind == FaultKind::kDirector) {
     bench::send_signal(cluster_.director().pid, SIGKILL);
     director_.state = State::kDown;
     director_.due = now + dice_.between(200 * kMillisecond, kSecond);
+    director_fault_ = now;
     log_fault(kind, "director", "SIGKILL, restart on the same ports");
     return;
   }
-  const std::size_t i = up[dice_.pick(up.size())];
+  const std::size_t i = candidates[dice_.pick(candidates.size())];
   Target& w = workers_[i];
   const pid_t pid = cluster_.workers()[i].pid;
+  book(i, now, out_until);
   switch (kind) {
     case FaultKind::kKill:
       bench::send_signal(pid, SIGKILL);
       w.state = State::kDown;
-      w.due = now + dice_.between(300 * kMillisecond, 1500 * kMillisecond);
-      log_fault(kind,
-                w.name,
-                "SIGKILL, restart after " + std::to_string((w.due - now) / kMillisecond) + " ms");
+      w.due = now + down;
+      log_fault(
+          kind, w.name, "SIGKILL, restart after " + std::to_string(down / kMillisecond) + " ms");
       break;
     case FaultKind::kStop:
       bench::send_signal(pid, SIGSTOP);
       w.state = State::kStopped;
-      w.due = now + dice_.between(500 * kMillisecond, 4 * kSecond);
-      log_fault(kind,
-                w.name,
-                "SIGSTOP, SIGCONT after " + std::to_string((w.due - now) / kMillisecond) + " ms");
+      w.due = now + down;
+      log_fault(
+          kind, w.name, "SIGSTOP, SIGCONT after " + std::to_string(down / kMillisecond) + " ms");
       break;
     default:
       bench::send_signal(pid, SIGTERM);
