@@ -208,9 +208,8 @@ Result<void> Soak::start() {
                       // Demo workers send a first token within one interval: one deadline
                       // for every stall, so "hung" (2x it) means one thing.
                       "--first-token-timeout-ms=" + std::to_string(args_.stall / kMillisecond),
-                      // Workers learn that the director restarted only when a heartbeat
-                      // fails (no stateless reset after SIGKILL): at 5 s, streams resumed
-                      // there waited up to 5 s for a worker (docs/RELIABILITY.md).
+                      // A restarted director has no worker until each registers again; with
+                      // the 5 s default, director-fault gaps reached 4.0 s (docs/RELIABILITY.md).
                       "--heartbeat-interval-ms=1000"};
   t0_ = net::clock_now();
   for (int i = 0; i < args_.workers; ++i) {
@@ -326,8 +325,14 @@ void Soak::inject(Timestamp now) {
     default:
       break;
   }
+  // Never two workers stopped at once: a stream leaving one (after the stall deadline) could
+  // land on the other before it too is found stalled, and wait twice the deadline.
+  const bool stopped = std::any_of(
+      workers_.begin(), workers_.end(), [](const Target& w) { return w.state == State::kStopped; });
   std::vector<std::size_t> candidates;
-  for (std::size_t i = 0; kind != FaultKind::kDirector && i < workers_.size(); ++i) {
+  for (std::size_t i = 0; kind != FaultKind::kDirector && !(kind == FaultKind::kStop && stopped) &&
+                          i < workers_.size();
+       ++i) {
     const bool busy_now = std::any_of(busy_[i].begin(), busy_[i].end(), [&](const auto& b) {
       return b.first <= now && now <= b.second;
     });
