@@ -48,6 +48,12 @@ std::string field(const std::string& text, const std::string& key) {
   return "";
 }
 
+// worker-a .. worker-z, then worker-a1 ...
+std::string worker_label(int i) {
+  return "worker-" + std::string(1, static_cast<char>('a' + i % 26)) +
+         (i >= 26 ? std::to_string(i / 26) : "");
+}
+
 bool exited(pid_t pid) {
   int status = 0;
   return ::waitpid(pid, &status, WNOHANG) == pid;
@@ -139,6 +145,43 @@ Result<Child> Cluster::spawn(const std::string& name,
   return make_error(Errc::kUnavailable, name + " wrote no ready-file: " + tail(child.err_path));
 }
 
+std::vector<std::string> Cluster::tls_args(const std::string& role) const {
+  const fs::path& dir = config_.work_dir;  // each role its own certificate (PROTOCOL.md §7.5)
+  return {"--tls-cert=" + (dir / (role + ".pem")).string(),
+          "--tls-key=" + (dir / (role + "-key.pem")).string(),
+          "--tls-ca=" + (dir / "ca.pem").string()};
+}
+
+Result<Child> Cluster::spawn_worker(std::size_t index,
+                                    const std::vector<std::string>& extra,
+                                    const std::string& name) {
+  const int i = static_cast<int>(index);
+  const Duration interval = index < config_.worker_intervals.size()
+                                ? config_.worker_intervals[index]
+                                : config_.token_interval;
+  std::vector<std::string> w = {
+      "--label=" + worker_label(i),
+      "--user-addr=127.0.0.1:0",
+      "--mgmt-addr=127.0.0.1:0",
+      "--director-mgmt-addr=" + director_.mgmt_addr,
+      "--token-interval-ms=" + std::to_string(interval / kMillisecond),
+      // info: the one "registered with director" line we wait for; no per-token lines.
+      "--log-level=info"};
+  if (i == 0 && config_.error_after != 0) {
+    w.push_back("--fail-mode=error");
+    w.push_back("--fail-after-ms=" + std::to_string(config_.error_after / kMillisecond));
+  } else if (std::none_of(extra.begin(), extra.end(), [](const std::string& a) {
+               return a.starts_with("--fail-after-ms");
+             })) {
+    w.push_back("--fail-after-ms=0");
+  }
+  const std::vector<std::string> tls = tls_args("worker");
+  w.insert(w.end(), tls.begin(), tls.end());
+  w.insert(w.end(), config_.worker_args.begin(), config_.worker_args.end());
+  w.insert(w.end(), extra.begin(), extra.end());
+  return spawn(name, config_.bin_dir / "worker" / "connswap-worker", w, true);
+}
+
 Result<void> Cluster::start(const SpawnConfig& config) {
   config_ = config;
   const fs::path& dir = config.work_dir;
@@ -152,15 +195,10 @@ Result<void> Cluster::start(const SpawnConfig& config) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return make_error(Errc::kIo, "connswap-certs failed: " + tail(certs->err_path));
   }
-  // Each role its own certificate (docs/PROTOCOL.md §7.5).
-  const auto tls_of = [&dir](const std::string& name) {
-    return std::vector<std::string>{"--tls-cert=" + (dir / (name + ".pem")).string(),
-                                    "--tls-key=" + (dir / (name + "-key.pem")).string(),
-                                    "--tls-ca=" + (dir / "ca.pem").string()};
-  };
-  const std::vector<std::string> tls = tls_of("director");
-  std::vector<std::string> args = {
-      "--user-addr=127.0.0.1:0", "--mgmt-addr=127.0.0.1:0", "--log-level=warn"};
+  std::vector<std::string> args = {"--user-addr=127.0.0.1:0",
+                                   "--mgmt-addr=127.0.0.1:0",
+                                   "--log-level=" + config_.director_log_level};
+  const std::vector<std::string> tls = tls_args("director");
   args.insert(args.end(), tls.begin(), tls.end());
   args.insert(args.end(), config.director_args.begin(), config.director_args.end());
   auto director = spawn("director",
@@ -173,26 +211,12 @@ Result<void> Cluster::start(const SpawnConfig& config) {
   }
   director_ = *director;
   for (int i = 0; i < config.workers; ++i) {
-    const std::string label = "worker-" + std::string(1, static_cast<char>('a' + i % 26)) +
-                              (i >= 26 ? std::to_string(i / 26) : "");
-    std::vector<std::string> w = {
-        "--label=" + label,
-        "--user-addr=127.0.0.1:0",
-        "--mgmt-addr=127.0.0.1:0",
-        "--director-mgmt-addr=" + director_.mgmt_addr,
-        "--token-interval-ms=" + std::to_string(config.token_interval / kMillisecond),
-        // info: the one "registered with director" line we wait for; no per-token lines.
-        "--log-level=info"};
-    if (i == 0 && config.error_after != 0) {
-      w.push_back("--fail-mode=error");
-      w.push_back("--fail-after-ms=" + std::to_string(config.error_after / kMillisecond));
-    } else {
-      w.push_back("--fail-after-ms=0");
-    }
-    const std::vector<std::string> worker_tls = tls_of("worker");
-    w.insert(w.end(), worker_tls.begin(), worker_tls.end());
-    w.insert(w.end(), config.worker_args.begin(), config.worker_args.end());
-    auto worker = spawn(label, config.bin_dir / "worker" / "connswap-worker", w, true);
+    const auto index = static_cast<std::size_t>(i);
+    const std::vector<std::string> none;
+    auto worker =
+        spawn_worker(index,
+                     index < config.per_worker_args.size() ? config.per_worker_args[index] : none,
+                     worker_label(i));
     if (!worker) {
       return Unexpected(worker.error());
     }
@@ -209,6 +233,49 @@ Result<void> Cluster::start(const SpawnConfig& config) {
     }
   }
   return {};
+}
+
+Result<void> Cluster::restart_worker(std::size_t index, const std::vector<std::string>& extra) {
+  if (index >= workers_.size()) {
+    return make_error(Errc::kInvalidArgument, "no such worker");
+  }
+  const std::string label = worker_label(static_cast<int>(index));
+  auto worker = spawn_worker(index, extra, label + "." + std::to_string(++restarts_));
+  if (!worker) {
+    return Unexpected(worker.error());
+  }
+  workers_[index] = *worker;
+  return {};
+}
+
+Result<void> Cluster::restart_director() {
+  std::vector<std::string> args = {"--user-addr=" + director_.user_addr,
+                                   "--mgmt-addr=" + director_.mgmt_addr,
+                                   "--log-level=" + config_.director_log_level};
+  const std::vector<std::string> tls = tls_args("director");
+  args.insert(args.end(), tls.begin(), tls.end());
+  args.insert(args.end(), config_.director_args.begin(), config_.director_args.end());
+  auto director = spawn("director." + std::to_string(++restarts_),
+                        config_.bin_dir / "director" / "connswap-director",
+                        args,
+                        true,
+                        config_.director_wrapper);
+  if (!director) {
+    return Unexpected(director.error());
+  }
+  director_ = *director;
+  return {};
+}
+
+bool Cluster::reap(pid_t pid) {
+  if (std::find(children_.begin(), children_.end(), pid) == children_.end()) {
+    return true;
+  }
+  if (!exited(pid)) {
+    return false;
+  }
+  std::erase(children_, pid);
+  return true;
 }
 
 void Cluster::stop(milliseconds budget) {

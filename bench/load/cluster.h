@@ -34,9 +34,13 @@ struct SpawnConfig {
   // Worker 0 fails on its own with --fail-mode error after this (0 = never).
   Duration error_after = 0;
   std::vector<std::string> director_args;  // extra flags, appended
+  std::string director_log_level = "warn";
   // Runs the director under this command ("valgrind --tool=massif"): split on spaces.
   std::string director_wrapper;
   std::vector<std::string> worker_args;
+  // Per worker (by index): its token interval instead of token_interval, and extra flags.
+  std::vector<Duration> worker_intervals;
+  std::vector<std::vector<std::string>> per_worker_args;
 };
 
 class Cluster {
@@ -57,6 +61,14 @@ class Cluster {
   // Sends SIGTERM to every child and waits up to `budget` for each, then SIGKILL.
   void stop(std::chrono::milliseconds budget);
 
+  // Restarts: worker `index` under its label (its previous process must be gone, see
+  // reap()), with `extra` flags instead of per_worker_args; the director on the same USER
+  // and MGMT ports. Logs go to <name>.<incarnation>.{out,err}. Wait for the ready-file only.
+  Result<void> restart_worker(std::size_t index, const std::vector<std::string>& extra);
+  Result<void> restart_director();
+  // Non-blocking waitpid: true (and forgotten) once `pid`, a child, has exited.
+  bool reap(pid_t pid);
+
  private:
   Result<Child> spawn(const std::string& name,
                       const std::filesystem::path& exe,
@@ -64,7 +76,13 @@ class Cluster {
                       bool wait_ready,
                       const std::string& wrapper = "");
 
+  Result<Child> spawn_worker(std::size_t index,
+                             const std::vector<std::string>& extra,
+                             const std::string& name);
+  std::vector<std::string> tls_args(const std::string& role) const;
+
   SpawnConfig config_;
+  int restarts_ = 0;  // incarnation suffix of restarted children's log names
   Child director_;
   std::vector<Child> workers_;
   std::vector<pid_t> children_;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "base/random.h"
 #include "services/convert.h"
 #include "services/detail/director_impl.h"
 #include "wire/frame.h"
@@ -332,6 +333,11 @@ void DirectorService::Impl::enable_resume(migration::Keyring keyring,
                                           const ResumeConfig& config,
                                           WallClockFn wall) {
   tickets_.enable(std::move(keyring), config, std::move(wall));
+  // Before the first stream only: ids already given stay unique.
+  if (next_stream_id_ == 1) {
+    next_stream_id_ =
+        config.first_stream_id != 0 ? config.first_stream_id : 1 + (random_u64() >> 12);
+  }
 }
 
 Duration DirectorService::heartbeat_interval(const director::DirectorConfig& config) {

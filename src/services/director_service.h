@@ -116,6 +116,10 @@ struct ResumeConfig {
   Duration every = 1 * kSecond;     // ...or at the first token this long after the last one
   std::uint64_t ttl_seconds = 300;  // token lifetime
   migration::TokenPolicy policy;    // clock skew, replay cache size
+  // Fresh streams' ids start here; 0 = at random below 2^52. A resumed stream keeps the id
+  // another director (or this one before a restart) gave it, so ids numbered from 1 on
+  // every director met: a resume then cancelled the fresh stream holding its id.
+  std::uint64_t first_stream_id = 0;
 };
 
 // Wall-clock Unix seconds (tokens and snapshots cross processes); read by the owner.

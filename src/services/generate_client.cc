@@ -36,9 +36,10 @@ class GenerateClient::Impl {
   void abandon();
 
   struct Stream {
-    explicit Stream(GenerateRequest r) : request(r), verifier(std::move(r)) {}
+    Stream(GenerateRequest r, std::uint32_t i) : request(r), verifier(std::move(r)), index(i) {}
     GenerateRequest request;
     client::StreamVerifier verifier;
+    std::uint32_t index = 0;  // in the config's streams (GenerateClientConfig::observe)
     rpc::Call call;
     std::optional<rpc::Status> status;
     std::string worker;
@@ -84,7 +85,7 @@ Result<void> GenerateClient::Impl::start(Timestamp now) {
     if (config_.streams > 1) {
       r.prompt += " #" + std::to_string(i);
     }
-    auto s = std::make_unique<Stream>(std::move(r));
+    auto s = std::make_unique<Stream>(std::move(r), i);
     const GenerateRequest& req = s->request;
     if (config_.resume && req.max_tokens != 0 && req.start_seq <= kFirstSeq &&
         config_.prefix_max_tokens != 0) {
@@ -147,6 +148,9 @@ void GenerateClient::Impl::on_item(Stream& s, const v1::GenerateItem& item) {
     return;
   }
   s.verifier.on_item(*converted);
+  if (config_.observe) {
+    config_.observe(s.index, *converted);
+  }
   const std::string& conn = config_.connection_id;
   if (auto* a = std::get_if<client::Assigned>(&*converted)) {
     s.worker = a->worker;

@@ -43,6 +43,9 @@ struct GenerateClientConfig {
   // front of a model server needs to continue the answer.
   std::uint32_t prefix_max_tokens = director::kDefaultPrefixMaxTokens;
   std::uint32_t prefix_max_bytes = director::kDefaultPrefixMaxBytes;
+  // Observer of every item a stream receives (after its verifier): stream index, item. For
+  // load tools timing gaps (connswap-soak); tickets are not shown. Empty = none.
+  std::function<void(std::uint32_t, const client::StreamItem&)> observe;
 };
 
 // One stream's outcome.

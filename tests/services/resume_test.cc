@@ -81,6 +81,37 @@ TEST(Resume, StreamsContinueOnARestartedDirectorWithTheSameKey) {
   EXPECT_EQ(session->streams_completed, 2U);
 }
 
+// Found by the chaos soak (seed 14): a restarted director numbered its fresh streams from 1
+// again, so a stream the client resumed there with its old id (same connection id) was
+// taken for "the client's old call still open here" and the fresh stream was cancelled
+// ("cancelled by client", 0 tokens). Fresh ids must not meet the ids resumed streams bring.
+TEST(Resume, AResumedStreamDoesNotCancelAFreshStreamOfTheRestartedDirector) {
+  World world;
+  enable_resume(world, keyring("k1"));
+  world.add_worker(worker_config("worker-a"));
+  world.add_worker(worker_config("worker-b"));
+  auto& old_streams = world.add_client(client_config(2, 40));
+  world.run_for(5 * kSecond);
+  world.restart_director(/*tell_workers=*/true);
+  world.run_for(1 * kSecond);  // the workers register again
+  // The same connection id opens fresh streams on the new director before it resumes.
+  auto& fresh = world.add_client(client_config(2, 20));
+  world.run_for(500 * kMillisecond);
+  EXPECT_EQ(world.reconnect(old_streams), 2U);
+  ASSERT_TRUE(world.run_until_clients_done(120 * kSecond));
+
+  const client::ClientSummary resumed = old_streams.client->summary();
+  EXPECT_TRUE(resumed.verified) << client::format_summary(resumed);
+  EXPECT_EQ(resumed.resumes, 2U);
+  const client::ClientSummary opened = fresh.client->summary();
+  EXPECT_TRUE(opened.verified) << client::format_summary(opened);
+  EXPECT_EQ(opened.tokens, 40U);
+  for (const auto& r : fresh.client->results()) {
+    ASSERT_TRUE(r.status);
+    EXPECT_TRUE(r.status->ok()) << r.status->to_string();
+  }
+}
+
 TEST(Resume, ADirectorWithAnotherKeyRefusesTheTicket) {
   World world;
   enable_resume(world, keyring("k1"));
