@@ -53,9 +53,9 @@ start() {
 }
 
 "$BIN/certs/connswap-certs" --out "$DIR/certs" >/dev/null
-TLS=(--tls-cert "$DIR/certs/server.pem" --tls-key "$DIR/certs/server-key.pem"
-     --tls-ca "$DIR/certs/ca.pem")
-start director "$BIN/director/connswap-director" "${TLS[@]}" --user-addr 127.0.0.1:0 \
+# Each program its role's certificate (docs/PROTOCOL.md §7.5).
+tls() { echo --tls-cert "$DIR/certs/$1.pem" --tls-key "$DIR/certs/$1-key.pem" --tls-ca "$DIR/certs/ca.pem"; }
+start director "$BIN/director/connswap-director" $(tls director) --user-addr 127.0.0.1:0 \
   --mgmt-addr 127.0.0.1:0 --ready-file "$DIR/director.ready" "${DIRECTOR_EXTRA[@]}"
 wait_file "$DIR/director.ready"
 start relay-client "$BIN/impair/connswap-impair" "${IMPAIR_FLAGS[@]}" --seed "$SEED" \
@@ -69,7 +69,7 @@ for i in $(seq 1 "$WORKERS"); do
     --link "mgmt,127.0.0.1:0,$(field "$DIR/director.ready" mgmt)" \
     --ready-file "$DIR/relay-w$i.ready"
   wait_file "$DIR/relay-w$i.ready"
-  start "worker-$i" "$BIN/worker/connswap-worker" "${TLS[@]}" --label "worker-$i" \
+  start "worker-$i" "$BIN/worker/connswap-worker" $(tls worker) --label "worker-$i" \
     --user-addr 127.0.0.1:0 --mgmt-addr 127.0.0.1:0 --fail-after-ms 0 --fail-mode none \
     --token-interval-ms "${TOKEN_INTERVAL_MS:-25}" --drain-timeout-ms 2000 \
     --director-mgmt-addr "$(field "$DIR/relay-w$i.ready" mgmt)" \

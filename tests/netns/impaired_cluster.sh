@@ -88,11 +88,11 @@ link 4 "${NS[4]}"  # worker-3
 
 "$BIN/certs/connswap-certs" --out "$DIR/certs" \
   --ip 10.77.1.2 --ip 10.77.2.2 --ip 10.77.3.2 --ip 10.77.4.2 >/dev/null
-TLS=(--tls-cert "$DIR/certs/server.pem" --tls-key "$DIR/certs/server-key.pem"
-     --tls-ca "$DIR/certs/ca.pem")
+# Each program its role's certificate (docs/PROTOCOL.md §7.5).
+tls() { echo --tls-cert "$DIR/certs/$1.pem" --tls-key "$DIR/certs/$1-key.pem" --tls-ca "$DIR/certs/ca.pem"; }
 
 # --- director and the client-side relay (both in the director's namespace) -------------
-start director "${NS[1]}" "$BIN/director/connswap-director" "${TLS[@]}" \
+start director "${NS[1]}" "$BIN/director/connswap-director" $(tls director) \
   --user-addr 10.77.1.2:0 --mgmt-addr 10.77.1.2:0 --ready-file "$DIR/director.ready" \
   --heartbeat-timeout-ms 1500 --min-stall-ms 500 --first-token-timeout-ms 2000 \
   --failure-hold-ms 5000 --worker-wait-ms 2000
@@ -112,7 +112,7 @@ for i in 1 2 3; do
     --link "user,10.77.$n.2:0,@$DIR/worker-$i.ready#user" \
     --link "mgmt,10.77.$n.2:0,$D_MGMT" --ready-file "$DIR/relay-w$i.ready"
   wait_until 20 has_file "$DIR/relay-w$i.ready" || fail "relay-w$i not ready"
-  start "worker-$i" "${NS[$n]}" "$BIN/worker/connswap-worker" "${TLS[@]}" \
+  start "worker-$i" "${NS[$n]}" "$BIN/worker/connswap-worker" $(tls worker) \
     --label "worker-$i" --user-addr "10.77.$n.1:0" --mgmt-addr "10.77.$n.1:0" \
     --director-mgmt-addr "$(field "$DIR/relay-w$i.ready" mgmt)" \
     --advertise-user-addr "$(field "$DIR/relay-w$i.ready" user)" \
