@@ -56,6 +56,8 @@ class DirectorMetrics {
   prometheus::Counter* retries_ = nullptr;
   prometheus::Gauge* user_connections_ = nullptr;
   prometheus::Counter* invalid_tokens_ = nullptr;
+  prometheus::Counter* drain_batches_ = nullptr;  // issue 14 item 4
+  prometheus::Gauge* max_turn_bytes_ = nullptr;
 };
 
 // The model-server backend's metrics (connswap-worker --backend openai): time to first
