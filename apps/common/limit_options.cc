@@ -41,6 +41,12 @@ void add_limit_options(CLI::App& app, LimitArgs& a) {
                  a.retry_above_per_second,
                  "new USER handshakes per second before clients must answer a QUIC Retry "
                  "(0 = always Retry)");
+  add_env_option(app,
+                 kRole,
+                 "--drain-batch-bytes",
+                 a.drain_batch_bytes,
+                 "when a blocked client reads again, worker bytes read for it per loop turn "
+                 "(bounds its outbox; 1024..67108864)");
 }
 
 Result<void> validate_limits(const LimitArgs& a) {
@@ -60,19 +66,24 @@ Result<void> validate_limits(const LimitArgs& a) {
   if (a.blocked_stream_timeout == 0) {
     return bad("--blocked-stream-timeout-ms: must be > 0");
   }
+  if (a.drain_batch_bytes < kMinDrainBatchBytes || a.drain_batch_bytes > kMaxDrainBatchBytes) {
+    return bad("--drain-batch-bytes: must be within 1024..67108864");
+  }
   return {};
 }
 
 std::string describe_limits(const LimitArgs& a) {
   return fmt::format(
       "max_connections={} max_connections_per_address={} max_streams_per_connection={} "
-      "max_sessions={} blocked_stream_timeout_ms={} retry_above_handshakes_per_s={}",
+      "max_sessions={} blocked_stream_timeout_ms={} retry_above_handshakes_per_s={} "
+      "drain_batch_bytes={}",
       a.max_connections,
       a.max_connections_per_address,
       a.max_streams_per_connection,
       a.max_sessions,
       a.blocked_stream_timeout / kMillisecond,
-      a.retry_above_per_second);
+      a.retry_above_per_second,
+      a.drain_batch_bytes);
 }
 
 ServeLimits user_port_limits(const LimitArgs& a) {
@@ -89,6 +100,7 @@ services::StreamLimits stream_limits(const LimitArgs& a) {
   limits.max_streams_per_connection = a.max_streams_per_connection;
   limits.max_sessions = a.max_sessions;
   limits.blocked_lifetime = a.blocked_stream_timeout;
+  limits.drain_batch_bytes = a.drain_batch_bytes;
   return limits;
 }
 

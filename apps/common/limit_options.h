@@ -18,6 +18,9 @@ class App;
 
 namespace connswap::app {
 
+inline constexpr std::size_t kMinDrainBatchBytes = 1'024;               // --drain-batch-bytes
+inline constexpr std::size_t kMaxDrainBatchBytes = 64 * 1'024 * 1'024;  // ...bounds
+
 struct LimitArgs {
   std::size_t max_connections = 4'096;            // USER connections at once
   std::size_t max_connections_per_address = 256;  // ...from one source IP
@@ -25,13 +28,17 @@ struct LimitArgs {
   std::size_t max_sessions = 65'536;  // connection ids in the session book
   Duration blocked_stream_timeout = 120 * kSecond;
   std::uint32_t retry_above_per_second = 1'000;  // new handshakes/s before Retry; 0 = always
+  // Issue 14 item 4: worker bytes read per turn for a client that reads again after blocking.
+  std::size_t drain_batch_bytes = 256 * 1'024;
 };
 
 // Adds --max-connections, --max-connections-per-address, --max-streams-per-connection,
-// --max-sessions, --blocked-stream-timeout-ms and --retry-above-handshakes-per-s.
+// --max-sessions, --blocked-stream-timeout-ms, --retry-above-handshakes-per-s and
+// --drain-batch-bytes.
 void add_limit_options(CLI::App& app, LimitArgs& args);
 
-// kInvalidArgument naming the option: every cap >= 1, per-address <= total, timeout > 0.
+// kInvalidArgument naming the option: every cap >= 1, per-address <= total, timeout > 0,
+// drain batch within [kMinDrainBatchBytes, kMaxDrainBatchBytes].
 Result<void> validate_limits(const LimitArgs& args);
 
 // "max_connections=... retry_above_per_s=..." for the startup line.

@@ -88,6 +88,13 @@ DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
                              "USER connections held (closing ones included; what the caps count)");
   invalid_tokens_ = &counter(
       r, "connswap_quic_invalid_tokens_total", "client Initials dropped: bad or expired token");
+  drain_batches_ = &counter(r,
+                            "connswap_drain_batches_total",
+                            "worker read batches for clients reading again after blocking "
+                            "(--drain-batch-bytes each)");
+  max_turn_bytes_ = &gauge(r,
+                           "connswap_max_turn_bytes",
+                           "most token bytes forwarded to clients in one loop turn since start");
   auto& workers =
       prometheus::BuildGauge().Name("connswap_workers").Help("workers by state").Register(r);
   const char* states[] = {"active", "unavailable", "draining", "failed", "lost"};
@@ -130,6 +137,8 @@ void DirectorMetrics::update(const services::DirectorStats& s) {
   advance_to(*refused_streams_, static_cast<double>(s.refused_streams_per_connection));
   advance_to(*refused_sessions_, static_cast<double>(s.refused_sessions));
   advance_to(*refused_blocked_, static_cast<double>(s.blocked_too_long));
+  advance_to(*drain_batches_, static_cast<double>(s.drain_batches));
+  max_turn_bytes_->Set(static_cast<double>(s.max_turn_bytes));
 }
 
 void DirectorMetrics::update_listener(const net::ServerEndpoint::Stats& s,

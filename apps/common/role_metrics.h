@@ -57,6 +57,8 @@ class DirectorMetrics {
   prometheus::Counter* retries_ = nullptr;
   prometheus::Gauge* user_connections_ = nullptr;
   prometheus::Counter* invalid_tokens_ = nullptr;
+  prometheus::Counter* drain_batches_ = nullptr;  // issue 14 item 4
+  prometheus::Gauge* max_turn_bytes_ = nullptr;
 };
 
 // Calls refused for want of a certificate, a role or a label's ownership, by reason:

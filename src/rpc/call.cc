@@ -69,6 +69,18 @@ void Call::resume_reading() {
   }
 }
 
+void Call::resume_reading(std::size_t max_bytes) {
+  if (auto core = core_.lock()) {
+    core->set_paused(id_, false, max_bytes == 0 ? 1 : max_bytes);
+  }
+}
+
+bool Call::reading_paused() const {
+  auto core = core_.lock();
+  const detail::CallState* call = core ? core->find(id_) : nullptr;
+  return call != nullptr && call->paused;
+}
+
 bool Call::done() const {
   auto core = core_.lock();
   return !core || core->find(id_) == nullptr;

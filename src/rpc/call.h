@@ -72,6 +72,12 @@ class Call {
   void on_writable(WritableFn fn);
   void pause_reading();
   void resume_reading();
+  // Resumes reading for one batch: held-back messages are delivered now until `max_bytes`
+  // of message bodies (at least one message) went out; if more wait, reading pauses again
+  // by itself (reading_paused()). Once resumed in full, later messages flow as usual.
+  void resume_reading(std::size_t max_bytes);
+  // Reading is paused (pause_reading(), or a resume_reading(max_bytes) batch was spent).
+  bool reading_paused() const;
 
   bool done() const;                 // ended, or a handle to no call
   std::size_t queued_bytes() const;  // written but not yet taken by the transport's peer

@@ -78,6 +78,7 @@ void Core::handle_frame(CallState& call, const wire::Frame& frame) {
     return;
   }
   if (frame.kind == FrameKind::kMessage) {
+    spend_read_budget(call, frame.body.size());
     deliver(call, frame.body);
   } else if (call.role == Role::kClient && frame.kind == FrameKind::kTrailer) {
     handle_trailer(call, frame.body);
@@ -135,6 +136,20 @@ void Core::handle_end_of_stream(CallState& call) {
   } else if (!call.eos_delivered) {
     call.eos_delivered = true;
     deliver(call, std::nullopt);
+  }
+}
+
+// resume_reading(max_bytes): the message that reaches the budget is the batch's last; the
+// call pauses again before the next frame (its callback may still pause or resume it).
+void Core::spend_read_budget(CallState& call, std::size_t bytes) {
+  if (call.read_budget == SIZE_MAX) {
+    return;
+  }
+  if (bytes >= call.read_budget) {
+    call.read_budget = SIZE_MAX;
+    call.paused = true;
+  } else {
+    call.read_budget -= bytes;
   }
 }
 

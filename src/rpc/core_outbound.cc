@@ -222,11 +222,16 @@ void Core::cancel(CallId id, const Status& why) {
   }
 }
 
-void Core::set_paused(CallId id, bool paused) {
+void Core::set_paused(CallId id, bool paused, std::size_t read_budget) {
   if (CallState* call = find(id)) {
     call->paused = paused;
+    call->read_budget = paused ? SIZE_MAX : read_budget;
     if (!paused) {
       kick(id);
+      // A budget covers this resume's delivery only; later data is read as usual.
+      if (CallState* after = find(id)) {
+        after->read_budget = SIZE_MAX;
+      }
     }
   }
 }

@@ -99,8 +99,11 @@ void ClientStreams::unindex(director::StreamKey key, const ClientStream& c) {
   }
 }
 
-void ClientStreams::note_outbox(const ClientStream& c) {
+void ClientStreams::push(ClientStream& c, v1::GenerateItem item) {
+  c.outbox_bytes += item.ByteSizeLong();
+  c.outbox.push_back(std::move(item));
   max_outbox_ = std::max<std::uint64_t>(max_outbox_, c.outbox.size());
+  max_outbox_bytes_ = std::max<std::uint64_t>(max_outbox_bytes_, c.outbox_bytes);
 }
 
 Flow ClientStreams::send(director::StreamKey key, v1::GenerateItem item) {
@@ -108,8 +111,7 @@ Flow ClientStreams::send(director::StreamKey key, v1::GenerateItem item) {
   if (c == nullptr) {
     return Flow::kUnchanged;
   }
-  c->outbox.push_back(std::move(item));
-  note_outbox(*c);
+  push(*c, std::move(item));
   return flush(key);
 }
 
@@ -122,8 +124,7 @@ Flow ClientStreams::send_token(director::StreamKey key,
       return Flow::kUnchanged;  // sent, or the client is gone (its on_gone cancels the stream)
     }
   }
-  c.outbox.push_back(item);
-  note_outbox(c);
+  push(c, item);
   return flush(key);
 }
 
@@ -140,6 +141,7 @@ Flow ClientStreams::flush(director::StreamKey key) {
     if (!sent && sent.error().code == Errc::kFlowControl) {
       return Flow::kBlocked;
     }
+    c.outbox_bytes -= std::min(c.outbox_bytes, c.outbox.front().ByteSizeLong());
     c.outbox.pop_front();  // sent, or the client is gone (its on_gone cancels the stream)
   }
   if (!c.finish) {

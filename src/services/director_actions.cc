@@ -62,6 +62,7 @@ void DirectorService::Impl::forward_token(director::ForwardToken& a) {
   t->set_worker(a.worker);
   t->set_emit_ns(a.emit_ns);
   tickets_.note(a.stream, *c, /*forced=*/false, now);
+  note_turn_item(token_item_);
   after_write(a.stream, clients_.send_token(a.stream, *c, token_item_));
 }
 
@@ -100,7 +101,7 @@ void DirectorService::Impl::finish_stream(const director::FinishStream& f) {
     item.mutable_done()->set_tokens(f.tokens);
     item.mutable_done()->set_finish_reason(f.message);
     item.mutable_done()->set_prompt_tokens(f.prompt_tokens);
-    c->outbox.push_back(std::move(item));
+    clients_.push(*c, std::move(item));
   } else if (f.code == director::StatusCode::kUnavailable) {
     // The stream may continue elsewhere (or here, later): a ticket from where it stopped.
     send_ticket(f.stream, {f.next_seq, f.window, f.migrations, f.failovers});
@@ -130,7 +131,13 @@ void DirectorService::Impl::set_blocked(StreamKey key, bool blocked) {
   note_blocked(key, *c, blocked);
   extra_.client_blocks += blocked ? 1 : 0;
   core_.on_client_blocked(key, blocked, now_());
-  upstreams_.set_paused(key, blocked);  // may deliver items at once: `c` is not used after
+  if (blocked) {
+    upstreams_.set_paused(key, true);
+  } else {
+    // Not here: inside the action loop every held-back item would become an action before
+    // any is written (issue 14 item 4). Read in batches at the end of the turn instead.
+    to_drain_.push_back(key);
+  }
 }
 
 void DirectorService::Impl::issue_due_tickets() {

@@ -191,7 +191,10 @@ void DirectorService::Impl::on_client_gone(StreamKey key, ClientGone why) {
 }
 
 void DirectorService::Impl::on_timeout(Timestamp now) {
-  run([&] { core_.on_timeout(now); });
+  run([&] {
+    continue_draining(now);
+    core_.on_timeout(now);
+  });
   sessions_.on_timeout(now);
   end_blocked_streams(now);
 }
@@ -239,6 +242,7 @@ DirectorStats DirectorService::Impl::stats() const {
   s.workers = core_.pool().counts();
   s.blocked_streams = clients_.blocked();
   s.max_outbox = clients_.max_outbox();
+  s.max_outbox_bytes = clients_.max_outbox_bytes();
   s.resume_refusals = tickets_.refusals();
   return s;
 }

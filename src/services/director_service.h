@@ -88,6 +88,12 @@ struct DirectorStats {
   std::uint64_t refused_streams_per_connection = 0;  // its connection at the stream cap
   std::uint64_t refused_sessions = 0;                // a new connection id past max_sessions
   std::uint64_t blocked_too_long = 0;                // ended after StreamLimits::blocked_lifetime
+  // The outbox bound after a blocked client drains (issue 14 item 4): peaks per client
+  // stream and per director turn (one outside input: a client writable, an item, a timer).
+  std::uint64_t max_outbox_bytes = 0;  // most protobuf bytes ever queued for one stream
+  std::uint64_t max_turn_items = 0;    // most tokens forwarded to clients in one turn
+  std::uint64_t max_turn_bytes = 0;    // most token bytes forwarded to clients in one turn
+  std::uint64_t drain_batches = 0;     // read batches of unblocked streams' worker calls
 };
 
 // Per-client bounds the director enforces on its streams (issue 14 item 3); apps set them
@@ -98,6 +104,10 @@ struct StreamLimits {
   // A client that has not taken a byte for this long while its stream is blocked (its
   // worker paused, stall detection off) has the stream ended RESOURCE_EXHAUSTED.
   Duration blocked_lifetime = 120 * kSecond;
+  // When a blocked client reads again, its paused worker calls are read in batches of this
+  // many message bytes, one batch per turn, and only while the client's sink takes them
+  // (issue 14 item 4). At least 1.
+  std::size_t drain_batch_bytes = 256 * 1024;
 };
 
 // Worker-request bytes beyond the client's own request: the start_seq the director sets

@@ -110,6 +110,10 @@ void Upstreams::forget(AttemptId attempt, bool cancel) {
   call.raw().on_done(nullptr);
   if (cancel) {
     call.cancel({rpc::StatusCode::kCancelled, "attempt cancelled by the director"});
+  } else {
+    // A read batch may have paused it on its last item (Done): no longer ours to resume,
+    // so let it read its trailer and end.
+    call.raw().resume_reading();
   }
 }
 
@@ -129,6 +133,26 @@ void Upstreams::set_paused(director::StreamKey stream, bool paused) {
   for (rpc::Call& call : calls) {
     paused ? call.pause_reading() : call.resume_reading();
   }
+}
+
+bool Upstreams::resume_batch(director::StreamKey stream, std::size_t max_bytes) {
+  auto s = by_stream_.find(stream);
+  if (s == by_stream_.end()) {
+    return false;
+  }
+  std::vector<rpc::Call> calls;
+  for (AttemptId id : s->second) {
+    if (auto u = calls_.find(id); u != calls_.end()) {
+      calls.push_back(u->second.call.raw());
+    }
+  }
+  // As in set_paused: delivery re-enters the director, so only the copied handles are used.
+  for (rpc::Call& call : calls) {
+    call.resume_reading(max_bytes);
+  }
+  return std::any_of(calls.begin(), calls.end(), [](const rpc::Call& call) {
+    return !call.done() && call.reading_paused();
+  });
 }
 
 void Upstreams::cancel_all() {

@@ -35,7 +35,9 @@ TEST(LimitOptions, FlagsEnvironmentAndDefaults) {
                    "--max-streams-per-connection",
                    "8",
                    "--blocked-stream-timeout-ms",
-                   "2500"}),
+                   "2500",
+                   "--drain-batch-bytes",
+                   "65536"}),
             -1);
   ASSERT_TRUE(finish_director_options(args));
   const LimitArgs& l = args.limits;
@@ -53,6 +55,7 @@ TEST(LimitOptions, FlagsEnvironmentAndDefaults) {
   const services::StreamLimits stream = stream_limits(l);
   EXPECT_EQ(stream.max_streams_per_connection, 8U);
   EXPECT_EQ(stream.blocked_lifetime, 2500 * kMillisecond);
+  EXPECT_EQ(stream.drain_batch_bytes, 65'536U);
   EXPECT_NE(describe(args).find("max_connections=100"), std::string::npos);
 }
 
@@ -67,6 +70,12 @@ TEST(LimitOptions, DefaultsAreOnAndSane) {
   EXPECT_EQ(serve.admission.retry_above_per_second, 1'000U);
   EXPECT_EQ(serve.max_streams_per_connection, 1'024U);  // was QUIC's 10,000
   EXPECT_EQ(stream_limits(args.limits).blocked_lifetime, 120 * kSecond);
+  EXPECT_EQ(stream_limits(args.limits).drain_batch_bytes, 262'144U);
+  env.set("CONNECTION_SWAP_DIRECTOR_DRAIN_BATCH_BYTES", "1048576");
+  DirectorArgs from_env;
+  ASSERT_EQ(parse(from_env, {}), -1);
+  ASSERT_TRUE(finish_director_options(from_env));
+  EXPECT_EQ(stream_limits(from_env.limits).drain_batch_bytes, 1'048'576U);
 }
 
 TEST(LimitOptions, BadValuesAreRefusedNamingTheOption) {
@@ -78,6 +87,8 @@ TEST(LimitOptions, BadValuesAreRefusedNamingTheOption) {
       {{"--max-streams-per-connection", "0"}, "--max-streams-per-connection"},
       {{"--max-sessions", "0"}, "--max-sessions"},
       {{"--blocked-stream-timeout-ms", "0"}, "--blocked-stream-timeout-ms"},
+      {{"--drain-batch-bytes", "1023"}, "--drain-batch-bytes"},
+      {{"--drain-batch-bytes", "67108865"}, "--drain-batch-bytes"},
   };
   for (const auto& [argv, name] : cases) {
     DirectorArgs args;

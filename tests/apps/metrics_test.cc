@@ -62,6 +62,8 @@ TEST(Metrics, DirectorNames) {
   stats.refused_streams_per_connection = 8;
   stats.refused_sessions = 9;
   stats.blocked_too_long = 10;
+  stats.drain_batches = 19;
+  stats.max_turn_bytes = 20;
   metrics.update(stats);
   net::ServerEndpoint::Stats listener;
   listener.refused_connections = 6;
@@ -84,7 +86,9 @@ TEST(Metrics, DirectorNames) {
                            "connswap_resume_replay_evictions_total",
                            "connswap_quic_retries_total",
                            "connswap_quic_invalid_tokens_total",
-                           "connswap_user_connections"}) {
+                           "connswap_user_connections",
+                           "connswap_drain_batches_total",
+                           "connswap_max_turn_bytes"}) {
     EXPECT_TRUE(has(names, name)) << name;
   }
   for (const auto& family : registry.Collect()) {
@@ -124,6 +128,10 @@ TEST(Metrics, DirectorNames) {
       EXPECT_EQ(family.metric.at(0).counter.value, 12.0);
     } else if (family.name == "connswap_user_connections") {
       EXPECT_EQ(family.metric.at(0).gauge.value, 13.0);
+    } else if (family.name == "connswap_drain_batches_total") {
+      EXPECT_EQ(family.metric.at(0).counter.value, 19.0);
+    } else if (family.name == "connswap_max_turn_bytes") {
+      EXPECT_EQ(family.metric.at(0).gauge.value, 20.0);
     }
   }
 }

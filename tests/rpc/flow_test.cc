@@ -49,6 +49,37 @@ TEST_F(Backpressure, SlowReaderKeepsTheSendersQueueBounded) {
   EXPECT_TRUE(link_.credit_balanced());
 }
 
+// resume_reading(max_bytes) (issue 14 item 4): one batch of held-back messages, then paused
+// again; a budget larger than what is held leaves the call reading freely.
+TEST_F(Backpressure, AReadBudgetDeliversOneBatchThenPausesAgain) {
+  constexpr std::uint32_t kCount = 20;
+  ClientCall<EchoRequest, EchoResponse> call;
+  auto rec = start("test.Echo/ServerStream", &call);
+  call.raw().pause_reading();
+  ASSERT_TRUE(call.write(make_request("b", kCount, kPayload)));
+  ASSERT_TRUE(call.half_close());
+  pump();
+  ASSERT_TRUE(rec->responses.empty());
+  call.raw().resume_reading(2 * kPayload);  // each body is a little over kPayload
+  EXPECT_EQ(rec->responses.size(), 2U);
+  EXPECT_TRUE(call.raw().reading_paused());
+  pump();  // nothing more while paused, though the window refills
+  EXPECT_EQ(rec->responses.size(), 2U);
+  call.raw().resume_reading(1);  // at least one message
+  EXPECT_EQ(rec->responses.size(), 3U);
+  EXPECT_TRUE(call.raw().reading_paused());
+  call.raw().resume_reading(4 * kWindow);  // more than the window holds: reads on after it
+  EXPECT_FALSE(call.raw().reading_paused());
+  pump();
+  ASSERT_TRUE(rec->status);
+  EXPECT_TRUE(rec->status->ok()) << rec->status->to_string();
+  ASSERT_EQ(rec->responses.size(), kCount);
+  for (std::uint32_t i = 0; i < kCount; ++i) {
+    ASSERT_EQ(rec->responses[i].index(), i);
+  }
+  EXPECT_TRUE(link_.credit_balanced());
+}
+
 TEST_F(Backpressure, WriterIsToldToWaitAndThenWritable) {
   ClientCall<EchoRequest, EchoResponse> call;
   auto rec = start("test.Echo/ParkPaused", &call);  // the server does not read

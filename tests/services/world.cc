@@ -141,7 +141,7 @@ Result<rpc::Session*> World::connect(std::string_view user_addr, Timestamp) {
     if (slot) {
       graveyard.push_back(std::move(slot));
     }
-    slot = std::make_unique<Conn>(w->second->user);
+    slot = std::make_unique<Conn>(w->second->user, worker_link);
   }
   return slot->client.get();
 }

@@ -104,7 +104,8 @@ class World : public WorkerConnector {
   // Runs on every director as it starts (e.g. enable_resume), restarts included.
   std::function<void(DirectorService&)> on_director_start;
   migration::UnixSeconds wall_now() const { return wall_base + (now / kSecond - 1000); }
-  bool director_reachable = true;  // false: workers' DirectorLink::session() fails
+  bool director_reachable = true;        // false: workers' DirectorLink::session() fails
+  rpc::testing::LinkConfig worker_link;  // director -> worker USER connections made from now
   director::DirectorConfig director_config;
   std::unique_ptr<rpc::Registry> director_user, director_mgmt;
   std::unique_ptr<DirectorService> director;

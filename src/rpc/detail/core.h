@@ -1,6 +1,8 @@
 #pragma once
 // Internal: the state behind rpc::Session and rpc::Call handles. Not a public header.
 
+#include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -41,6 +43,9 @@ struct CallState {
   bool eos_delivered = false;  // server: on_read(nullopt) ran
   bool want_writable = false;  // a write() hit the high-water mark
   bool paused = false;
+  // Message bytes still to deliver before pausing again (resume_reading(max_bytes));
+  // SIZE_MAX when none is set.
+  std::size_t read_budget = SIZE_MAX;
   bool draining = false;  // inside drain(): no nested drains of this call
   bool done = false;
   ReadFn on_read;
@@ -73,7 +78,7 @@ class Core : public std::enable_shared_from_this<Core> {
   Result<void> half_close(CallId id);
   Result<void> finish(CallId id, const Status& status);
   void cancel(CallId id, const Status& why);
-  void set_paused(CallId id, bool paused);
+  void set_paused(CallId id, bool paused, std::size_t read_budget = SIZE_MAX);
   void kick(CallId id);  // deliver what a new on_read / resume may now allow
   std::size_t queued_bytes(const CallState& call) const;
 
@@ -99,6 +104,7 @@ class Core : public std::enable_shared_from_this<Core> {
   void handle_end_of_stream(CallState& call);
   void fail_inbound(CallState& call, StatusCode code, std::string why);
   void deliver(CallState& call, std::optional<ByteSpan> message);
+  void spend_read_budget(CallState& call, std::size_t bytes);
   void return_credit(CallState& call);
   // core_outbound.cc
   Result<void> try_open(CallState& call, Timestamp now);

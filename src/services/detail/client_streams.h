@@ -29,6 +29,7 @@ std::unique_ptr<ClientSink> make_quic_sink(GenerateCall call);
 struct ClientStream {
   std::unique_ptr<ClientSink> sink;
   Fifo<v1::GenerateItem> outbox;      // items the sink did not take yet
+  std::size_t outbox_bytes = 0;       // their protobuf bytes
   std::optional<rpc::Status> finish;  // trailer to send once the outbox is empty
   bool blocked = false;               // the sink is full; worker calls are paused
   Timestamp blocked_since = 0;        // when it last became blocked (StreamLimits)
@@ -62,6 +63,8 @@ class ClientStreams {
   Flow send(director::StreamKey key, v1::GenerateItem item);
   // The per-token path: writes `item` at once when nothing waits, else queues a copy.
   Flow send_token(director::StreamKey key, ClientStream& c, const v1::GenerateItem& item);
+  // Queues `item` at the back of `c`'s outbox without writing (counted in the peaks).
+  void push(ClientStream& c, v1::GenerateItem item);
   // Writes waiting items until the sink is full; once all are out and `finish` is set,
   // finishes the sink and forgets the stream.
   Flow flush(director::StreamKey key);
@@ -75,16 +78,17 @@ class ClientStreams {
   std::size_t size() const { return streams_.size(); }
   std::uint64_t blocked() const;
   std::uint64_t max_outbox() const { return max_outbox_; }
+  std::uint64_t max_outbox_bytes() const { return max_outbox_bytes_; }
   const std::unordered_map<director::StreamKey, ClientStream>& all() const { return streams_; }
 
  private:
-  void note_outbox(const ClientStream& c);
   static std::string index_key(std::string_view connection_id, std::uint64_t stream_id);
   void unindex(director::StreamKey key, const ClientStream& c);
 
   std::unordered_map<director::StreamKey, ClientStream> streams_;
   std::unordered_map<std::string, director::StreamKey> index_;  // index_key -> key
-  std::uint64_t max_outbox_ = 0;  // most items ever queued for one stream
+  std::uint64_t max_outbox_ = 0;        // most items ever queued for one stream
+  std::uint64_t max_outbox_bytes_ = 0;  // most bytes ever queued for one stream
 };
 
 }  // namespace connswap::services::detail

@@ -66,7 +66,7 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   void set_stream_limits(const StreamLimits& limits);  // director_limits.cc
 
   Timestamp deadline() const {
-    return std::min({core_.deadline(), sessions_.deadline(), blocked_deadline()});
+    return std::min({core_.deadline(), sessions_.deadline(), blocked_deadline(), drain_deadline_});
   }
   void on_timeout(Timestamp now);
   void stop();
@@ -81,16 +81,24 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
 
   // Runs `fn`, then executes the core's actions until none is left. Nested runs (callbacks
   // fired while executing an action) only queue: the outermost run drains.
+  // The outermost run is one turn: it then reads unblocked streams' worker calls, one
+  // batch each (director_drain.cc), and items they deliver count in the same turn.
   template <class Fn>
   void run(Fn&& fn) {
     if (in_action_loop_) {
       fn();
       return;
     }
+    const bool turn = turn_depth_++ == 0;
     in_action_loop_ = true;
     fn();
     run_actions();
     in_action_loop_ = false;
+    if (turn) {
+      drain_unblocked();
+      end_turn();
+    }
+    --turn_depth_;
   }
   void run_actions();
   void execute(director::Action& action);
@@ -126,6 +134,12 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   Timestamp blocked_deadline() const;
   void end_blocked_streams(Timestamp now);
 
+  // director_drain.cc: unblocked streams read in batches (issue 14 item 4).
+  void drain_unblocked();
+  void end_turn();
+  void note_turn_item(const v1::GenerateItem& item);
+  void continue_draining(Timestamp now);
+
   // director_admin.cc: the session book.
   void track(const director::Event& event);
   void on_finished_stream(const detail::ClientStream& c, director::StatusCode code);
@@ -148,6 +162,15 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   std::function<void(Duration)> gap_observer_;  // DirectorService::on_failover_gap
   StreamLimits limits_;
   std::set<std::pair<Timestamp, director::StreamKey>> blocked_until_;  // blocked streams' ends
+  // director_drain.cc: streams whose client reads again, to read a batch for at the end of
+  // this turn; streams to read another batch for on the next turn (at drain_deadline_).
+  std::vector<director::StreamKey> to_drain_;
+  std::vector<director::StreamKey> drain_next_;
+  Timestamp drain_deadline_ = kNever;
+  std::uint32_t turn_depth_ = 0;  // nested run()s; 0 between turns
+  bool draining_ = false;         // inside drain_unblocked()
+  std::uint64_t turn_items_ = 0;  // tokens forwarded in this turn
+  std::uint64_t turn_bytes_ = 0;  // their GenerateItem bytes
 };
 
 }  // namespace connswap::services

@@ -55,6 +55,10 @@ class Upstreams {
   bool contains(director::AttemptId attempt) const { return calls_.count(attempt) != 0; }
   // Pauses (or resumes) reading every call of `stream`. Resuming may deliver items at once.
   void set_paused(director::StreamKey stream, bool paused);
+  // Resumes reading every call of `stream` for one batch of at most `max_bytes` message
+  // bytes each (delivering items at once). True if a call is paused again after it (its
+  // batch spent, or the stream blocked): call again on a later turn if still unblocked.
+  bool resume_batch(director::StreamKey stream, std::size_t max_bytes);
   // Cancels every call (director stopping); no handler runs.
   void cancel_all();
 
