@@ -1,6 +1,7 @@
 #include "generate.h"
 
 #include <algorithm>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -88,8 +89,9 @@ std::vector<Leaf> leaves_for(const Options& o) {
 Result<void> check_worker_name(const std::string& name) {
   for (const char* taken : {"ca", "server", "director", "worker", "operator", "client"}) {
     if (name == taken) {
-      return make_error(Errc::kInvalidArgument,
-                        "--worker-cert '" + name + "': " + name + ".pem is written anyway");
+      std::string why = "--worker-cert '";
+      why.append(name).append("': ").append(name).append(".pem is written anyway");
+      return make_error(Errc::kInvalidArgument, why);
     }
   }
   const bool ok = !name.empty() && name.size() <= 64 && name.front() != '.' &&

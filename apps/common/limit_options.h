@@ -18,8 +18,8 @@ class App;
 
 namespace connswap::app {
 
-inline constexpr std::size_t kMinDrainBatchBytes = 1'024;               // --drain-batch-bytes
-inline constexpr std::size_t kMaxDrainBatchBytes = 64 * 1'024 * 1'024;  // ...bounds
+inline constexpr std::size_t kMinDrainBatchBytes = 1'024;                  // --drain-batch-bytes
+inline constexpr std::size_t kMaxDrainBatchBytes = std::size_t{64} << 20;  // ...bounds
 
 struct LimitArgs {
   std::size_t max_connections = 4'096;            // USER connections at once
@@ -29,7 +29,7 @@ struct LimitArgs {
   Duration blocked_stream_timeout = 120 * kSecond;
   std::uint32_t retry_above_per_second = 1'000;  // new handshakes/s before Retry; 0 = always
   // Issue 14 item 4: worker bytes read per turn for a client that reads again after blocking.
-  std::size_t drain_batch_bytes = 256 * 1'024;
+  std::size_t drain_batch_bytes = std::size_t{256} << 10;
 };
 
 // Adds --max-connections, --max-connections-per-address, --max-streams-per-connection,

@@ -31,7 +31,7 @@ Result<Window> parse_window(const std::string& text) {
   return w;
 }
 
-Blackhole::Blackhole(Timestamp origin, std::vector<Window> windows) {
+Blackhole::Blackhole(Timestamp origin, const std::vector<Window>& windows) {
   for (const Window& w : windows) {
     spans_.push_back({origin + w.start, origin + w.start + w.length});
   }

@@ -23,7 +23,7 @@ Result<Window> parse_window(const std::string& text);
 class Blackhole {
  public:
   // `origin`: the time windows count from (the relay's start).
-  Blackhole(Timestamp origin, std::vector<Window> windows);
+  Blackhole(Timestamp origin, const std::vector<Window>& windows);
 
   // Starts a window of `length` now (extends one already running if it ends sooner).
   void trigger(Timestamp now, Duration length);

@@ -107,7 +107,7 @@ struct StreamLimits {
   // When a blocked client reads again, its paused worker calls are read in batches of this
   // many message bytes, one batch per turn, and only while the client's sink takes them
   // (issue 14 item 4). At least 1.
-  std::size_t drain_batch_bytes = 256 * 1024;
+  std::size_t drain_batch_bytes = std::size_t{256} << 10;
 };
 
 // Worker-request bytes beyond the client's own request: the start_seq the director sets
