@@ -47,6 +47,12 @@ void add_limit_options(CLI::App& app, LimitArgs& a) {
                  a.drain_batch_bytes,
                  "when a blocked client reads again, worker bytes read for it per loop turn "
                  "(bounds its outbox; 1024..67108864)");
+  add_env_option(app,
+                 kRole,
+                 "--max-buffered-bytes",
+                 a.max_buffered_bytes,
+                 "bytes held toward all clients at once; above it streams are paused like slow "
+                 "clients until the total falls to 3/4 of it (>= 1048576)");
 }
 
 Result<void> validate_limits(const LimitArgs& a) {
@@ -69,6 +75,9 @@ Result<void> validate_limits(const LimitArgs& a) {
   if (a.drain_batch_bytes < kMinDrainBatchBytes || a.drain_batch_bytes > kMaxDrainBatchBytes) {
     return bad("--drain-batch-bytes: must be within 1024..67108864");
   }
+  if (a.max_buffered_bytes < kMinBufferedBytes) {
+    return bad("--max-buffered-bytes: must be >= 1048576");
+  }
   return {};
 }
 
@@ -76,14 +85,15 @@ std::string describe_limits(const LimitArgs& a) {
   return fmt::format(
       "max_connections={} max_connections_per_address={} max_streams_per_connection={} "
       "max_sessions={} blocked_stream_timeout_ms={} retry_above_handshakes_per_s={} "
-      "drain_batch_bytes={}",
+      "drain_batch_bytes={} max_buffered_bytes={}",
       a.max_connections,
       a.max_connections_per_address,
       a.max_streams_per_connection,
       a.max_sessions,
       a.blocked_stream_timeout / kMillisecond,
       a.retry_above_per_second,
-      a.drain_batch_bytes);
+      a.drain_batch_bytes,
+      a.max_buffered_bytes);
 }
 
 ServeLimits user_port_limits(const LimitArgs& a) {
@@ -101,6 +111,7 @@ services::StreamLimits stream_limits(const LimitArgs& a) {
   limits.max_sessions = a.max_sessions;
   limits.blocked_lifetime = a.blocked_stream_timeout;
   limits.drain_batch_bytes = a.drain_batch_bytes;
+  limits.max_buffered_bytes = a.max_buffered_bytes;
   return limits;
 }
 

@@ -20,6 +20,7 @@ namespace connswap::app {
 
 inline constexpr std::size_t kMinDrainBatchBytes = 1'024;                  // --drain-batch-bytes
 inline constexpr std::size_t kMaxDrainBatchBytes = std::size_t{64} << 20;  // ...bounds
+inline constexpr std::size_t kMinBufferedBytes = std::size_t{1} << 20;     // --max-buffered-bytes
 
 struct LimitArgs {
   std::size_t max_connections = 4'096;            // USER connections at once
@@ -30,15 +31,18 @@ struct LimitArgs {
   std::uint32_t retry_above_per_second = 1'000;  // new handshakes/s before Retry; 0 = always
   // Issue 14 item 4: worker bytes read per turn for a client that reads again after blocking.
   std::size_t drain_batch_bytes = std::size_t{256} << 10;
+  // Issue 14 item 3: bytes held toward all clients at once before streams are paused.
+  std::size_t max_buffered_bytes = std::size_t{256} << 20;
 };
 
 // Adds --max-connections, --max-connections-per-address, --max-streams-per-connection,
-// --max-sessions, --blocked-stream-timeout-ms, --retry-above-handshakes-per-s and
-// --drain-batch-bytes.
+// --max-sessions, --blocked-stream-timeout-ms, --retry-above-handshakes-per-s,
+// --drain-batch-bytes and --max-buffered-bytes.
 void add_limit_options(CLI::App& app, LimitArgs& args);
 
 // kInvalidArgument naming the option: every cap >= 1, per-address <= total, timeout > 0,
-// drain batch within [kMinDrainBatchBytes, kMaxDrainBatchBytes].
+// drain batch within [kMinDrainBatchBytes, kMaxDrainBatchBytes], buffered bytes >=
+// kMinBufferedBytes.
 Result<void> validate_limits(const LimitArgs& args);
 
 // "max_connections=... retry_above_per_s=..." for the startup line.

@@ -95,6 +95,13 @@ DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
   max_turn_bytes_ = &gauge(r,
                            "connswap_max_turn_bytes",
                            "most token bytes forwarded to clients in one loop turn since start");
+  buffered_bytes_ = &gauge(r,
+                           "connswap_buffered_bytes",
+                           "bytes held toward clients now (all streams; --max-buffered-bytes)");
+  paused_by_budget_ = &counter(r,
+                               "connswap_streams_paused_by_budget_total",
+                               "times a stream's worker calls were paused because the bytes "
+                               "held toward clients were over --max-buffered-bytes");
   auto& workers =
       prometheus::BuildGauge().Name("connswap_workers").Help("workers by state").Register(r);
   const char* states[] = {"active", "unavailable", "draining", "failed", "lost"};
@@ -139,6 +146,8 @@ void DirectorMetrics::update(const services::DirectorStats& s) {
   advance_to(*refused_blocked_, static_cast<double>(s.blocked_too_long));
   advance_to(*drain_batches_, static_cast<double>(s.drain_batches));
   max_turn_bytes_->Set(static_cast<double>(s.max_turn_bytes));
+  buffered_bytes_->Set(static_cast<double>(s.buffered_bytes));
+  advance_to(*paused_by_budget_, static_cast<double>(s.streams_paused_by_budget));
 }
 
 void DirectorMetrics::update_listener(const net::ServerEndpoint::Stats& s,

@@ -59,6 +59,8 @@ class DirectorMetrics {
   prometheus::Counter* invalid_tokens_ = nullptr;
   prometheus::Counter* drain_batches_ = nullptr;  // issue 14 item 4
   prometheus::Gauge* max_turn_bytes_ = nullptr;
+  prometheus::Gauge* buffered_bytes_ = nullptr;  // issue 14 item 3: the buffer budget
+  prometheus::Counter* paused_by_budget_ = nullptr;
 };
 
 // Calls refused for want of a certificate, a role or a label's ownership, by reason:

@@ -21,6 +21,9 @@ class CompletionSink final : public services::ClientSink {
     completion_->callbacks_ = std::move(callbacks);
   }
   std::string peer() const override { return completion_->peer_; }
+  std::size_t buffered_bytes() const override {
+    return completion_->transport_ != nullptr ? completion_->transport_->queued() : 0;
+  }
 
  private:
   std::shared_ptr<Completion> completion_;

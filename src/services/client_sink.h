@@ -6,6 +6,7 @@
 // connswap.v1.GenerateItem (Assigned, Token, Migrated, ResumeTicket, Done): a front that
 // speaks another format translates them.
 
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -43,6 +44,9 @@ class ClientSink {
   virtual void set_callbacks(SinkCallbacks callbacks) = 0;
   // The client's address, for log lines ("" if unknown).
   virtual std::string peer() const = 0;
+  // Bytes written and still held toward the client (the director's global buffer budget,
+  // StreamLimits::max_buffered_bytes). A front that cannot tell returns 0.
+  virtual std::size_t buffered_bytes() const { return 0; }
 };
 
 }  // namespace connswap::services

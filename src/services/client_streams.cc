@@ -40,6 +40,8 @@ class QuicSink final : public ClientSink {
 
   std::string peer() const override { return call_.raw().peer().address; }
 
+  std::size_t buffered_bytes() const override { return call_.raw().queued_bytes(); }
+
  private:
   void clear() {
     call_.on_done(nullptr);

@@ -115,6 +115,7 @@ void DirectorService::Impl::send(StreamKey key, v1::GenerateItem item) {
 }
 
 void DirectorService::Impl::after_write(StreamKey key, detail::Flow flow) {
+  note_buffered(key, flow);  // director_budget.cc
   if (flow == detail::Flow::kBlocked || flow == detail::Flow::kFlowing) {
     set_blocked(key, flow == detail::Flow::kBlocked);
   }
@@ -130,6 +131,9 @@ void DirectorService::Impl::set_blocked(StreamKey key, bool blocked) {
   c->blocked = blocked;
   note_blocked(key, *c, blocked);
   extra_.client_blocks += blocked ? 1 : 0;
+  if (c->budget_paused) {
+    return;  // the buffer budget keeps its calls paused (release_budget resumes them)
+  }
   core_.on_client_blocked(key, blocked, now_());
   if (blocked) {
     upstreams_.set_paused(key, true);
@@ -168,7 +172,7 @@ void DirectorService::Impl::send_ticket(StreamKey key, const director::ResumePoi
 void DirectorService::Impl::start_attempt(director::StartAttempt& a) {
   const detail::ClientStream* c = clients_.find(a.stream);
   auto started = upstreams_.start(
-      a, c != nullptr ? c->connection_id : std::string(), c != nullptr && c->blocked, now_());
+      a, c != nullptr ? c->connection_id : std::string(), c != nullptr && paused(*c), now_());
   if (!started) {
     logger().debug("attempt={} worker={} end={} detail=\"{}\": worker call not started",
                    a.attempt,

@@ -23,7 +23,7 @@ void DirectorService::Impl::drain_unblocked() {
   for (std::size_t i = 0; i < to_drain_.size(); ++i) {
     const StreamKey key = to_drain_[i];
     const detail::ClientStream* c = clients_.find(key);
-    if (c == nullptr || c->blocked) {
+    if (c == nullptr || paused(*c)) {
       continue;
     }
     ++extra_.drain_batches;
@@ -31,7 +31,7 @@ void DirectorService::Impl::drain_unblocked() {
       continue;  // everything held back was read: the calls read freely again
     }
     c = clients_.find(key);  // the batch may have ended or blocked the stream
-    if (c != nullptr && !c->blocked &&
+    if (c != nullptr && !paused(*c) &&
         std::find(drain_next_.begin(), drain_next_.end(), key) == drain_next_.end()) {
       drain_next_.push_back(key);
     }

@@ -81,19 +81,25 @@ void DirectorService::Impl::end_blocked_streams(Timestamp now) {
     if (c == nullptr || !c->blocked) {
       continue;  // finished or flowing again since
     }
-    ++extra_.blocked_too_long;
-    const auto ms = limits_.blocked_lifetime / kMillisecond;
-    logger().warn("connection.id={} stream.id={} blocked_ms={}: ⛔ client not reading, stream ended",
-                  c->connection_id,
-                  c->stream_id,
-                  ms);
-    on_finished_stream(*c, director::StatusCode::kCancelled);
-    clients_.abort(key,
-                   {rpc::StatusCode::kResourceExhausted,
-                    "client did not read for " + std::to_string(ms) +
-                        " ms (the director's blocked-stream limit); stream ended"});
-    run([&] { core_.on_client_cancel(key, now); });
+    end_not_reading(key, *c, now);
   }
+}
+
+// Ends a stream whose client took nothing for blocked_lifetime (counted in
+// blocked_too_long): its outbox dropped, its worker call cancelled.
+void DirectorService::Impl::end_not_reading(StreamKey key, detail::ClientStream& c, Timestamp now) {
+  ++extra_.blocked_too_long;
+  const auto ms = limits_.blocked_lifetime / kMillisecond;
+  logger().warn("connection.id={} stream.id={} blocked_ms={}: ⛔ client not reading, stream ended",
+                c.connection_id,
+                c.stream_id,
+                ms);
+  on_finished_stream(c, director::StatusCode::kCancelled);
+  clients_.abort(key,
+                 {rpc::StatusCode::kResourceExhausted,
+                  "client did not read for " + std::to_string(ms) +
+                      " ms (the director's blocked-stream limit); stream ended"});
+  run([&] { core_.on_client_cancel(key, now); });
 }
 
 // DirectorService: forwards to Impl.

@@ -193,6 +193,7 @@ void DirectorService::Impl::on_client_gone(StreamKey key, ClientGone why) {
 void DirectorService::Impl::on_timeout(Timestamp now) {
   run([&] {
     continue_draining(now);
+    release_budget(now);
     core_.on_timeout(now);
   });
   sessions_.on_timeout(now);
@@ -244,6 +245,11 @@ DirectorStats DirectorService::Impl::stats() const {
   s.max_outbox = clients_.max_outbox();
   s.max_outbox_bytes = clients_.max_outbox_bytes();
   s.resume_refusals = tickets_.refusals();
+  s.buffered_bytes = buffered_total_;
+  s.budget_paused_streams = static_cast<std::uint64_t>(
+      std::count_if(clients_.all().begin(), clients_.all().end(), [](const auto& kv) {
+        return kv.second.budget_paused;
+      }));
   return s;
 }
 

@@ -94,6 +94,13 @@ struct DirectorStats {
   std::uint64_t max_turn_items = 0;    // most tokens forwarded to clients in one turn
   std::uint64_t max_turn_bytes = 0;    // most token bytes forwarded to clients in one turn
   std::uint64_t drain_batches = 0;     // read batches of unblocked streams' worker calls
+  // The global buffer budget (issue 14 item 3, StreamLimits::max_buffered_bytes): bytes
+  // held toward clients by their sinks (rpc send queues, HTTP write buffers), now and at
+  // most, and times a stream's worker calls were paused because the total was over it.
+  std::uint64_t buffered_bytes = 0;
+  std::uint64_t max_buffered_bytes = 0;
+  std::uint64_t streams_paused_by_budget = 0;
+  std::uint64_t budget_paused_streams = 0;  // paused by the budget now
 };
 
 // Per-client bounds the director enforces on its streams (issue 14 item 3); apps set them
@@ -108,6 +115,11 @@ struct StreamLimits {
   // many message bytes, one batch per turn, and only while the client's sink takes them
   // (issue 14 item 4). At least 1.
   std::size_t drain_batch_bytes = std::size_t{256} << 10;
+  // Bytes held toward all clients at once (every stream's sink). Above it, a stream that
+  // is written to has its worker calls paused, as if its client were slow, until the total
+  // falls to 3/4 of it; nothing is dropped. Checked every budget_check_interval while over.
+  std::size_t max_buffered_bytes = std::size_t{256} << 20;
+  Duration budget_check_interval = 10 * kMillisecond;
 };
 
 // Worker-request bytes beyond the client's own request: the start_seq the director sets

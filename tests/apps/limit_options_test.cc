@@ -37,7 +37,9 @@ TEST(LimitOptions, FlagsEnvironmentAndDefaults) {
                    "--blocked-stream-timeout-ms",
                    "2500",
                    "--drain-batch-bytes",
-                   "65536"}),
+                   "65536",
+                   "--max-buffered-bytes",
+                   "8388608"}),
             -1);
   ASSERT_TRUE(finish_director_options(args));
   const LimitArgs& l = args.limits;
@@ -56,6 +58,7 @@ TEST(LimitOptions, FlagsEnvironmentAndDefaults) {
   EXPECT_EQ(stream.max_streams_per_connection, 8U);
   EXPECT_EQ(stream.blocked_lifetime, 2500 * kMillisecond);
   EXPECT_EQ(stream.drain_batch_bytes, 65'536U);
+  EXPECT_EQ(stream.max_buffered_bytes, 8'388'608U);
   EXPECT_NE(describe(args).find("max_connections=100"), std::string::npos);
 }
 
@@ -71,11 +74,14 @@ TEST(LimitOptions, DefaultsAreOnAndSane) {
   EXPECT_EQ(serve.max_streams_per_connection, 1'024U);  // was QUIC's 10,000
   EXPECT_EQ(stream_limits(args.limits).blocked_lifetime, 120 * kSecond);
   EXPECT_EQ(stream_limits(args.limits).drain_batch_bytes, 262'144U);
+  EXPECT_EQ(stream_limits(args.limits).max_buffered_bytes, 268'435'456U);
   env.set("CONNECTION_SWAP_DIRECTOR_DRAIN_BATCH_BYTES", "1048576");
+  env.set("CONNECTION_SWAP_DIRECTOR_MAX_BUFFERED_BYTES", "33554432");
   DirectorArgs from_env;
   ASSERT_EQ(parse(from_env, {}), -1);
   ASSERT_TRUE(finish_director_options(from_env));
   EXPECT_EQ(stream_limits(from_env.limits).drain_batch_bytes, 1'048'576U);
+  EXPECT_EQ(stream_limits(from_env.limits).max_buffered_bytes, 33'554'432U);
 }
 
 TEST(LimitOptions, BadValuesAreRefusedNamingTheOption) {
@@ -89,6 +95,7 @@ TEST(LimitOptions, BadValuesAreRefusedNamingTheOption) {
       {{"--blocked-stream-timeout-ms", "0"}, "--blocked-stream-timeout-ms"},
       {{"--drain-batch-bytes", "1023"}, "--drain-batch-bytes"},
       {{"--drain-batch-bytes", "67108865"}, "--drain-batch-bytes"},
+      {{"--max-buffered-bytes", "1048575"}, "--max-buffered-bytes"},
   };
   for (const auto& [argv, name] : cases) {
     DirectorArgs args;

@@ -64,6 +64,8 @@ TEST(Metrics, DirectorNames) {
   stats.blocked_too_long = 10;
   stats.drain_batches = 19;
   stats.max_turn_bytes = 20;
+  stats.buffered_bytes = 21;
+  stats.streams_paused_by_budget = 22;
   metrics.update(stats);
   net::ServerEndpoint::Stats listener;
   listener.refused_connections = 6;
@@ -88,7 +90,9 @@ TEST(Metrics, DirectorNames) {
                            "connswap_quic_invalid_tokens_total",
                            "connswap_user_connections",
                            "connswap_drain_batches_total",
-                           "connswap_max_turn_bytes"}) {
+                           "connswap_max_turn_bytes",
+                           "connswap_buffered_bytes",
+                           "connswap_streams_paused_by_budget_total"}) {
     EXPECT_TRUE(has(names, name)) << name;
   }
   for (const auto& family : registry.Collect()) {
@@ -132,6 +136,10 @@ TEST(Metrics, DirectorNames) {
       EXPECT_EQ(family.metric.at(0).counter.value, 19.0);
     } else if (family.name == "connswap_max_turn_bytes") {
       EXPECT_EQ(family.metric.at(0).gauge.value, 20.0);
+    } else if (family.name == "connswap_buffered_bytes") {
+      EXPECT_EQ(family.metric.at(0).gauge.value, 21.0);
+    } else if (family.name == "connswap_streams_paused_by_budget_total") {
+      EXPECT_EQ(family.metric.at(0).counter.value, 22.0);
     }
   }
 }

@@ -33,6 +33,8 @@ struct ClientStream {
   std::optional<rpc::Status> finish;  // trailer to send once the outbox is empty
   bool blocked = false;               // the sink is full; worker calls are paused
   Timestamp blocked_since = 0;        // when it last became blocked (StreamLimits)
+  bool budget_paused = false;         // worker calls paused: the global buffer budget is spent
+  Timestamp budget_took_at = 0;       // ...and when its client last took bytes since
   std::string connection_id;
   std::uint64_t stream_id = 0;
   GenerateRequest request;            // as first asked (a resumed stream: the snapshot's)

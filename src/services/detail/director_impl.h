@@ -12,7 +12,9 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <connswap/v1/director.pb.h>
 #include <connswap/v1/migration.pb.h>
@@ -66,7 +68,11 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   void set_stream_limits(const StreamLimits& limits);  // director_limits.cc
 
   Timestamp deadline() const {
-    return std::min({core_.deadline(), sessions_.deadline(), blocked_deadline(), drain_deadline_});
+    return std::min({core_.deadline(),
+                     sessions_.deadline(),
+                     blocked_deadline(),
+                     drain_deadline_,
+                     budget_deadline_});
   }
   void on_timeout(Timestamp now);
   void stop();
@@ -133,12 +139,21 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   void note_blocked(director::StreamKey key, detail::ClientStream& c, bool blocked);
   Timestamp blocked_deadline() const;
   void end_blocked_streams(Timestamp now);
+  void end_not_reading(director::StreamKey key, detail::ClientStream& c, Timestamp now);
 
   // director_drain.cc: unblocked streams read in batches (issue 14 item 4).
   void drain_unblocked();
   void end_turn();
   void note_turn_item(const v1::GenerateItem& item);
   void continue_draining(Timestamp now);
+
+  // director_budget.cc: the global buffer budget (StreamLimits::max_buffered_bytes).
+  void note_buffered(director::StreamKey key, detail::Flow flow);
+  void refresh_buffered();
+  void pause_for_budget(director::StreamKey key, detail::ClientStream& c);
+  void release_budget(Timestamp now);
+  void end_budget_holders(Timestamp now);
+  bool paused(const detail::ClientStream& c) const { return c.blocked || c.budget_paused; }
 
   // director_admin.cc: the session book.
   void track(const director::Event& event);
@@ -171,6 +186,13 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   bool draining_ = false;         // inside drain_unblocked()
   std::uint64_t turn_items_ = 0;  // tokens forwarded in this turn
   std::uint64_t turn_bytes_ = 0;  // their GenerateItem bytes
+  // director_budget.cc: each stream's sink bytes as last read (refreshed on its writes and
+  // while over budget), their sum, and the streams the budget paused.
+  std::unordered_map<director::StreamKey, std::size_t> buffered_;
+  std::size_t buffered_total_ = 0;
+  bool over_budget_ = false;
+  std::vector<director::StreamKey> budget_paused_;
+  Timestamp budget_deadline_ = kNever;  // next check while over budget
 };
 
 }  // namespace connswap::services
