@@ -13,6 +13,7 @@
 // nothing.
 // Build and run: scripts/fuzz.sh. Seeds: fuzz/corpus/front (fuzz/make_seeds.py).
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -191,10 +192,17 @@ class Driver {
     }
   }
 
+  // Event by event, as the loop runs: to the next timer of the world or the session (not
+  // in fixed steps: idle time costs nothing), then the deferred calls and a due deadline.
   void advance(connswap::Duration d) {
     const Timestamp end = world_.now + d;
     while (world_.now < end) {
-      world_.run_until(std::min(end, world_.now + kStepMs * kMillisecond));
+      Timestamp next = std::min(end, world_.next_deadline());
+      if (!transport_.closed && transport_.deadline != 0) {
+        // A deadline the session left in the past fires again one loop turn later.
+        next = std::min(next, std::max(transport_.deadline, world_.now + kStepMs * kMillisecond));
+      }
+      world_.run_until(std::max(next, world_.now + 1));
       transport_.run_deferred();
       if (!transport_.closed && transport_.deadline != 0 && transport_.deadline <= world_.now) {
         session_->on_deadline(world_.now);
