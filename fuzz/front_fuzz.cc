@@ -128,7 +128,7 @@ class Driver {
                                    [this] { return world_.wall_now(); });
     for (const char* label : {"worker-a", "worker-b"}) {
       auto config = connswap::services::testing::worker_config(label);
-      config.token_interval = 20 * kMillisecond;
+      config.token_interval = kTokenIntervalMs * kMillisecond;
       world_.add_worker(config);
     }
     world_.run_for(100 * kMillisecond);
@@ -162,9 +162,13 @@ class Driver {
       case Op::kRequest:
         send(build_request());
         break;
-      case Op::kTime:
-        advance((program_.u16() % kMaxAdvanceMs) * kMillisecond);
+      case Op::kTime: {
+        // Bounded per op and per input: a stream with max_tokens 0 costs per token.
+        const int ms = std::min(program_.u16() % kMaxAdvanceMs, kMaxVirtualMs - virtual_ms_);
+        virtual_ms_ += ms;
+        advance(ms * kMillisecond);
         break;
+      }
       case Op::kDrain:
         transport_.queued_bytes -= std::min<std::size_t>(transport_.queued_bytes, program_.u16());
         session_->on_drained(world_.now);
@@ -279,6 +283,7 @@ class Driver {
   front::HttpFrontConfig config_;
   front::HttpFrontStats stats_;
   std::unique_ptr<front::HttpSession> session_;
+  int virtual_ms_ = 0;  // spent by kTime ops
 };
 
 }  // namespace
