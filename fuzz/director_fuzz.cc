@@ -15,6 +15,7 @@
 //   beyond a built request's max_tokens.
 // Build and run: scripts/fuzz.sh. Seeds: fuzz/corpus/director (fuzz/make_seeds.py).
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -71,15 +72,30 @@ connswap::migration::Keyring fixed_keyring() {
   return std::move(*ring);
 }
 
+// The director's timeouts, scaled down so that a few kTime ops reach each of them (the
+// defaults are 2-15 s, blocked_lifetime 120 s): the work of an input is its virtual time.
+connswap::director::DirectorConfig short_timeouts() {
+  connswap::director::DirectorConfig config;
+  config.heartbeat_timeout = 3 * kSecond;
+  config.failure_hold = 1 * kSecond;
+  config.first_token_timeout = 1 * kSecond;
+  config.min_stall = 500 * kMillisecond;
+  config.worker_wait = 1 * kSecond;
+  config.handover_timeout = 2 * kSecond;
+  return config;
+}
+
 class Driver {
  public:
-  explicit Driver(Program& program) : program_(program) {
+  explicit Driver(Program& program) : program_(program), world_(short_timeouts()) {
     world_.director->enable_resume(fixed_keyring(),
                                    services::ResumeConfig{.every_tokens = 2, .every = 0},
                                    [this] { return world_.wall_now(); });
+    world_.director->set_stream_limits(
+        {.max_streams_per_connection = kMaxStreamsPerConnection, .blocked_lifetime = 3 * kSecond});
     for (const char* label : kLabels) {
       auto config = connswap::services::testing::worker_config(label);
-      config.token_interval = 20 * kMillisecond;
+      config.token_interval = kTokenIntervalMs * kMillisecond;
       world_.add_worker(config);
     }
     world_.run_for(100 * kMillisecond);  // both registered
@@ -124,9 +140,13 @@ class Driver {
       case Op::kMgmt:
         mgmt();
         break;
-      case Op::kTime:
-        world_.run_for(program_.u16() * kMillisecond);
+      case Op::kTime: {
+        // Bounded per op and per input: unbounded streams (max_tokens 0) cost per token.
+        const int ms = std::min(program_.u16() % kMaxAdvanceMs, kMaxVirtualMs - virtual_ms_);
+        virtual_ms_ += ms;
+        world_.run_for(ms * kMillisecond);
         break;
+      }
       case Op::kCancel:
         if (!calls_.empty()) {
           calls_[program_.u8() % calls_.size()]->call.cancel();
@@ -329,6 +349,7 @@ class Driver {
   std::vector<std::shared_ptr<Tracked>> calls_;
   std::string last_connection_ = "conn-1";
   std::optional<v1::ResumeTicket> ticket_;
+  int virtual_ms_ = 0;  // spent by kTime ops
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 // nothing.
 // Build and run: scripts/fuzz.sh. Seeds: fuzz/corpus/front (fuzz/make_seeds.py).
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -127,7 +128,7 @@ class Driver {
                                    [this] { return world_.wall_now(); });
     for (const char* label : {"worker-a", "worker-b"}) {
       auto config = connswap::services::testing::worker_config(label);
-      config.token_interval = 20 * kMillisecond;
+      config.token_interval = kTokenIntervalMs * kMillisecond;
       world_.add_worker(config);
     }
     world_.run_for(100 * kMillisecond);
@@ -161,9 +162,13 @@ class Driver {
       case Op::kRequest:
         send(build_request());
         break;
-      case Op::kTime:
-        advance((program_.u16() % kMaxAdvanceMs) * kMillisecond);
+      case Op::kTime: {
+        // Bounded per op and per input: a stream with max_tokens 0 costs per token.
+        const int ms = std::min(program_.u16() % kMaxAdvanceMs, kMaxVirtualMs - virtual_ms_);
+        virtual_ms_ += ms;
+        advance(ms * kMillisecond);
         break;
+      }
       case Op::kDrain:
         transport_.queued_bytes -= std::min<std::size_t>(transport_.queued_bytes, program_.u16());
         session_->on_drained(world_.now);
@@ -191,10 +196,17 @@ class Driver {
     }
   }
 
+  // Event by event, as the loop runs: to the next timer of the world or the session (not
+  // in fixed steps: idle time costs nothing), then the deferred calls and a due deadline.
   void advance(connswap::Duration d) {
     const Timestamp end = world_.now + d;
     while (world_.now < end) {
-      world_.run_until(std::min(end, world_.now + kStepMs * kMillisecond));
+      Timestamp next = std::min(end, world_.next_deadline());
+      if (!transport_.closed && transport_.deadline != 0) {
+        // A deadline the session left in the past fires again one loop turn later.
+        next = std::min(next, std::max(transport_.deadline, world_.now + kStepMs * kMillisecond));
+      }
+      world_.run_until(std::max(next, world_.now + 1));
       transport_.run_deferred();
       if (!transport_.closed && transport_.deadline != 0 && transport_.deadline <= world_.now) {
         session_->on_deadline(world_.now);
@@ -271,6 +283,7 @@ class Driver {
   front::HttpFrontConfig config_;
   front::HttpFrontStats stats_;
   std::unique_ptr<front::HttpSession> session_;
+  int virtual_ms_ = 0;  // spent by kTime ops
 };
 
 }  // namespace

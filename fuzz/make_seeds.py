@@ -92,6 +92,9 @@ DIRECTOR = {
     "crash_failover": generate(max_tokens=0) + bytes([DTIME]) + u16(100) + bytes([CRASH, 0, DTIME])
     + u16(2000),
     "cancel": generate(max_tokens=0) + bytes([CANCEL, 0, DTIME]) + u16(100),
+    # One more open stream on conn-1 than kMaxStreamsPerConnection, then the crashed
+    # worker's heartbeat timeout (3 s) passes.
+    "stream_limit": generate(max_tokens=0) * 9 + bytes([CRASH, 1, DTIME]) + u16(3999),
 }
 
 # front_fuzz (front_fuzz_program.h)

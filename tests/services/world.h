@@ -96,6 +96,8 @@ class World : public WorkerConnector {
   void run_for(Duration d) { run_until(now + d); }
   // Runs until every client finished, or `limit` passes; true if all finished.
   bool run_until_clients_done(Duration limit);
+  // The earliest timer of the director, the live workers and the live connections.
+  Timestamp next_deadline() const;
 
   WorkerNode& worker(const std::string& label) { return *workers.at(label); }
 
@@ -120,7 +122,6 @@ class World : public WorkerConnector {
 
  private:
   void start_director();
-  Timestamp next_deadline() const;
   std::vector<Conn*> conns() const;
 };
 
