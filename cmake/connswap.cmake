@@ -41,10 +41,11 @@ function(connswap_add_executable name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} connswap_warnings)
 endfunction()
 
-# connswap_add_test(name SOURCES x_test.cc DEPS ... [TIMEOUT seconds] [LABELS ...])
+# connswap_add_test(name SOURCES x_test.cc DEPS ... [TIMEOUT seconds] [LABELS ...]
+#                   [ENVIRONMENT VAR=value])
 # One GoogleTest binary per module, each case discovered as its own CTest test.
 function(connswap_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;ENVIRONMENT" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
@@ -54,5 +55,5 @@ function(connswap_add_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main connswap_warnings)
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}" ENVIRONMENT "${ARG_ENVIRONMENT}")
 endfunction()
