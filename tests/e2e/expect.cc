@@ -7,18 +7,6 @@
 namespace connswap::e2e {
 namespace {
 
-// "HH:MM:SS.ffffff" at the start of a log line, in microseconds since midnight.
-long long line_time_us(const std::string& line) {
-  int h = 0;
-  int m = 0;
-  int s = 0;
-  long long us = 0;
-  if (std::sscanf(line.c_str(), "%d:%d:%d.%lld", &h, &m, &s, &us) != 4) {
-    return -1;
-  }
-  return ((h * 60LL + m) * 60LL + s) * 1'000'000LL + us;
-}
-
 std::string token_line(const testing::Process& client, std::uint64_t seq) {
   const std::string needle = " sequence=" + std::to_string(seq) + ":";
   auto lines = client.stderr_lines({"received token", needle});
@@ -100,9 +88,20 @@ bool wait_token(testing::Process& client, std::uint64_t seq) {
 }
 
 long long token_gap_ms(const testing::Process& client, std::uint64_t seq) {
-  const long long a = line_time_us(token_line(client, seq - 1));
-  const long long b = line_time_us(token_line(client, seq));
+  const long long a = log_time_us(token_line(client, seq - 1));
+  const long long b = log_time_us(token_line(client, seq));
   return a < 0 || b < 0 ? -1 : (b - a) / 1000;
+}
+
+long long log_time_us(const std::string& line) {
+  int h = 0;
+  int m = 0;
+  int s = 0;
+  long long us = 0;
+  if (std::sscanf(line.c_str(), "%d:%d:%d.%lld", &h, &m, &s, &us) != 4) {
+    return -1;
+  }
+  return ((h * 60LL + m) * 60LL + s) * 1'000'000LL + us;
 }
 
 }  // namespace connswap::e2e

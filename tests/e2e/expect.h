@@ -38,4 +38,7 @@ bool wait_token(testing::Process& client, std::uint64_t seq);
 // stream), from the log timestamps; -1 if either is missing.
 long long token_gap_ms(const testing::Process& client, std::uint64_t seq);
 
+// "HH:MM:SS.ffffff" at the start of a log line, in microseconds since midnight; -1 if none.
+long long log_time_us(const std::string& line);
+
 }  // namespace connswap::e2e

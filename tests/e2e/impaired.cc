@@ -93,17 +93,6 @@ std::vector<std::string> ImpairedCluster::stop_relays() {
   return lines;
 }
 
-long long log_time_us(const std::string& line) {
-  int h = 0;
-  int m = 0;
-  int s = 0;
-  long long us = 0;
-  if (std::sscanf(line.c_str(), "%d:%d:%d.%lld", &h, &m, &s, &us) != 4) {
-    return -1;
-  }
-  return ((h * 60LL + m) * 60LL + s) * 1'000'000LL + us;
-}
-
 std::vector<TokenLine> token_lines(const testing::Process& client) {
   std::vector<TokenLine> out;
   for (const std::string& line : client.stderr_lines({"received token"})) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "e2e/cluster.h"
+#include "e2e/expect.h"
 
 namespace connswap::e2e {
 
@@ -60,8 +61,6 @@ struct TokenLine {
   std::uint64_t seq = 0;
 };
 std::vector<TokenLine> token_lines(const testing::Process& client);
-// "HH:MM:SS.ffffff" at the start of a log line, in microseconds since midnight; -1 if none.
-long long log_time_us(const std::string& line);
 
 // Per stream, from the token lines: every sequence 1..max_tokens exactly once and in order
 // (`intact`), the workers it was served by in order, and its largest gap between tokens.
