@@ -78,6 +78,13 @@ Result<void> validate(const DirectorConfig& config) {
   if (!(config.stall_factor >= 1.0 && config.stall_factor <= 1000.0)) {
     return make_error(Errc::kInvalidArgument, "stall_factor: must be in [1, 1000]");
   }
+  CONNSWAP_TRY(check_positive("min_probe", config.min_probe));
+  if (config.probe_pings < 1 || config.probe_pings > 100) {
+    return make_error(Errc::kInvalidArgument, "probe_pings: must be in [1, 100]");
+  }
+  if (!(config.probe_factor >= 1.0 && config.probe_factor <= 1000.0)) {
+    return make_error(Errc::kInvalidArgument, "probe_factor: must be in [1, 1000]");
+  }
   return {};
 }
 

@@ -41,6 +41,15 @@ struct DirectorConfig {
   Duration first_token_timeout = 5 * kSecond;      // attempt start -> first token
   Duration min_stall = 2 * kSecond;                // progress deadline floor
   double stall_factor = 4.0;                       // progress deadline = factor x EWMA gap
+  // Liveness probes (issue 18): an attempt silent for max(min_probe, probe_factor x the
+  // stream's mean token gap) has its worker's connection PINGed (one probe per worker at a
+  // time). A worker that sends no packet at all within probe_timeout is unresponsive (hung,
+  // stopped, cut off): every attempt on it fails at once (reason stall). A dead worker's
+  // port answers the PING with ICMP: connection_lost at once. probe_timeout 0 = no probes.
+  double probe_factor = 1.5;
+  Duration min_probe = 10 * kMillisecond;
+  Duration probe_timeout = 100 * kMillisecond;
+  std::uint32_t probe_pings = 3;  // PINGs spread over probe_timeout (one lost is not a verdict)
   Duration worker_wait = 5 * kSecond;              // no worker this long -> UNAVAILABLE
   Duration handover_timeout = 10 * kSecond;        // a drain/move standby that never takes over
   std::uint32_t migration_limit = 3;               // failovers per stream before UNAVAILABLE
