@@ -115,6 +115,10 @@ DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
                               "connswap_worker_probes_extended_total",
                               "probes judged late because this director's loop ran late: "
                               "given another ping period instead of a verdict");
+  probes_no_alternative_ = &counter(r,
+                                    "connswap_worker_probes_no_alternative_total",
+                                    "unanswered probes of a worker left alone because no other "
+                                    "worker could take its streams (stall deadlines decide)");
   auto& workers =
       prometheus::BuildGauge().Name("connswap_workers").Help("workers by state").Register(r);
   const char* states[] = {"active", "unavailable", "draining", "failed", "lost"};
@@ -165,6 +169,7 @@ void DirectorMetrics::update(const services::DirectorStats& s) {
   advance_to(*probes_unanswered_, static_cast<double>(s.router.probes_unanswered));
   advance_to(*probe_pings_, static_cast<double>(s.probe_pings));
   advance_to(*probes_extended_, static_cast<double>(s.probes_extended));
+  advance_to(*probes_no_alternative_, static_cast<double>(s.router.probes_no_alternative));
 }
 
 void DirectorMetrics::update_listener(const net::ServerEndpoint::Stats& s,

@@ -66,6 +66,7 @@ class DirectorMetrics {
   prometheus::Counter* probes_unanswered_ = nullptr;
   prometheus::Counter* probe_pings_ = nullptr;
   prometheus::Counter* probes_extended_ = nullptr;
+  prometheus::Counter* probes_no_alternative_ = nullptr;
 };
 
 // Calls refused for want of a certificate, a role or a label's ownership, by reason:

@@ -70,6 +70,11 @@ Result<void> validate(const DirectorConfig& config) {
   CONNSWAP_TRY(check_positive("handover_timeout", config.handover_timeout));
   CONNSWAP_TRY(check_positive("delivered_window", config.delivered_window));
   CONNSWAP_TRY(check_positive("worker_keepalive", config.worker_keepalive));
+  if (config.worker_keepalive >= kWorkerIdleTimeout) {
+    // Else every connection to a worker fails to open and each looks like a refusal.
+    return make_error(Errc::kInvalidArgument,
+                      "worker_keepalive: must be shorter than the QUIC idle timeout (30 s)");
+  }
   CONNSWAP_TRY(check_prefix(config));
   if (config.heartbeat_interval >= config.heartbeat_timeout) {
     return make_error(Errc::kInvalidArgument,

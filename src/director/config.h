@@ -30,6 +30,10 @@ inline constexpr std::uint32_t kDefaultPrefixMaxBytes = 1 << 20;
 Result<BalancePolicy> parse_policy(std::string_view text);
 std::string_view to_string(BalancePolicy policy);
 
+// The QUIC idle timeout of the director's connections to workers (quic::TransportSettings'
+// default, which apps/director keeps): worker_keepalive must be shorter.
+inline constexpr Duration kWorkerIdleTimeout = 30 * kSecond;
+
 struct DirectorConfig {
   std::string user_addr = "127.0.0.1:61000";  // client Generate streams
   std::string mgmt_addr = "127.0.0.1:61001";  // worker registration and heartbeats

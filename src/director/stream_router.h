@@ -182,6 +182,7 @@ class StreamRouter {
   Timestamp probe_deadline(const Stream& s, const Attempt& a) const;
   void probe_if_silent(Stream& s, Attempt& a, Timestamp now);
   void start_probe(const std::string& worker, Timestamp now);
+  bool another_worker_for(std::string_view worker, Timestamp now) const;
   Timestamp stream_deadline(const Stream& s) const;
   void rearm(Stream& s);
 

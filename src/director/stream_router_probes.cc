@@ -76,9 +76,24 @@ void StreamRouter::on_probe_result(std::string_view worker,
     }
     return;
   }
+  if (!another_worker_for(worker, now)) {
+    // Nowhere to move its streams: failing it would only make them wait (and an overloaded
+    // last worker is more likely than a hung one). Their stall deadlines still rule.
+    ++stats_.probes_no_alternative;
+    return;
+  }
   ++stats_.probes_unanswered;
   events_.push_back(WorkerUnresponsive{std::string(worker), now - probe.started});
   on_worker_lost(worker, FailureReason::kStall, now);
+}
+
+bool StreamRouter::another_worker_for(std::string_view worker, Timestamp now) const {
+  for (const auto& [label, w] : pool_.workers()) {
+    if (label != worker && w.state == WorkerState::kActive && w.failed_until <= now) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace connswap::director

@@ -156,6 +156,20 @@ TEST(StreamRouterProbe, AFreshStreamWithoutARateIsProbedAfterOneProbeTimeout) {
   EXPECT_EQ(h.all<ProbeWorker>().size(), 1U);
 }
 
+TEST(StreamRouterProbe, TheLastWorkerIsNotFailedByAProbe) {
+  Harness h(probing());
+  h.add_worker("worker-a");
+  const StreamKey key = h.open(0);
+  stream_tokens(h, h.last_start(key)->attempt, 1, 10);
+  h.run_until(h.now + 50 * kMillisecond);
+  ASSERT_EQ(h.all<ProbeWorker>().size(), 1U);
+  h.router.on_probe_result("worker-a", /*answered=*/false, 0, h.now);
+  h.collect();
+  EXPECT_TRUE(h.clients[key].migrated.empty()) << "nowhere to go: the stall deadline decides";
+  EXPECT_EQ(h.router.stats().probes_no_alternative, 1U);
+  EXPECT_EQ(h.router.stats().probes_unanswered, 0U);
+}
+
 TEST(StreamRouterProbe, ProbeTimeoutZeroTurnsProbesOff) {
   DirectorConfig config = probing();
   config.probe_timeout = 0;
