@@ -223,12 +223,6 @@ std::string to_json(const Report& r) {
                      counts_json(r.load.end_status),
                      r.load.connect_failures,
                      counts_json(r.load.protocol_errors));
-  if (!r.metrics_error.empty()) {
-    out += fmt::format("  {:<34}{}\n", "director /metrics", r.metrics_error);
-  }
-  for (const std::string& line : r.director_metrics) {
-    out += fmt::format("  {:<34}{}\n", "director /metrics", line);
-  }
   return out;
 }
 
