@@ -82,14 +82,18 @@ def matrix(directory):
 
 def false_positives(directory):
     runs, failed = load(directory)
-    print("| worker behaviour | interval (ms) | streams | requests | window (s) | migrations (goal 0) "
-          "| lost / duplicated | director counters after the window |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| worker behaviour | interval (ms) | token gap p50 / p99 / max (ms) | first token p50 / p99 (ms) "
+          "| streams | requests | window (s) | migrations (goal 0) | lost / duplicated "
+          "| director counters after the window (non-zero) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for d in runs:
         total = sum(d["failover"]["migrations"].values())
         counters = "<br>".join(l for l in d.get("director_metrics", []) if not l.rstrip().endswith(" 0")) \
             or (d.get("director_metrics_error") or "all 0")
-        print(f"| {d['_label']} | {d['token_interval_ms']:g} | {d['streams']:,} | {d['requests']:,} | "
+        gap, ttft = d["token_gap_us"], d["ttft_us"]["window"]
+        print(f"| {d['_label']} | {d['token_interval_ms']:g} | "
+              f"{gap['p50'] / 1e3:.1f} / {gap['p99'] / 1e3:.1f} / {gap['max'] / 1e3:.1f} | "
+              f"{ttft['p50'] / 1e3:.1f} / {ttft['p99'] / 1e3:.1f} | {d['streams']:,} | {d['requests']:,} | "
               f"{d['seconds']:.0f} | **{total}** ({reasons([d])}) | {d['errors']['out_of_order']} / "
               f"{d['errors']['duplicates']} | {counters} |")
     if failed:
