@@ -63,6 +63,11 @@ Timestamp WorkerChannels::last_heard(std::string_view user_addr) {
   return it != channels_.end() ? it->second->last_heard() : 0;
 }
 
+Duration WorkerChannels::pto(std::string_view user_addr) {
+  auto it = channels_.find(user_addr);
+  return it != channels_.end() ? it->second->pto() : 0;
+}
+
 void WorkerChannels::retire(const std::string& user_addr) {
   auto it = channels_.find(user_addr);
   if (it == channels_.end()) {

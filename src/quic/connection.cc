@@ -286,6 +286,10 @@ Timestamp Connection::last_received() const {
   return impl_->last_rx;
 }
 
+Duration Connection::pto() const {
+  return impl_->state == ConnState::kOpen ? ngtcp2_conn_get_pto(impl_->conn) : 0;
+}
+
 Timestamp Connection::deadline() const {
   switch (impl_->state) {
     case ConnState::kClosed:

@@ -81,6 +81,10 @@ class Connection {
   void on_peer_gone(std::string reason);
   // When a datagram from the peer was last accepted (0 = never): liveness (issue 18).
   Timestamp last_received() const;
+  // The probe timeout (RFC 9002 §6.2.1: smoothed RTT + max(4 x RTT variance, 1 ms) + the
+  // peer's max_ack_delay) as ngtcp2 computes it now; 0 when closed. A peer whose loop runs
+  // late acknowledges late, so this grows with the path's and the peer's slowness.
+  Duration pto() const;
 
   // Outbound. Fills `out` (>= 64 KiB recommended) with up to one send quantum of datagrams.
   // Call it until it returns bytes == 0 after every on_datagram/on_timeout/send/consume/

@@ -61,6 +61,11 @@ bool Channel::probe() {
   return true;
 }
 
+Duration Channel::pto() {
+  net::Conn* conn = endpoint_ != nullptr ? endpoint_->conn() : nullptr;
+  return conn != nullptr ? conn->quic().pto() : 0;
+}
+
 Timestamp Channel::last_heard() {
   net::Conn* conn = endpoint_ != nullptr ? endpoint_->conn() : nullptr;
   return conn != nullptr ? conn->quic().last_received() : 0;

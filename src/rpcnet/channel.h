@@ -85,6 +85,8 @@ class Channel final : private net::ConnectionHandler, private detail::PeerObserv
   bool probe();
   // When the connection last received a packet (0 = never, or no connection).
   Timestamp last_heard();
+  // Its QUIC probe timeout now (quic::Connection::pto); 0 without a connection.
+  Duration pto();
   // Moves the connection to a new local port (net::ClientEndpoint::migrate); calls go on.
   Result<void> migrate();
   // Closes the connection (CONNECTION_CLOSE); open calls end UNAVAILABLE and on_lost runs

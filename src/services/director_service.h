@@ -54,6 +54,9 @@ class WorkerConnector {
   // connector without them (the default) never finds a worker unresponsive.
   virtual bool probe(std::string_view /*user_addr*/, Timestamp /*now*/) { return false; }
   virtual Timestamp last_heard(std::string_view /*user_addr*/) { return 0; }
+  // That connection's QUIC probe timeout (RTT-based, quic::Connection::pto); 0 if unknown.
+  // A probe waits at least 3 of them (RFC 9002's persistent-congestion span) for an answer.
+  virtual Duration pto(std::string_view /*user_addr*/) { return 0; }
 };
 
 inline constexpr std::size_t kFailureReasonCount = director::kFailureReasonCount;

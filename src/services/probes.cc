@@ -11,14 +11,18 @@ namespace connswap::services::detail {
 Probes::Probes(WorkerConnector& connector, Duration timeout, int pings)
     : connector_(connector),
       timeout_(timeout),
-      ping_every_(std::max<Duration>(timeout / static_cast<Duration>(std::max(pings, 1)), 1)) {}
+      pings_(static_cast<Duration>(std::max(pings, 1))) {}
 
 bool Probes::start(const std::string& worker, const std::string& addr, Timestamp now) {
   if (!connector_.probe(addr, now)) {
     return false;
   }
   ++pings_sent_;
-  probes_[worker] = Probe{addr, now, now + ping_every_, now + timeout_};
+  // At least three of the path's PTOs: a slow path or a loaded worker acknowledges late
+  // without being dead (RFC 9002 §7.6: three PTOs without an ACK is persistent congestion).
+  const Duration wait = std::max(timeout_, kPtoSpan * connector_.pto(addr));
+  const Duration every = std::max<Duration>(wait / pings_, 1);
+  probes_[worker] = Probe{addr, now, now + every, now + wait, every};
   refresh_deadline();
   return true;
 }
@@ -39,9 +43,9 @@ std::vector<ProbeOutcome> Probes::on_timeout(Timestamp now) {
     if (now >= p.until) {
       // Late by more than a ping period: our own loop did not run, and the answer may be
       // waiting in the socket unread. Another period, then judge.
-      if (now - p.until > ping_every_) {
+      if (now - p.until > p.every) {
         ++extended_;
-        p.until = now + ping_every_;
+        p.until = now + p.every;
       } else {
         out.push_back({it->first, false, heard});
         it = probes_.erase(it);
@@ -56,7 +60,7 @@ std::vector<ProbeOutcome> Probes::on_timeout(Timestamp now) {
         continue;
       }
       ++pings_sent_;
-      p.next_ping = now + ping_every_;
+      p.next_ping = now + p.every;
     }
     ++it;
   }

@@ -21,8 +21,10 @@ class ScriptedConnector final : public WorkerConnector {
     return connected;
   }
   Timestamp last_heard(std::string_view /*addr*/) override { return heard; }
+  Duration pto(std::string_view /*addr*/) override { return path_pto; }
 
   bool connected = true;
+  Duration path_pto = 0;
   Timestamp heard = 1;
   int pings = 0;
 };
@@ -80,6 +82,18 @@ TEST(Probes, AJudgementRunLateGivesTheWorkerAnotherPeriod) {
   out = run(probes, kStart + 300 * kMillisecond);
   ASSERT_EQ(out.size(), 1U);
   EXPECT_TRUE(out[0].answered);
+}
+
+TEST(Probes, ASlowPathIsGivenThreeOfItsPtos) {
+  ScriptedConnector conn;
+  conn.path_pto = 50 * kMillisecond;  // a loaded worker or path: late ACKs, a large PTO
+  detail::Probes probes(conn, kTimeout, 3);
+  ASSERT_TRUE(probes.start("worker-a", "addr", kStart));
+  EXPECT_TRUE(run(probes, kStart + 150 * kMillisecond - 1).empty());
+  auto out = run(probes, kStart + 150 * kMillisecond);
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_FALSE(out[0].answered);
+  EXPECT_EQ(conn.pings, 3);
 }
 
 TEST(Probes, NoConnectionNothingToProbe) {

@@ -1,7 +1,8 @@
 #pragma once
 // Private to DirectorService: the liveness probes the core asked for (director::ProbeWorker),
 // carried out on the WorkerConnector. A probe PINGs the worker's connection `pings` times
-// over `timeout` and is answered once the connection received any packet after it started;
+// over max(`timeout`, 3 x the connection's PTO) and is answered once the connection
+// received any packet after it started;
 // if none came by the end, the worker is unresponsive. A turn that runs late (this
 // director's own loop starved) extends the probe rather than blaming the worker.
 
@@ -45,12 +46,14 @@ class Probes {
     Timestamp started = 0;
     Timestamp next_ping = 0;
     Timestamp until = 0;
+    Duration every = 0;  // between PINGs: the wait / pings
   };
+  static constexpr Duration kPtoSpan = 3;
   void refresh_deadline();
 
   WorkerConnector& connector_;
   Duration timeout_;
-  Duration ping_every_;
+  Duration pings_;
   std::map<std::string, Probe, std::less<>> probes_;  // by worker label; few at once
   Timestamp next_ = kNever;
   std::uint64_t pings_sent_ = 0;
