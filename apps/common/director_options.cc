@@ -79,6 +79,23 @@ void add_director_options(CLI::App& app, DirectorArgs& args) {
                 c.first_token_timeout,
                 "attempt start -> first token, else the attempt stalled");
   add_ms_option(app, kRole, "--min-stall-ms", c.min_stall, "floor of the progress deadline");
+  add_ms_option(app,
+                kRole,
+                "--probe-timeout-ms",
+                c.probe_timeout,
+                "a probed worker that sends no packet this long is unresponsive (0 = no probes)");
+  add_ms_option(app,
+                kRole,
+                "--min-probe-ms",
+                c.min_probe,
+                "a stream silent this long (at least) has its worker's connection probed");
+  add_env_option(app,
+                 kRole,
+                 "--probe-factor",
+                 c.probe_factor,
+                 "probe when silent for factor x the stream's average token gap (>= 1)");
+  add_env_option(
+      app, kRole, "--probe-pings", c.probe_pings, "PINGs spread over --probe-timeout-ms (1-100)");
   add_env_option(app,
                  kRole,
                  "--stall-factor",
@@ -168,7 +185,8 @@ std::string describe(const DirectorArgs& a) {
   return fmt::format(
       "user_addr={} mgmt_addr={} policy={} heartbeat_timeout_ms={} heartbeat_interval_ms={} "
       "worker_keepalive_ms={} failure_hold_ms={} "
-      "first_token_timeout_ms={} min_stall_ms={} stall_factor={} worker_wait_ms={} "
+      "first_token_timeout_ms={} min_stall_ms={} stall_factor={} probe_timeout_ms={} "
+      "min_probe_ms={} probe_factor={} probe_pings={} worker_wait_ms={} "
       "migration_limit={} delivered_window={} prefix_max_tokens={} prefix_max_bytes={} "
       "handover_timeout_ms={} cluster_key_file={} "
       "resume_every_tokens={} resume_every_ms={} resume_ttl_s={} metrics_addr={} tls_cert={} "
@@ -183,6 +201,10 @@ std::string describe(const DirectorArgs& a) {
       c.first_token_timeout / kMillisecond,
       c.min_stall / kMillisecond,
       c.stall_factor,
+      c.probe_timeout / kMillisecond,
+      c.min_probe / kMillisecond,
+      c.probe_factor,
+      c.probe_pings,
       c.worker_wait / kMillisecond,
       c.migration_limit,
       c.delivered_window,

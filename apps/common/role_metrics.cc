@@ -102,6 +102,23 @@ DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
                                "connswap_streams_paused_by_budget_total",
                                "times a stream's worker calls were paused because the bytes "
                                "held toward clients were over --max-buffered-bytes");
+  probes_ = &counter(r,
+                     "connswap_worker_probes_total",
+                     "liveness probes of a worker's connection (a stream silent past "
+                     "--probe-factor x its token gap, at least --min-probe-ms)");
+  probes_unanswered_ = &counter(r,
+                                "connswap_worker_probes_unanswered_total",
+                                "probed workers that sent no packet within --probe-timeout-ms: "
+                                "found unresponsive, their streams moved");
+  probe_pings_ = &counter(r, "connswap_worker_probe_pings_total", "PINGs sent for probes");
+  probes_extended_ = &counter(r,
+                              "connswap_worker_probes_extended_total",
+                              "probes judged late because this director's loop ran late: "
+                              "given another ping period instead of a verdict");
+  probes_no_alternative_ = &counter(r,
+                                    "connswap_worker_probes_no_alternative_total",
+                                    "unanswered probes of a worker left alone because no other "
+                                    "worker could take its streams (stall deadlines decide)");
   auto& workers =
       prometheus::BuildGauge().Name("connswap_workers").Help("workers by state").Register(r);
   const char* states[] = {"active", "unavailable", "draining", "failed", "lost"};
@@ -148,6 +165,11 @@ void DirectorMetrics::update(const services::DirectorStats& s) {
   max_turn_bytes_->Set(static_cast<double>(s.max_turn_bytes));
   buffered_bytes_->Set(static_cast<double>(s.buffered_bytes));
   advance_to(*paused_by_budget_, static_cast<double>(s.streams_paused_by_budget));
+  advance_to(*probes_, static_cast<double>(s.router.probes));
+  advance_to(*probes_unanswered_, static_cast<double>(s.router.probes_unanswered));
+  advance_to(*probe_pings_, static_cast<double>(s.probe_pings));
+  advance_to(*probes_extended_, static_cast<double>(s.probes_extended));
+  advance_to(*probes_no_alternative_, static_cast<double>(s.router.probes_no_alternative));
 }
 
 void DirectorMetrics::update_listener(const net::ServerEndpoint::Stats& s,

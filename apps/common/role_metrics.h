@@ -61,6 +61,12 @@ class DirectorMetrics {
   prometheus::Gauge* max_turn_bytes_ = nullptr;
   prometheus::Gauge* buffered_bytes_ = nullptr;  // issue 14 item 3: the buffer budget
   prometheus::Counter* paused_by_budget_ = nullptr;
+  // Liveness probes (issue 18, --probe-timeout-ms).
+  prometheus::Counter* probes_ = nullptr;
+  prometheus::Counter* probes_unanswered_ = nullptr;
+  prometheus::Counter* probe_pings_ = nullptr;
+  prometheus::Counter* probes_extended_ = nullptr;
+  prometheus::Counter* probes_no_alternative_ = nullptr;
 };
 
 // Calls refused for want of a certificate, a role or a label's ownership, by reason:

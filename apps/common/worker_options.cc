@@ -109,6 +109,19 @@ void add_worker_options(CLI::App& app, WorkerArgs& args) {
                  "--prefix-window",
                  c.prefix_window,
                  "synthetic backend: tokens of history kept for the generator");
+  add_env_option(app,
+                 kRole,
+                 "--token-jitter-pct",
+                 c.token_jitter_pct,
+                 "synthetic backend: each interval uniform in +-P % of --token-interval-ms "
+                 "(seeded by the prompt: runs repeat); 0 = steady")
+      ->check(CLI::Range(0, 100));
+  add_ms_option(app,
+                kRole,
+                "--prefill-ms",
+                c.prefill,
+                "synthetic backend: every call's first token (fresh or resumed) this long after "
+                "it starts, like a model's prefill; 0 = at once");
   add_ms_option(app,
                 kRole,
                 "--drain-timeout-ms",
@@ -162,7 +175,7 @@ std::string describe(const WorkerArgs& a) {
   const worker::WorkerConfig& c = a.config;
   return fmt::format(
       "label={} user_addr={} advertise_user_addr={} mgmt_addr={} director_mgmt_addr={} "
-      "token_interval_ms={} "
+      "token_interval_ms={} token_jitter_pct={} prefill_ms={} "
       "fail_after_ms={} fail_mode={} recovery_ms={} heartbeat_interval_ms={} "
       "drain_timeout_ms={} metrics_addr={} tls_cert={} tls_ca={} allow_any_client={} "
       "backend={}{}",
@@ -172,6 +185,8 @@ std::string describe(const WorkerArgs& a) {
       c.mgmt_addr,
       c.director_mgmt_addr,
       c.token_interval / kMillisecond,
+      c.token_jitter_pct,
+      c.prefill / kMillisecond,
       c.fail_after / kMillisecond,
       worker::to_string(c.fail_mode),
       c.recovery_after / kMillisecond,

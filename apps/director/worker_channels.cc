@@ -53,6 +53,21 @@ Result<rpc::Session*> WorkerChannels::connect(std::string_view user_addr, Timest
   return session;
 }
 
+bool WorkerChannels::probe(std::string_view user_addr, Timestamp /*now*/) {
+  auto it = channels_.find(user_addr);
+  return it != channels_.end() && !it->second->lost() && it->second->probe();
+}
+
+Timestamp WorkerChannels::last_heard(std::string_view user_addr) {
+  auto it = channels_.find(user_addr);
+  return it != channels_.end() ? it->second->last_heard() : 0;
+}
+
+Duration WorkerChannels::pto(std::string_view user_addr) {
+  auto it = channels_.find(user_addr);
+  return it != channels_.end() ? it->second->pto() : 0;
+}
+
 void WorkerChannels::retire(const std::string& user_addr) {
   auto it = channels_.find(user_addr);
   if (it == channels_.end()) {

@@ -27,6 +27,9 @@ class WorkerChannels final : public services::WorkerConnector {
 
   // services::WorkerConnector
   Result<rpc::Session*> connect(std::string_view user_addr, Timestamp now) override;
+  bool probe(std::string_view user_addr, Timestamp now) override;
+  Timestamp last_heard(std::string_view user_addr) override;
+  Duration pto(std::string_view user_addr) override;
 
   std::size_t size() const { return channels_.size(); }
   // Closes every connection (CONNECTION_CLOSE); open calls end UNAVAILABLE.

@@ -135,6 +135,7 @@ Result<Child> Cluster::spawn(const std::string& name,
       child.user_addr = field(text, "user");
       child.mgmt_addr = field(text, "mgmt");
       child.http_addr = field(text, "http");
+      child.metrics_addr = field(text, "metrics");
       return child;
     }
     if (exited(child.pid)) {
@@ -159,14 +160,21 @@ Result<Child> Cluster::spawn_worker(std::size_t index,
   const Duration interval = index < config_.worker_intervals.size()
                                 ? config_.worker_intervals[index]
                                 : config_.token_interval;
+  const bool mgmt_relayed =
+      index < relay_args_.size() &&
+      std::any_of(relay_args_[index].begin(), relay_args_[index].end(), [](const std::string& a) {
+        return a.starts_with("--director-mgmt-addr=");
+      });
   std::vector<std::string> w = {
       "--label=" + worker_label(i),
       "--user-addr=127.0.0.1:0",
       "--mgmt-addr=127.0.0.1:0",
-      "--director-mgmt-addr=" + director_.mgmt_addr,
       "--token-interval-ms=" + std::to_string(interval / kMillisecond),
       // info: the one "registered with director" line we wait for; no per-token lines.
       "--log-level=info"};
+  if (!mgmt_relayed) {  // else relay_args_ names the relay in front of the director
+    w.push_back("--director-mgmt-addr=" + director_.mgmt_addr);
+  }
   if (i == 0 && config_.error_after != 0) {
     w.push_back("--fail-mode=error");
     w.push_back("--fail-after-ms=" + std::to_string(config_.error_after / kMillisecond));
@@ -177,9 +185,55 @@ Result<Child> Cluster::spawn_worker(std::size_t index,
   }
   const std::vector<std::string> tls = tls_args("worker");
   w.insert(w.end(), tls.begin(), tls.end());
+  if (index < relay_args_.size()) {
+    w.insert(w.end(), relay_args_[index].begin(), relay_args_[index].end());
+  }
   w.insert(w.end(), config_.worker_args.begin(), config_.worker_args.end());
   w.insert(w.end(), extra.begin(), extra.end());
   return spawn(name, config_.bin_dir / "worker" / "connswap-worker", w, true);
+}
+
+Result<void> Cluster::start_relays(std::size_t index) {
+  relay_args_.resize(std::max(relay_args_.size(), index + 1));
+  const std::string label = worker_label(static_cast<int>(index));
+  const fs::path exe = config_.bin_dir / "impair" / "connswap-impair";
+  const std::string seed = std::to_string(config_.relay_seed + 2 * index);
+  if (config_.user_loss > 0) {
+    // The worker's USER port is known once it has bound: the relay reads its ready-file.
+    const std::string target = "@" + (config_.work_dir / (label + ".ready")).string() + "#user";
+    auto relay = spawn("relay-user-" + label,
+                       exe,
+                       {"--link=user,127.0.0.1:0," + target,
+                        "--loss=" + std::to_string(config_.user_loss),
+                        "--seed=" + seed,
+                        "--log-level=warn"},
+                       true);
+    if (!relay) {
+      return Unexpected(relay.error());
+    }
+    relays_.push_back(*relay);
+    relay_args_[index].push_back("--advertise-user-addr=" + relay->user_addr);
+  }
+  if (index == 0 && config_.relay_worker0_mgmt) {
+    auto relay = spawn("relay-mgmt-" + label,
+                       exe,
+                       {"--link=mgmt,127.0.0.1:0," + director_.mgmt_addr,
+                        "--signal-blackhole-ms=3600000",
+                        "--seed=" + std::to_string(config_.relay_seed + 2 * index + 1),
+                        "--log-level=warn"},
+                       true);
+    if (!relay) {
+      return Unexpected(relay.error());
+    }
+    relays_.push_back(*relay);
+    mgmt_relay_ = relay->pid;
+    relay_args_[index].push_back("--director-mgmt-addr=" + relay->mgmt_addr);
+  }
+  return {};
+}
+
+bool Cluster::partition() {
+  return send_signal(mgmt_relay_, SIGUSR1);
 }
 
 Result<void> Cluster::start(const SpawnConfig& config) {
@@ -212,6 +266,7 @@ Result<void> Cluster::start(const SpawnConfig& config) {
   director_ = *director;
   for (int i = 0; i < config.workers; ++i) {
     const auto index = static_cast<std::size_t>(i);
+    CONNSWAP_TRY(start_relays(index));
     const std::vector<std::string> none;
     auto worker =
         spawn_worker(index,
@@ -285,6 +340,9 @@ void Cluster::stop(milliseconds budget) {
     order.push_back(w.pid);
   }
   order.push_back(director_.pid);
+  for (const Child& r : relays_) {
+    order.push_back(r.pid);
+  }
   for (pid_t pid : order) {
     if (std::find(children_.begin(), children_.end(), pid) == children_.end()) {
       continue;

@@ -5,6 +5,7 @@
 // signals by PID. Control plane: failures are reported as Result errors.
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,7 +23,8 @@ struct Child {
   pid_t pid = -1;
   std::string user_addr;  // from its ready-file
   std::string mgmt_addr;
-  std::string http_addr;  // "http=" (a director started with --http-addr)
+  std::string http_addr;     // "http=" (a director started with --http-addr)
+  std::string metrics_addr;  // "metrics=" (a director or worker started with --metrics-addr)
   std::filesystem::path err_path;
 };
 
@@ -41,6 +43,13 @@ struct SpawnConfig {
   // Per worker (by index): its token interval instead of token_interval, and extra flags.
   std::vector<Duration> worker_intervals;
   std::vector<std::vector<std::string>> per_worker_args;
+  // connswap-impair relays (the build's apps/impair), one process each: every worker's USER
+  // path behind one dropping this fraction of datagrams both ways (0 = no relay; the worker
+  // advertises the relay's port), and worker 0's MGMT path (registration, heartbeats)
+  // behind a lossless one that partition() blackholes. Seeds derive from relay_seed.
+  double user_loss = 0;
+  bool relay_worker0_mgmt = false;
+  std::uint64_t relay_seed = 1;
 };
 
 class Cluster {
@@ -57,6 +66,10 @@ class Cluster {
   const Child& director() const { return director_; }
   const std::vector<Child>& workers() const { return workers_; }
   std::filesystem::path ca_file() const { return config_.work_dir / "ca.pem"; }
+
+  // Blackholes worker 0's MGMT relay (SIGUSR1, for an hour): its heartbeats stop reaching
+  // the director while its USER path keeps working. False without relay_worker0_mgmt.
+  bool partition();
 
   // Sends SIGTERM to every child and waits up to `budget` for each, then SIGKILL.
   void stop(std::chrono::milliseconds budget);
@@ -80,11 +93,17 @@ class Cluster {
                              const std::vector<std::string>& extra,
                              const std::string& name);
   std::vector<std::string> tls_args(const std::string& role) const;
+  // Starts worker `index`'s relays (SpawnConfig::user_loss, relay_worker0_mgmt) and records
+  // the flags that point the worker at them in relay_args_.
+  Result<void> start_relays(std::size_t index);
 
   SpawnConfig config_;
   int restarts_ = 0;  // incarnation suffix of restarted children's log names
   Child director_;
   std::vector<Child> workers_;
+  std::vector<Child> relays_;
+  pid_t mgmt_relay_ = -1;                             // worker 0's MGMT relay
+  std::vector<std::vector<std::string>> relay_args_;  // per worker: flags naming its relays
   std::vector<pid_t> children_;
 };
 

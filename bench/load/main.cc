@@ -48,9 +48,20 @@ int main(int argc, char** argv) {
   app.add_option("--max-tokens", a.max_tokens, "tokens per stream; 0 = until the end");
   std::string fail = "none";
   app.add_option("--fail", fail, "fault injected into worker-a during the window")
-      ->check(CLI::IsMember({"none", "kill", "stop", "term", "error"}))
+      ->check(CLI::IsMember({"none", "kill", "stop", "term", "error", "mgmt-partition"}))
       ->capture_default_str();
   app.add_option("--fail-at", a.fail_at, "seconds into the window (default: the middle)");
+  app.add_option("--loss-pct",
+                 a.loss_pct,
+                 "started cluster: every worker's USER path through a connswap-impair relay "
+                 "dropping this % of datagrams both ways")
+      ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--relay-seed", a.relay_seed, "seed the started relays derive theirs from")
+      ->capture_default_str();
+  app.add_option("--director-metrics",
+                 a.director_metrics,
+                 "running director's /metrics HOST:PORT, scraped after the window (a started "
+                 "director always gets --metrics-addr)");
   app.add_option("--json", a.json, "write the JSON result here ('-': stdout, table to stderr)");
   app.add_option("--plot", a.plot, "PNG of one stream's token arrivals across the failover");
   app.add_option("--tls-ca", a.tls_ca, "CA of a running target's certificate");
@@ -68,7 +79,8 @@ int main(int argc, char** argv) {
                                                {"kill", Fault::kKill},
                                                {"stop", Fault::kStop},
                                                {"term", Fault::kTerm},
-                                               {"error", Fault::kError}};
+                                               {"error", Fault::kError},
+                                               {"mgmt-partition", Fault::kMgmtPartition}};
   a.fail = faults.at(fail);
   (void)connswap::log::set_level("warn");  // our own QUIC/RPC stack: no per-connection lines
   return run_bench(a);

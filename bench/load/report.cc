@@ -7,6 +7,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace connswap::bench {
 namespace {
@@ -85,6 +86,36 @@ std::string counts_json(const std::map<std::string, std::uint64_t>& m) {
   return out + "}";
 }
 
+std::uint64_t migration_count(const LoadResult& r) {
+  std::uint64_t n = 0;
+  for (const auto& [reason, count] : r.migrations) {
+    n += count;
+  }
+  return n;
+}
+
+// The migrations line, first in the failover part: with no fault every one is a false
+// positive, so it says so.
+std::string migrations_line(const Report& r) {
+  const std::uint64_t n = migration_count(r.load);
+  std::string line =
+      fmt::format("  {:<34}{:>14}  {}",
+                  r.fail == "none" ? "MIGRATIONS (no fault: must be 0)" : "migrations",
+                  n,
+                  counts_json(r.load.migrations));
+  if (r.fail == "none" && n > 0) {
+    line += "  <- FALSE POSITIVES";
+  }
+  return line + "\n";
+}
+
+std::string metrics_json(const Report& r) {
+  nlohmann::json lines = r.director_metrics;
+  return fmt::format(R"("director_metrics":{},"director_metrics_error":{},)",
+                     lines.dump(),
+                     nlohmann::json(r.metrics_error).dump());
+}
+
 double tokens_per_s(const Report& r) {
   return r.seconds > 0 ? static_cast<double>(r.load.window_tokens) / r.seconds : 0;
 }
@@ -128,6 +159,7 @@ std::string to_json(const Report& r) {
       R"({{"bench":"connswap-bench","front":"{}","target":"{}","spawned":{},"connections":{},)"
       R"("streams_per_connection":{},"streams":{},"threads":{},"worker_count":{},)"
       R"("token_interval_ms":{},"seconds":{:.3f},"warmup_s":{},"fail":"{}","fail_at_s":{},)"
+      R"("loss_pct":{},)"
       R"("load_average":{{"start":{:.2f},"end":{:.2f}}},"setup_s":{:.3f},)"
       R"("tokens":{{"window":{},"total":{},"per_s":{:.1f},"without_emit_time":{}}},)"
       R"("latency_us":{{"count":{},"p50":{:.1f},"p99":{:.1f},"max":{:.1f}}},)",
@@ -144,6 +176,7 @@ std::string to_json(const Report& r) {
       r.warmup,
       r.fail,
       r.fail_at,
+      r.loss_pct,
       r.load_start,
       r.load_end,
       r.setup_seconds,
@@ -160,9 +193,11 @@ std::string to_json(const Report& r) {
                      histogram_json(r.load.ttft),
                      histogram_json(r.load.ttft_opening),
                      histogram_json(r.load.token_gap));
-  out += fmt::format(R"("failover":{{"mode":"{}","migrations":{},"gap_beyond_interval_ms":{{)",
+  out += fmt::format(R"("failover":{{"mode":"{}","migrations":{},"migrations_total":{},)"
+                     R"("gap_beyond_interval_ms":{{)",
                      r.fail,
-                     counts_json(r.load.migrations));
+                     counts_json(r.load.migrations),
+                     migration_count(r.load));
   bool first = true;
   for (auto& [reason, ns] : gaps_by_reason(r.load)) {
     out += fmt::format(R"({}"{}":{})", first ? "" : ",", reason, gap_json(gap_stats(ns)));
@@ -174,6 +209,7 @@ std::string to_json(const Report& r) {
                        proc_json(*r.director),
                        rss_per_stream(*r.director, streams(r)));
   }
+  out += metrics_json(r);
   out += R"("workers":[)";
   for (std::size_t i = 0; i < r.workers_proc.size(); ++i) {
     out += (i ? "," : "") + proc_json(r.workers_proc[i]);
@@ -194,7 +230,7 @@ std::string to_table(const Report& r) {
   const Histogram& h = r.load.latency;
   std::string out = fmt::format(
       "connswap-bench: front={} target={} streams={} ({} conn x {}) threads={} workers={} "
-      "interval={}ms window={:.1f}s load={:.2f}->{:.2f}\n",
+      "interval={}ms loss={}% fail={} window={:.1f}s load={:.2f}->{:.2f}\n",
       r.front,
       r.target,
       streams(r),
@@ -203,9 +239,12 @@ std::string to_table(const Report& r) {
       r.threads,
       r.workers,
       r.interval_ms,
+      r.loss_pct,
+      r.fail,
       r.seconds,
       r.load_start,
       r.load_end);
+  out += migrations_line(r);
   out += fmt::format("  {:<34}{:>14.0f}\n", "tokens/s", tokens_per_s(r));
   out += fmt::format("  {:<34}{:>14} ms  (n={})\n",
                      "latency p50/p99/max",
@@ -268,6 +307,12 @@ std::string to_table(const Report& r) {
       counts_json(r.load.migrations),
       r.load.requests,
       counts_json(r.load.protocol_errors));
+  if (!r.metrics_error.empty()) {
+    out += fmt::format("  {:<34}{}\n", "director /metrics", r.metrics_error);
+  }
+  for (const std::string& line : r.director_metrics) {
+    out += fmt::format("  {:<34}{}\n", "director /metrics", line);
+  }
   return out;
 }
 

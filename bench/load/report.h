@@ -37,6 +37,7 @@ struct Report {
   double warmup = 0;
   std::string fail = "none";
   double fail_at = 0;      // seconds into the window
+  double loss_pct = 0;     // --loss-pct on the director <-> worker USER paths
   double load_start = -1;  // 1-minute load average
   double load_end = -1;
   double setup_seconds = 0;     // streams opened -> all flowing
@@ -46,6 +47,9 @@ struct Report {
   std::optional<ProcReport> director;
   std::vector<ProcReport> workers_proc;
   double bench_cpu_percent = 0;
+  // The director's failover counters after the window (metrics_scrape.h), or why not.
+  std::vector<std::string> director_metrics;
+  std::string metrics_error;
 };
 
 std::string to_json(const Report& report);

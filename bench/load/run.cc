@@ -1,5 +1,6 @@
 #include "run.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "cluster.h"
 #include "http_load.h"
 #include "load.h"
+#include "metrics_scrape.h"
 #include "net/loop.h"
 #include "proc_stats.h"
 #include "report.h"
@@ -35,6 +37,8 @@ const char* fault_name(Fault f) {
       return "term";
     case Fault::kError:
       return "error";
+    case Fault::kMgmtPartition:
+      return "mgmt-partition";
   }
   return "?";
 }
@@ -145,6 +149,7 @@ class Run {
       std::function<std::unique_ptr<Driver>(const LoadConfig&, int, Window&, Progress&)>;
   void start_threads(LoadConfig lc, const MakeDriver& make);
   void inject_fault(Timestamp now);
+  void scrape_director();
   LoadResult stop_threads();
 
   const BenchArgs& args_;
@@ -158,6 +163,7 @@ class Run {
   bool temp_dir_ = false;
   std::string remote_;
   std::string ca_;
+  std::string metrics_;  // the director's /metrics HOST:PORT ("" = not scraped)
   pid_t fail_pid_ = -1;
   Timestamp error_due_ = kNever;  // --fail error: when worker-a fails on its own
   Watched director_;
@@ -179,6 +185,14 @@ Result<void> Run::prepare() {
     return make_error(Errc::kInvalidArgument,
                       "--fail error needs a started cluster (it sets --fail-mode on worker-a)");
   }
+  if (!spawn_ && (a.fail == Fault::kMgmtPartition || a.loss_pct > 0)) {
+    return make_error(Errc::kInvalidArgument,
+                      "--fail mgmt-partition and --loss-pct need a started cluster (relays)");
+  }
+  if (a.direct && a.loss_pct > 0) {
+    return make_error(Errc::kInvalidArgument,
+                      "--loss-pct impairs the director's paths to the workers, not --direct");
+  }
   if (a.http && (a.direct || !a.worker.empty())) {
     return make_error(Errc::kInvalidArgument, "--http goes through a director's HTTP front");
   }
@@ -198,6 +212,7 @@ Result<void> Run::prepare() {
   r.interval_ms = static_cast<double>(a.interval) / static_cast<double>(kMillisecond);
   r.warmup = a.warmup;
   r.fail = fault_name(a.fail);
+  r.loss_pct = a.loss_pct;
   streams_ = static_cast<std::uint64_t>(a.connections) * static_cast<std::uint64_t>(a.streams);
   fail_at_ = a.fail_at >= 0 ? a.fail_at : a.seconds / 2;
   r.fail_at = a.fail == Fault::kNone ? 0 : fail_at_;
@@ -205,6 +220,7 @@ Result<void> Run::prepare() {
   remote_ = !a.director.empty() ? a.director : a.worker;
   ca_ = a.tls_ca;
   fail_pid_ = a.fail_pid;
+  metrics_ = a.director_metrics;
   work_dir_ = a.work_dir;
   if (spawn_) {
     CONNSWAP_TRY(start_cluster());
@@ -244,6 +260,14 @@ Result<void> Run::start_cluster() {
   }
   sc.director_wrapper = a.director_wrapper;
   sc.worker_args = a.worker_args;
+  sc.user_loss = a.loss_pct / 100.0;
+  sc.relay_worker0_mgmt = a.fail == Fault::kMgmtPartition;
+  sc.relay_seed = a.relay_seed;
+  if (std::none_of(sc.director_args.begin(), sc.director_args.end(), [](const std::string& f) {
+        return f.starts_with("--metrics-addr");
+      })) {
+    sc.director_args.push_back("--metrics-addr=127.0.0.1:0");  // scraped after the window
+  }
   if (a.fail == Fault::kError) {
     // Opening the streams must end before the scheduled in-band error.
     sc.error_after = from_seconds(open_budget_ + a.warmup + fail_at_);
@@ -267,6 +291,7 @@ Result<void> Run::start_cluster() {
     return make_error(Errc::kUnavailable, "the director's ready-file has no http= address");
   }
   ca_ = cluster_.ca_file().string();
+  metrics_ = cluster_.director().metrics_addr;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // settle before idle RSS
   return {};
 }
@@ -374,6 +399,9 @@ void Run::inject_fault(Timestamp now) {
   if (signo != 0 && !send_signal(fail_pid_, signo)) {
     std::fprintf(stderr, "connswap-bench: warning: pid %d is gone\n", fail_pid_);
   }
+  if (args_.fail == Fault::kMgmtPartition && !cluster_.partition()) {
+    std::fprintf(stderr, "connswap-bench: warning: worker-a's MGMT relay is gone\n");
+  }
 }
 
 // The window: samples the processes, injects the fault on time, shows progress.
@@ -407,6 +435,7 @@ void Run::measure() {
     }
   }
   const double wall = seconds_between(start_, net::clock_now());
+  scrape_director();
   end(self_, wall);
   end(director_, wall);
   for (Watched& w : workers_) {
@@ -424,6 +453,20 @@ void Run::measure() {
   }
   report_.load_end = load_average();
   report_.fault_at = injected_at_;
+}
+
+// The director's failover counters at the end of the window (streams still open).
+void Run::scrape_director() {
+  if (metrics_.empty()) {
+    return;
+  }
+  (void)http_global_init();
+  auto lines = scrape_metrics(metrics_, kFailoverMetrics);
+  if (!lines) {
+    report_.metrics_error = lines.error().detail;
+    return;
+  }
+  report_.director_metrics = std::move(*lines);
 }
 
 LoadResult Run::stop_threads() {

@@ -12,7 +12,9 @@
 
 namespace connswap::bench {
 
-enum class Fault : std::uint8_t { kNone, kKill, kStop, kTerm, kError };
+// kMgmtPartition: worker-a's MGMT path (registration, heartbeats) is blackholed at a
+// connswap-impair relay while its USER path keeps working.
+enum class Fault : std::uint8_t { kNone, kKill, kStop, kTerm, kError, kMgmtPartition };
 
 struct BenchArgs {
   std::string director;  // USER address of a running director ("" = none)
@@ -34,7 +36,12 @@ struct BenchArgs {
   std::uint32_t max_tokens = 0;
   Fault fail = Fault::kNone;
   double fail_at = -1;  // seconds into the window; -1 = the middle
-  std::string json;     // "" none, "-" stdout
+  // Started cluster: every worker's USER path through a connswap-impair relay dropping this
+  // % of datagrams both ways (0 = direct); relay seeds derive from relay_seed.
+  double loss_pct = 0;
+  std::uint64_t relay_seed = 1;
+  std::string director_metrics;  // running director: its /metrics HOST:PORT ("" = none)
+  std::string json;              // "" none, "-" stdout
   std::string plot;
   std::string tls_ca;
   std::string server_name = "localhost";

@@ -98,8 +98,20 @@ struct FinishStream {
   std::uint32_t migrations = 0;
   std::uint32_t failovers = 0;  // counted against the migration limit
 };
-using Action = std::
-    variant<StartAttempt, CancelAttempt, ForwardToken, SendAssigned, SendMigrated, FinishStream>;
+// Liveness probe (DirectorConfig::probe_timeout): PING the connection to `worker` (at
+// `worker_addr`) and report with Director::on_probe_result whether any packet came back
+// within probe_timeout. Never two at once for one worker.
+struct ProbeWorker {
+  std::string worker;
+  std::string worker_addr;
+};
+using Action = std::variant<StartAttempt,
+                            CancelAttempt,
+                            ForwardToken,
+                            SendAssigned,
+                            SendMigrated,
+                            FinishStream,
+                            ProbeWorker>;
 
 // Identifies a stream in events, self-contained for log lines (seed: `stream.id=...
 // connection.id=...`), valid even after the stream is gone.
@@ -147,8 +159,15 @@ struct StateChanged {
   migration::MigrationState state = migration::MigrationState::kSelecting;
   std::string worker;
 };
+// A liveness probe went unanswered for `silent_for` (probe_timeout): the worker is hung,
+// stopped or cut off, and every attempt on it fails next (warn).
+struct WorkerUnresponsive {
+  std::string worker;
+  Duration silent_for = 0;
+};
 using Event = std::variant<WorkerAssigned,
                            WorkerFailed,
+                           WorkerUnresponsive,
                            MigratingStream,
                            FailoverGap,
                            WaitingForWorker,
@@ -169,6 +188,9 @@ struct RouterStats {
   std::uint64_t drains = 0;     // make-before-break switchovers off a draining worker
   std::uint64_t moves = 0;      // make-before-break switchovers ordered by an operator
   std::uint64_t stalls = 0;
+  std::uint64_t probes = 0;               // ProbeWorker actions (silent streams)
+  std::uint64_t probes_unanswered = 0;    // workers found unresponsive by a probe
+  std::uint64_t probes_no_alternative = 0;  // unanswered, but no other worker: not failed
   std::uint64_t gaps = 0;
   std::uint64_t illegal_transitions = 0;  // refused by a stream's state machine (a bug)
   // Streams whose kept prefix stopped being the whole answer so far (a bound reached,

@@ -70,6 +70,11 @@ Result<void> validate(const DirectorConfig& config) {
   CONNSWAP_TRY(check_positive("handover_timeout", config.handover_timeout));
   CONNSWAP_TRY(check_positive("delivered_window", config.delivered_window));
   CONNSWAP_TRY(check_positive("worker_keepalive", config.worker_keepalive));
+  if (config.worker_keepalive >= kWorkerIdleTimeout) {
+    // Else every connection to a worker fails to open and each looks like a refusal.
+    return make_error(Errc::kInvalidArgument,
+                      "worker_keepalive: must be shorter than the QUIC idle timeout (30 s)");
+  }
   CONNSWAP_TRY(check_prefix(config));
   if (config.heartbeat_interval >= config.heartbeat_timeout) {
     return make_error(Errc::kInvalidArgument,
@@ -77,6 +82,13 @@ Result<void> validate(const DirectorConfig& config) {
   }
   if (!(config.stall_factor >= 1.0 && config.stall_factor <= 1000.0)) {
     return make_error(Errc::kInvalidArgument, "stall_factor: must be in [1, 1000]");
+  }
+  CONNSWAP_TRY(check_positive("min_probe", config.min_probe));
+  if (config.probe_pings < 1 || config.probe_pings > 100) {
+    return make_error(Errc::kInvalidArgument, "probe_pings: must be in [1, 100]");
+  }
+  if (!(config.probe_factor >= 1.0 && config.probe_factor <= 1000.0)) {
+    return make_error(Errc::kInvalidArgument, "probe_factor: must be in [1, 1000]");
   }
   return {};
 }

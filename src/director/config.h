@@ -30,6 +30,10 @@ inline constexpr std::uint32_t kDefaultPrefixMaxBytes = 1 << 20;
 Result<BalancePolicy> parse_policy(std::string_view text);
 std::string_view to_string(BalancePolicy policy);
 
+// The QUIC idle timeout of the director's connections to workers (quic::TransportSettings'
+// default, which apps/director keeps): worker_keepalive must be shorter.
+inline constexpr Duration kWorkerIdleTimeout = 30 * kSecond;
+
 struct DirectorConfig {
   std::string user_addr = "127.0.0.1:61000";  // client Generate streams
   std::string mgmt_addr = "127.0.0.1:61001";  // worker registration and heartbeats
@@ -41,6 +45,15 @@ struct DirectorConfig {
   Duration first_token_timeout = 5 * kSecond;      // attempt start -> first token
   Duration min_stall = 2 * kSecond;                // progress deadline floor
   double stall_factor = 4.0;                       // progress deadline = factor x EWMA gap
+  // Liveness probes (issue 18): an attempt silent for max(min_probe, probe_factor x the
+  // stream's mean token gap) has its worker's connection PINGed (one probe per worker at a
+  // time). A worker that sends no packet at all within probe_timeout is unresponsive (hung,
+  // stopped, cut off): every attempt on it fails at once (reason stall). A dead worker's
+  // port answers the PING with ICMP: connection_lost at once. probe_timeout 0 = no probes.
+  double probe_factor = 1.5;
+  Duration min_probe = 10 * kMillisecond;
+  Duration probe_timeout = 100 * kMillisecond;
+  std::uint32_t probe_pings = 3;  // PINGs spread over probe_timeout (one lost is not a verdict)
   Duration worker_wait = 5 * kSecond;              // no worker this long -> UNAVAILABLE
   Duration handover_timeout = 10 * kSecond;        // a drain/move standby that never takes over
   std::uint32_t migration_limit = 3;               // failovers per stream before UNAVAILABLE

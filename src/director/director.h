@@ -71,6 +71,11 @@ class Director {
   // blames no worker.
   void on_attempt_ended(AttemptId attempt, AttemptEnd end, std::string_view detail, Timestamp now);
 
+  // A ProbeWorker's outcome (StreamRouter::on_probe_result).
+  void on_probe_result(std::string_view worker, bool answered, Timestamp heard, Timestamp now) {
+    router_.on_probe_result(worker, answered, heard, now);
+  }
+
   // --- Client streams (any front) ---
   // See StreamRouter::open_stream, move_stream, on_client_cancel, on_client_blocked.
   Result<StreamKey> open_stream(StreamSpec spec, Timestamp now);

@@ -93,6 +93,11 @@ class StreamRouter {
   // attempts, so stall detection is suspended while blocked and restarts from `now`.
   void on_client_blocked(StreamKey stream, bool blocked, Timestamp now);
 
+  // The outcome of a ProbeWorker: `answered` if the worker's connection received any packet
+  // since the probe started (the last at `heard`). Unanswered: every attempt on the worker
+  // fails at once (reason stall) and the worker is lost until it heartbeats again.
+  void on_probe_result(std::string_view worker, bool answered, Timestamp heard, Timestamp now);
+
   // Fires pool expiry, stall deadlines and worker waits due at `now`.
   void on_timeout(Timestamp now);
   // When on_timeout() must next run (may be early, never late); kNever if nothing pending.
@@ -172,6 +177,12 @@ class StreamRouter {
   void on_machine_timeout(Stream& s, const migration::Transition& t, Timestamp now);
   bool start_handover(Stream& s, const WorkerInfo& w, FailureReason why, Timestamp now);
   Timestamp attempt_deadline(const Stream& s, const Attempt& a) const;
+  // stream_router_probes.cc: liveness probes (DirectorConfig::probe_timeout).
+  static Timestamp silence_start(const Stream& s, const Attempt& a);
+  Timestamp probe_deadline(const Stream& s, const Attempt& a) const;
+  void probe_if_silent(Stream& s, Attempt& a, Timestamp now);
+  void start_probe(const std::string& worker, Timestamp now);
+  bool another_worker_for(std::string_view worker, Timestamp now) const;
   Timestamp stream_deadline(const Stream& s) const;
   void rearm(Stream& s);
 
@@ -182,6 +193,7 @@ class StreamRouter {
   std::unordered_map<AttemptId, StreamKey> attempts_;
   std::map<std::string, std::unordered_set<AttemptId>, std::less<>> by_worker_;  // few workers
   std::set<StreamKey> waiting_;  // streams in kSelecting, oldest key first
+  std::map<std::string, detail::RouterProbe, std::less<>> probes_;  // workers probed now
   std::vector<StreamKey> finished_;
   std::vector<StreamKey> touched_;  // streams this input touched (Settle)
   int input_depth_ = 0;             // Settles alive: public entry points on the stack

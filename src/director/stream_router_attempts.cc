@@ -8,12 +8,9 @@
 namespace connswap::director {
 namespace {
 
+using detail::scaled;
 using migration::MigrationEvent;
 using migration::MigrationState;
-
-Duration scaled(double factor, Duration d) {
-  return static_cast<Duration>(factor * static_cast<double>(d));
-}
 
 }  // namespace
 
@@ -285,6 +282,8 @@ void StreamRouter::on_stream_timer(Stream& s, Timestamp now) {
   if (s.machine.state() == MigrationState::kSelecting) {
     return;
   }
+  probe_if_silent(s, s.standby, now);
+  probe_if_silent(s, s.primary, now);
   if (s.standby.id != 0 && attempt_deadline(s, s.standby) <= now) {
     ++stats_.stalls;
     fail_attempt(s, s.standby.id, FailureReason::kStall, "standby sent no token", now);
@@ -340,7 +339,11 @@ Timestamp StreamRouter::stream_deadline(const Stream& s) const {
   if (s.machine.state() == MigrationState::kSelecting) {
     return machine;
   }
-  return std::min({machine, attempt_deadline(s, s.primary), attempt_deadline(s, s.standby)});
+  return std::min({machine,
+                   attempt_deadline(s, s.primary),
+                   attempt_deadline(s, s.standby),
+                   probe_deadline(s, s.primary),
+                   probe_deadline(s, s.standby)});
 }
 
 // Lazy timers: push only when the deadline moved earlier than the live entry; a later

@@ -62,6 +62,11 @@ struct Connection::Impl {
   bool alpn_mismatch = false;
   std::size_t stream_credit = 0;  // peer-opened streams closed: extend_max_streams_bidi
 
+  // Liveness (issue 18): ping() asks the next write for an ack-eliciting packet; the time a
+  // datagram was last read without error.
+  bool ping_pending = false;
+  Timestamp last_rx = 0;
+
   std::deque<Event> events;
   std::deque<CidChange> cid_changes;
   detail::StreamTable streams;
@@ -90,6 +95,7 @@ struct Connection::Impl {
   // writer.cc
   Result<Datagrams> write(MutableByteSpan out, Timestamp now);
   Result<Datagrams> write_close(MutableByteSpan out, Timestamp now);
+  Result<Datagrams> write_ping(MutableByteSpan out, Timestamp now);
   Result<Datagrams> write_batch(MutableByteSpan out, Timestamp now);
   ngtcp2_ssize write_packet(MutableByteSpan dest, ngtcp2_path* path, Timestamp now);
 };

@@ -141,6 +141,7 @@ Result<void> Impl::on_datagram(const Path& p, ByteSpan pkt, Timestamp now) {
   int rv = ngtcp2_conn_read_pkt(conn, &np, &pi, pkt.data(), pkt.size(), now);
   apply_deferred();
   if (rv == 0) {
+    last_rx = now;
     return {};
   }
   return fail_read(rv, now);
@@ -273,6 +274,20 @@ void Connection::on_peer_gone(std::string reason) {
 
 Result<Datagrams> Connection::write_datagrams(MutableByteSpan out, Timestamp now) {
   return impl_->write(out, now);
+}
+
+void Connection::ping() {
+  if (impl_->state == ConnState::kOpen && handshake_completed()) {
+    impl_->ping_pending = true;
+  }
+}
+
+Timestamp Connection::last_received() const {
+  return impl_->last_rx;
+}
+
+Duration Connection::pto() const {
+  return impl_->state == ConnState::kOpen ? ngtcp2_conn_get_pto(impl_->conn) : 0;
 }
 
 Timestamp Connection::deadline() const {

@@ -79,11 +79,21 @@ class Connection {
   Result<void> on_timeout(Timestamp now);
   // The peer is unreachable (ICMP port-unreachable on a connected socket): close now.
   void on_peer_gone(std::string reason);
+  // When a datagram from the peer was last accepted (0 = never): liveness (issue 18).
+  Timestamp last_received() const;
+  // The probe timeout (RFC 9002 §6.2.1: smoothed RTT + max(4 x RTT variance, 1 ms) + the
+  // peer's max_ack_delay) as ngtcp2 computes it now; 0 when closed. A peer whose loop runs
+  // late acknowledges late, so this grows with the path's and the peer's slowness.
+  Duration pto() const;
 
   // Outbound. Fills `out` (>= 64 KiB recommended) with up to one send quantum of datagrams.
   // Call it until it returns bytes == 0 after every on_datagram/on_timeout/send/consume/
   // reset_stream/stop_sending/close/migrate. Also emits the CONNECTION_CLOSE after close().
   Result<Datagrams> write_datagrams(MutableByteSpan out, Timestamp now);
+  // Makes the next write_datagrams() send an ack-eliciting packet (a PING if nothing else is
+  // due): a liveness probe. A live peer acknowledges it within its max_ack_delay; a closed
+  // port answers ICMP (on_peer_gone). No-op before the handshake or once closing.
+  void ping();
   Timestamp deadline() const;  // next time on_timeout() must run; kNever when closed
   // Bytes of sent packets not yet acknowledged or declared lost (ACK-only packets are not in
   // flight). 0 means no loss-recovery timer is armed: a quiet connection sends nothing more

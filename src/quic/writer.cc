@@ -44,12 +44,26 @@ Result<Datagrams> Impl::write(MutableByteSpan out, Timestamp now) {
     stash.clear();
     return single(stash_path, n);
   }
-  auto r = write_batch(out, now);
+  auto r = ping_pending ? write_ping(out, now) : write_batch(out, now);
   if (!r) {
     return r;
   }
   if (r->bytes == 0 && state == ConnState::kClosing) {
     return write_close(out, now);  // the write failed fatally: send CONNECTION_CLOSE now
+  }
+  return r;
+}
+
+// ngtcp2 0.12 has no call that queues a PING; its keep-alive writes one into any packet once
+// the connection was quiet for the keep-alive timeout. A 1 ns timeout for this one write
+// makes that packet now (STREAM data, if any is due, elicits the ACK instead); the
+// configured keep-alive is restored after it.
+Result<Datagrams> Impl::write_ping(MutableByteSpan out, Timestamp now) {
+  ngtcp2_conn_set_keep_alive_timeout(conn, 1);
+  auto r = write_batch(out, now);
+  ngtcp2_conn_set_keep_alive_timeout(conn, settings.keepalive);
+  if (r && r->bytes > 0) {
+    ping_pending = false;
   }
   return r;
 }

@@ -51,6 +51,26 @@ void Channel::on_lost(LostFn fn) {
   }
 }
 
+bool Channel::probe() {
+  net::Conn* conn = connected() ? endpoint_->conn() : nullptr;
+  if (conn == nullptr) {
+    return false;
+  }
+  conn->quic().ping();
+  conn->mark_dirty();
+  return true;
+}
+
+Duration Channel::pto() {
+  net::Conn* conn = endpoint_ != nullptr ? endpoint_->conn() : nullptr;
+  return conn != nullptr ? conn->quic().pto() : 0;
+}
+
+Timestamp Channel::last_heard() {
+  net::Conn* conn = endpoint_ != nullptr ? endpoint_->conn() : nullptr;
+  return conn != nullptr ? conn->quic().last_received() : 0;
+}
+
 Result<void> Channel::migrate() {
   if (!connected()) {
     return make_error(Errc::kUnavailable, "not connected");

@@ -79,6 +79,14 @@ class Channel final : private net::ConnectionHandler, private detail::PeerObserv
   void on_lost(LostFn fn);
 
   const std::string& connection_id() const { return peer_->info().id; }
+  // Liveness (issue 18): an ack-eliciting PING on the connection now (quic::Connection::
+  // ping); false when there is no open connection to probe. A live server answers within
+  // its max_ack_delay; a closed port answers ICMP, which loses the connection.
+  bool probe();
+  // When the connection last received a packet (0 = never, or no connection).
+  Timestamp last_heard();
+  // Its QUIC probe timeout now (quic::Connection::pto); 0 without a connection.
+  Duration pto();
   // Moves the connection to a new local port (net::ClientEndpoint::migrate); calls go on.
   Result<void> migrate();
   // Closes the connection (CONNECTION_CLOSE); open calls end UNAVAILABLE and on_lost runs

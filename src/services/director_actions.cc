@@ -38,6 +38,8 @@ void DirectorService::Impl::execute(director::Action& action) {
           send_assigned(a);
         } else if constexpr (std::is_same_v<T, director::SendMigrated>) {
           send_migrated(a);
+        } else if constexpr (std::is_same_v<T, director::ProbeWorker>) {
+          start_probe(a);
         } else {
           finish_stream(a);
         }
@@ -183,6 +185,20 @@ void DirectorService::Impl::start_attempt(director::StartAttempt& a) {
   }
 }
 
+void DirectorService::Impl::start_probe(const director::ProbeWorker& p) {
+  const Timestamp now = now_();
+  if (!probes_.start(p.worker, p.worker_addr, now)) {
+    // No live connection to the worker: its calls end (or ended) on their own.
+    core_.on_probe_result(p.worker, /*answered=*/true, now, now);
+  }
+}
+
+void DirectorService::Impl::conclude_probes(Timestamp now) {
+  for (const detail::ProbeOutcome& o : probes_.on_timeout(now)) {
+    core_.on_probe_result(o.worker, o.answered, o.heard, now);
+  }
+}
+
 void DirectorService::Impl::on_upstream_item(AttemptId attempt, const v1::WorkerItem& item) {
   if (!upstreams_.contains(attempt)) {
     return;
@@ -246,6 +262,12 @@ void DirectorService::Impl::log_event(const director::Event& event) {
                          e.worker,
                          director::to_string(e.reason),
                          e.detail);
+        } else if constexpr (std::is_same_v<T, director::WorkerUnresponsive>) {
+          logger().warn(
+              "worker={} silent_ms={}: ⚠️  worker unresponsive - no packet after a liveness "
+              "probe, failing its streams",
+              e.worker,
+              e.silent_for / kMillisecond);
         } else if constexpr (std::is_same_v<T, director::MigratingStream>) {
           ++extra_.migrations_by_reason[static_cast<std::size_t>(e.reason)];
           logger().info(

@@ -34,6 +34,7 @@ DirectorService::Impl::Impl(const director::DirectorConfig& config,
                   [this](director::AttemptId id, const rpc::Status& status) {
                     run([&] { on_upstream_end(id, status); });
                   }}),
+      probes_(connector, config.probe_timeout, static_cast<int>(config.probe_pings)),
       tickets_(config.prefix_max_tokens, config.prefix_max_bytes),
       max_request_bytes_(services::max_request_bytes(config)) {}
 
@@ -194,6 +195,7 @@ void DirectorService::Impl::on_timeout(Timestamp now) {
   run([&] {
     continue_draining(now);
     release_budget(now);
+    conclude_probes(now);
     core_.on_timeout(now);
   });
   sessions_.on_timeout(now);
@@ -246,6 +248,8 @@ DirectorStats DirectorService::Impl::stats() const {
   s.max_outbox_bytes = clients_.max_outbox_bytes();
   s.resume_refusals = tickets_.refusals();
   s.buffered_bytes = buffered_total_;
+  s.probe_pings = probes_.pings();
+  s.probes_extended = probes_.extended();
   s.budget_paused_streams = static_cast<std::uint64_t>(
       std::count_if(clients_.all().begin(), clients_.all().end(), [](const auto& kv) {
         return kv.second.budget_paused;

@@ -48,6 +48,15 @@ class WorkerConnector {
   // Session stays valid until the connector drops it; dropping it must end its calls
   // (rpc::Session's destructor or on_connection_lost() do: UNAVAILABLE).
   virtual Result<rpc::Session*> connect(std::string_view user_addr, Timestamp now) = 0;
+  // Liveness probes (DirectorConfig::probe_timeout): send an ack-eliciting packet on the
+  // live connection to `user_addr`, if there is one (false: none, nothing to probe), and
+  // tell when that connection last received a packet (0: never or no connection). A
+  // connector without them (the default) never finds a worker unresponsive.
+  virtual bool probe(std::string_view /*user_addr*/, Timestamp /*now*/) { return false; }
+  virtual Timestamp last_heard(std::string_view /*user_addr*/) { return 0; }
+  // That connection's QUIC probe timeout (RTT-based, quic::Connection::pto); 0 if unknown.
+  // A probe waits at least 3 of them (RFC 9002's persistent-congestion span) for an answer.
+  virtual Duration pto(std::string_view /*user_addr*/) { return 0; }
 };
 
 inline constexpr std::size_t kFailureReasonCount = director::kFailureReasonCount;
@@ -101,6 +110,9 @@ struct DirectorStats {
   std::uint64_t max_buffered_bytes = 0;
   std::uint64_t streams_paused_by_budget = 0;
   std::uint64_t budget_paused_streams = 0;  // paused by the budget now
+  // Liveness probes (issue 18; the core's probes / probes_unanswered are in `router`).
+  std::uint64_t probe_pings = 0;     // PINGs sent for them
+  std::uint64_t probes_extended = 0;  // judged late (this director's loop ran late): extended
 };
 
 // Per-client bounds the director enforces on its streams (issue 14 item 3); apps set them

@@ -123,8 +123,11 @@ void WorkerService::Impl::on_generate(WorkerCall call, const v1::WorkerGenerateR
 
 std::unique_ptr<worker::TokenSource> WorkerService::Impl::synthetic_source(
     const worker::WorkerConfig& c) {
-  return std::make_unique<worker::SyntheticSource>(worker::SyntheticConfig{
-      .token_interval = c.token_interval, .prefix_window = c.prefix_window});
+  return std::make_unique<worker::SyntheticSource>(
+      worker::SyntheticConfig{.token_interval = c.token_interval,
+                              .prefix_window = c.prefix_window,
+                              .jitter_pct = c.token_jitter_pct,
+                              .prefill = c.prefill});
 }
 
 // Starts the source's stream for `request` (the last prefix_window tokens of its prefix)

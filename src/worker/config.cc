@@ -41,6 +41,9 @@ Result<void> validate(const WorkerConfig& config) {
     return make_error(Errc::kInvalidArgument,
                       "label: 1-64 printable characters without spaces or '='");
   }
+  if (config.token_jitter_pct > 100) {
+    return make_error(Errc::kInvalidArgument, "token_jitter_pct: at most 100");
+  }
   if (config.heartbeat_interval == 0) {
     return make_error(Errc::kInvalidArgument, "heartbeat_interval: must be > 0");
   }

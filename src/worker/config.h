@@ -3,6 +3,7 @@
 // it from the CLI and environment; the role library only reads it.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,12 @@ struct WorkerConfig {
   Duration recovery_after = 10 * kSecond;        // kError: unavailable this long
   Duration heartbeat_interval = 5 * kSecond;     // registration refresh period
   std::size_t prefix_window = 256;               // synthetic source: tokens of history kept
-  std::string model = "connswap-synthetic";      // the model id announced to the director
+  // Synthetic source, for failover benchmarks (worker/synthetic_source.h): each interval
+  // uniform in token_interval x [1 - P/100, 1 + P/100] (0..100; 0 = steady), and every
+  // call's first token this long after it starts (0 = at once).
+  std::uint32_t token_jitter_pct = 0;
+  Duration prefill = 0;
+  std::string model = "connswap-synthetic";  // the model id announced to the director
 };
 
 // Checks addresses parse, the label is non-empty and printable without spaces, and the

@@ -5,8 +5,9 @@ namespace connswap::worker {
 TokenSchedule::TokenSchedule(std::uint64_t start_seq,
                              std::uint32_t max_tokens,
                              Duration interval,
-                             Timestamp now)
-    : next_seq_(start_seq), max_tokens_(max_tokens), interval_(interval), due_(now) {}
+                             Timestamp now,
+                             Duration first_delay)
+    : next_seq_(start_seq), max_tokens_(max_tokens), interval_(interval), due_(now + first_delay) {}
 
 bool TokenSchedule::done() const {
   return max_tokens_ != 0 && next_seq_ > max_tokens_;

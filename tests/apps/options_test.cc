@@ -81,6 +81,8 @@ TEST(AppOptions, WorkerEnvNames) {
            {"--metrics-addr", "CONNECTION_SWAP_WORKER_METRICS_ADDR"},
            {"--ready-file", "CONNECTION_SWAP_WORKER_READY_FILE"},
            {"--allow-any-client", "CONNECTION_SWAP_WORKER_ALLOW_ANY_CLIENT"},
+           {"--token-jitter-pct", "CONNECTION_SWAP_WORKER_TOKEN_JITTER_PCT"},
+           {"--prefill-ms", "CONNECTION_SWAP_WORKER_PREFILL_MS"},
        }) {
     const CLI::Option* opt = cli.get_option(c.flag);
     ASSERT_NE(opt, nullptr) << c.flag;
@@ -255,6 +257,28 @@ TEST(AppOptions, FlagsWinOverEnvironment) {
   EXPECT_EQ(w.config.label, "from-flag");
   EXPECT_EQ(w.config.token_interval, 0U);
   EXPECT_EQ(w.common.log_level, "warn");
+}
+
+TEST(AppOptions, WorkerJitterAndPrefill) {
+  EnvGuard env;
+  WorkerArgs d;
+  CLI::App dcli;
+  add_worker_options(dcli, d);
+  ASSERT_EQ(parse(dcli, Role::kWorker, {}), -1);
+  EXPECT_EQ(d.config.token_jitter_pct, 0U);  // off by default: today's pacing
+  EXPECT_EQ(d.config.prefill, 0U);
+  WorkerArgs w;
+  CLI::App cli;
+  add_worker_options(cli, w);
+  ASSERT_EQ(parse(cli, Role::kWorker, {"--token-jitter-pct", "50", "--prefill-ms", "300"}), -1);
+  ASSERT_TRUE(finish_worker_options(w));
+  EXPECT_EQ(w.config.token_jitter_pct, 50U);
+  EXPECT_EQ(w.config.prefill, 300 * kMillisecond);
+  EXPECT_NE(describe(w).find("token_jitter_pct=50 prefill_ms=300"), std::string::npos);
+  WorkerArgs bad;
+  CLI::App bcli;
+  add_worker_options(bcli, bad);
+  EXPECT_EQ(parse(bcli, Role::kWorker, {"--token-jitter-pct", "101"}), 2);
 }
 
 TEST(AppOptions, LogLevelFallsBackToRustLogThenInfo) {

@@ -98,7 +98,7 @@ TEST(StreamRouterFailover, StallDeadlineAdaptsToTokenRate) {
 }
 
 TEST(StreamRouterFailover, FirstTokenDeadline) {
-  Harness h(DirectorConfig{.first_token_timeout = 3 * kSecond});
+  Harness h(DirectorConfig{.first_token_timeout = 3 * kSecond, .probe_timeout = 0});  // no probes
   h.add_worker("worker-a");
   h.add_worker("worker-b");
   const Timestamp opened = h.now;

@@ -30,6 +30,7 @@ TEST(WorkerConfig, RejectsBadFields) {
       {"label with space", {.label = "a b"}},
       {"zero heartbeat", {.heartbeat_interval = 0}},
       {"error without recovery", {.recovery_after = 0}},
+      {"jitter over 100 %", {.token_jitter_pct = 101}},
   });
   for (const auto& c : cases) {
     auto r = validate(c.config);

@@ -1,5 +1,8 @@
 #include "worker/synthetic_source.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace connswap::worker {
@@ -93,6 +96,82 @@ TEST(SyntheticSource, ZeroWindowGivesNoPrefix) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(s->poll(0));
     EXPECT_TRUE(gen.last_prefix.empty());
+  }
+}
+
+// The spacing of the first n tokens of a stream of `source` (virtual time: each token is
+// polled exactly at its deadline).
+std::vector<Duration> intervals(SyntheticSource& source,
+                                const std::string& prompt,
+                                std::size_t n,
+                                std::uint64_t start_seq = 1) {
+  auto s = start(source, {.prompt = prompt, .max_tokens = 0, .start_seq = start_seq});
+  std::vector<Duration> out;
+  Timestamp last = 0;
+  for (std::size_t i = 0; i <= n; ++i) {
+    const Timestamp due = s->deadline();
+    EXPECT_TRUE(s->poll(due));
+    if (i > 0) {
+      out.push_back(due - last);
+    }
+    last = due;
+  }
+  return out;
+}
+
+TEST(SyntheticSource, JitterIsUniformWithinTheBoundsAndAveragesTheInterval) {
+  constexpr Duration kTick = 25 * kMillisecond;
+  SyntheticSource source({.token_interval = kTick, .prefix_window = 0, .jitter_pct = 50});
+  const std::vector<Duration> gaps = intervals(source, "bench #1", 20'000);
+  Duration lo = kNever, hi = 0;
+  double sum = 0;
+  std::size_t below = 0;  // under the interval: about half
+  for (const Duration g : gaps) {
+    lo = std::min(lo, g);
+    hi = std::max(hi, g);
+    sum += static_cast<double>(g);
+    below += g < kTick ? 1 : 0;
+  }
+  EXPECT_GE(lo, kTick / 2);
+  EXPECT_LE(hi, kTick + kTick / 2);
+  EXPECT_LT(lo, kTick / 2 + kTick / 50) << "uniform: the extremes are reached";
+  EXPECT_GT(hi, kTick + kTick / 2 - kTick / 50);
+  EXPECT_NEAR(sum / static_cast<double>(gaps.size()), static_cast<double>(kTick), 0.01 * kTick);
+  EXPECT_NEAR(static_cast<double>(below) / static_cast<double>(gaps.size()), 0.5, 0.02);
+}
+
+TEST(SyntheticSource, JitterRepeatsPerPromptAndAcrossWorkers) {
+  constexpr Duration kTick = 10 * kMillisecond;
+  SyntheticSource a({.token_interval = kTick, .prefix_window = 0, .jitter_pct = 50});
+  SyntheticSource b({.token_interval = kTick, .prefix_window = 0, .jitter_pct = 50});
+  const auto first = intervals(a, "bench #7", 100);
+  EXPECT_EQ(first, intervals(b, "bench #7", 100)) << "same prompt: same intervals";
+  EXPECT_NE(first, intervals(a, "bench #8", 100)) << "streams do not jitter in lockstep";
+  // A stream resumed at seq 51 on another worker continues the same sequence.
+  const auto resumed = intervals(b, "bench #7", 50, 51);
+  EXPECT_EQ(resumed, std::vector<Duration>(first.begin() + 50, first.end()));
+}
+
+TEST(SyntheticSource, NoJitterIsSteady) {
+  constexpr Duration kTick = 25 * kMillisecond;
+  SyntheticSource source({.token_interval = kTick, .prefix_window = 0});
+  for (const Duration g : intervals(source, "bench #1", 100)) {
+    ASSERT_EQ(g, kTick);
+  }
+}
+
+TEST(SyntheticSource, PrefillDelaysEveryCallsFirstToken) {
+  constexpr Duration kTick = 25 * kMillisecond;
+  constexpr Duration kPrefill = 300 * kMillisecond;
+  SyntheticSource source({.token_interval = kTick, .prefix_window = 4, .prefill = kPrefill});
+  for (const std::uint64_t start_seq : {std::uint64_t{1}, std::uint64_t{40}}) {
+    auto s = start(source, {.prompt = "p", .max_tokens = 0, .start_seq = start_seq});
+    EXPECT_EQ(s->deadline(), kPrefill) << start_seq;
+    EXPECT_FALSE(s->poll(kPrefill - 1));
+    auto t = s->poll(kPrefill);
+    ASSERT_TRUE(t && std::holds_alternative<TokenItem>(*t));
+    EXPECT_EQ(std::get<TokenItem>(*t).seq, start_seq);
+    EXPECT_EQ(s->deadline(), kPrefill + kTick) << "then the normal pace";
   }
 }
 

@@ -21,6 +21,25 @@ TEST(TokenSchedule, FirstTokenImmediatelyThenPaced) {
   EXPECT_EQ(s.emitted(), 3U);
 }
 
+TEST(TokenSchedule, FirstDelayPostponesOnlyTheFirstToken) {
+  TokenSchedule s(1, 3, kInterval, 100, 3 * kInterval);
+  EXPECT_EQ(s.deadline(), 100 + 3 * kInterval);
+  EXPECT_FALSE(s.poll(100 + 3 * kInterval - 1));
+  EXPECT_EQ(s.poll(100 + 3 * kInterval), 1U);
+  EXPECT_EQ(s.deadline(), 100 + 4 * kInterval);
+}
+
+TEST(TokenSchedule, SetIntervalSpacesTheNextTokenOnly) {
+  TokenSchedule s(1, 0, kInterval, 0);
+  s.set_interval(kInterval / 2);
+  EXPECT_EQ(s.deadline(), 0U);  // the due token does not move
+  EXPECT_EQ(s.poll(0), 1U);
+  EXPECT_EQ(s.deadline(), kInterval / 2);
+  s.set_interval(2 * kInterval);
+  EXPECT_EQ(s.poll(kInterval / 2), 2U);
+  EXPECT_EQ(s.deadline(), kInterval / 2 + 2 * kInterval);
+}
+
 TEST(TokenSchedule, ResumesFromStartSeq) {
   TokenSchedule s(31, 32, kInterval, 0);
   EXPECT_EQ(s.poll(0), 31U);

@@ -13,6 +13,18 @@
 
 namespace connswap::director::detail {
 
+// `d` x `factor` (a deadline window from a mean gap).
+inline Duration scaled(double factor, Duration d) {
+  return static_cast<Duration>(factor * static_cast<double>(d));
+}
+
+// A liveness probe out for one worker (StreamRouter::probe_if_silent): when it started and
+// the latest suspicion it absorbed (an attempt that fell silent while it was out).
+struct RouterProbe {
+  Timestamp started = 0;
+  Timestamp latest_absorbed = 0;
+};
+
 struct RouterAttempt {
   AttemptId id = 0;  // 0 = none
   std::string worker;
@@ -21,6 +33,8 @@ struct RouterAttempt {
   // Its last in-order token, a duplicate too: a standby that took over behind the stream
   // (a model server regenerating what the old worker already sent) is alive, not stalled.
   Timestamp heard = 0;
+  // The start of the silence its worker was last probed for (a token starts a new one).
+  Timestamp probed_for = kNever;
 };
 struct RouterStream {
   RouterStream(StreamRef r,

@@ -27,6 +27,7 @@
 #include "services/detail/client_streams.h"
 #include "services/detail/label_bindings.h"
 #include "services/detail/tickets.h"
+#include "services/detail/probes.h"
 #include "services/detail/upstreams.h"
 #include "services/director_service.h"
 
@@ -72,7 +73,8 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
                      sessions_.deadline(),
                      blocked_deadline(),
                      drain_deadline_,
-                     budget_deadline_});
+                     budget_deadline_,
+                     probes_.deadline()});
   }
   void on_timeout(Timestamp now);
   void stop();
@@ -131,6 +133,8 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
 
   // director_service.cc: worker calls.
   void start_attempt(director::StartAttempt& a);
+  void start_probe(const director::ProbeWorker& p);
+  void conclude_probes(Timestamp now);
   void on_upstream_item(director::AttemptId attempt, const v1::WorkerItem& item);
   void on_upstream_end(director::AttemptId attempt, const rpc::Status& status);
 
@@ -165,6 +169,7 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   migration::ConnectionSessionManager sessions_;
   detail::ClientStreams clients_;
   detail::Upstreams upstreams_;
+  detail::Probes probes_;
   detail::Tickets tickets_;
   DirectorStats extra_;           // the counters the core does not keep
   detail::LabelBindings labels_;  // worker label -> the certificate that registered it
