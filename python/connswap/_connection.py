@@ -27,6 +27,10 @@ from .wire import DEFAULT_MAX_BODY, FrameDecoder, FrameError, Kind, encode_frame
 
 ALPN = "connswap/1"
 
+# Linux socket options (not all named by the socket module).
+_IP_RECVERR = getattr(socket, "IP_RECVERR", 11)
+_IPV6_RECVERR = getattr(socket, "IPV6_RECVERR", 25)
+
 # QUIC application error codes on call streams (§5).
 APP_NO_ERROR = 0x0
 APP_CANCELLED = 0x1
@@ -161,10 +165,20 @@ class _Connection(QuicConnectionProtocol):
         self.calls.clear()
         for callback in self.on_lost:
             callback(reason)
+        waiter = self._connected_waiter
+        if waiter is not None and not waiter.done():
+            self._connected_waiter = None
+            waiter.set_exception(ConnectionError(reason))
         try:
             self.close(error_code=0, reason_phrase=reason)
         except Exception:  # noqa: BLE001 - closing a dead connection is best effort
             pass
+
+    def error_received(self, exc: Exception) -> None:
+        # An ICMP error for our peer (IP_RECVERR, _udp_socket): port unreachable means the
+        # director is gone, so the connection is lost now rather than at the keep-alive.
+        if isinstance(exc, ConnectionRefusedError):
+            self.mark_lost("ECONNREFUSED (the director's port is closed)")
 
     def quic_event_received(self, event: events.QuicEvent) -> None:
         if isinstance(event, events.StreamDataReceived):
@@ -211,6 +225,14 @@ def _udp_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     try:
         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        # Report ICMP errors (port unreachable: ECONNREFUSED) on this unconnected socket,
+        # for IPv6 and for IPv4-mapped peers.
+        for level, option in ((socket.IPPROTO_IPV6, _IPV6_RECVERR), (socket.IPPROTO_IP,
+                                                                       _IP_RECVERR)):
+            try:
+                sock.setsockopt(level, option, 1)
+            except OSError:
+                pass
         sock.bind(("::", 0, 0, 0))
     except OSError:
         sock.close()

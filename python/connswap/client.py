@@ -212,7 +212,8 @@ class Stream:
     """An async iterator of Tokens for one Generate stream (see Client.generate).
 
     After the iteration: `done` (the stream ended with Done), `finish_reason`,
-    `prompt_tokens`, `tokens` (received), `migrations`, `resumes`, `stream_id`, `worker`.
+    `prompt_tokens`, `tokens` (received), `migrations`, `resumes`, `interruptions` (the
+    failures it reconnected after), `stream_id`, `worker`.
     Leaving the iteration early (break, cancellation) cancels the call (§5)."""
 
     def __init__(self, client: Client, request: director_pb2.GenerateRequest, *,
@@ -231,6 +232,7 @@ class Stream:
         self.tokens = 0
         self.migrations: list[Migration] = []
         self.resumes = 0
+        self.interruptions: list[ConnswapError] = []  # each failure the stream carried on past
         self.done = False
         self.finish_reason = ""
         self.prompt_tokens = 0
@@ -356,6 +358,7 @@ class Stream:
             attempts += 1
             if attempts > client.reconnect_attempts:
                 raise failure
+            self.interruptions.append(failure)
             remaining = self._remaining()
             if remaining is not None and remaining <= backoff:
                 raise DeadlineExceeded(f"the stream's deadline passed while reconnecting "

@@ -6,6 +6,10 @@ order, with the generator's text, and keeps its stream id."""
 import asyncio
 import signal
 
+import pytest
+
+import connswap
+
 from conftest import client_for, run
 
 TOKENS = 120  # x 25 ms = 3 s
@@ -72,7 +76,12 @@ def test_director_sigkill_and_restart_resumes_every_stream(cluster):
     assert c.quic_handshakes >= 2
 
 
-def test_two_directors_sharing_a_key_take_over_each_others_streams(cluster):
+@pytest.mark.parametrize("failure", ["sigstop", "sigkill"])
+def test_two_directors_sharing_a_key_take_over_each_others_streams(cluster, failure):
+    """The first director hangs (SIGSTOP: its keep-alive PINGs go unanswered for 1 s) or
+    dies (SIGKILL: a PING's ICMP port unreachable, ECONNREFUSED, tells at once, long
+    before dead_after would); the client resumes every stream on the second."""
+    dead_after = 1.0 if failure == "sigstop" else 60.0
     keys = cluster.make_key_file("cluster.keys")
     flags = {"--cluster-key-file": str(keys), **RESUME_FLAGS}
     one = cluster.start_director(flags)
@@ -81,10 +90,11 @@ def test_two_directors_sharing_a_key_take_over_each_others_streams(cluster):
     cluster.start_worker("worker-b")
 
     async def kill_first():
-        one.process.signal(signal.SIGKILL)
+        one.process.signal(signal.SIGSTOP if failure == "sigstop" else signal.SIGKILL)
 
     async def scenario():
-        async with client_for(cluster, [one.field("user"), two.field("user")]) as c:
+        async with client_for(cluster, [one.field("user"), two.field("user")],
+                              dead_after=dead_after) as c:
             streams, tokens = await run_streams(c, STREAMS, kill_first)
             return c, streams, tokens
 
@@ -96,6 +106,10 @@ def test_two_directors_sharing_a_key_take_over_each_others_streams(cluster):
         first_b = next(t for t in toks if t.worker == "worker-b")
         assert first_b.resumed
     assert c.director == two.field("user") and c.quic_handshakes == 2
+    why = {"sigstop": "keep-alive unanswered", "sigkill": "ECONNREFUSED"}[failure]
+    for stream in streams:
+        assert [type(e) for e in stream.interruptions] == [connswap.Unavailable]
+        assert why in stream.interruptions[0].message, stream.interruptions[0]
     assert two.process.wait_for_log("stream resumed", count=STREAMS), cluster.logs()
 
 
