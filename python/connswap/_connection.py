@@ -247,10 +247,10 @@ async def _resolve(address: str) -> tuple[Any, ...]:
     host = host.strip("[]")
     infos = await asyncio.get_running_loop().getaddrinfo(host, int(port),
                                                          type=socket.SOCK_DGRAM)
-    addr = infos[0][4]
-    if len(addr) == 2:
-        addr = ("::ffff:" + addr[0], addr[1], 0, 0)
-    return tuple(addr)
+    addr: tuple[Any, ...] = tuple(infos[0][4])
+    if len(addr) == 2:  # IPv4: the socket is IPv6 (dual stack), so use the mapped form
+        addr = ("::ffff:" + str(addr[0]), addr[1], 0, 0)
+    return addr
 
 
 async def connect(address: str, tls: TlsOptions, *, timeout: float, idle_timeout: float,
@@ -261,7 +261,7 @@ async def connect(address: str, tls: TlsOptions, *, timeout: float, idle_timeout
     quic = QuicConnection(configuration=_configuration(tls, idle_timeout))
     transport, protocol = await loop.create_datagram_endpoint(
         lambda: _Connection(quic), sock=_udp_socket())
-    conn: _Connection = protocol  # type: ignore[assignment]
+    conn = protocol
     conn.max_body = max_body
     try:
         conn.connect(addr)
@@ -286,7 +286,7 @@ async def rebind(conn: _Connection) -> int:
     loop = asyncio.get_running_loop()
     old = conn._transport
     sock = _udp_socket()
-    port = sock.getsockname()[1]
+    port = int(sock.getsockname()[1])
     await loop.create_datagram_endpoint(lambda: conn, sock=sock)
     if old is not None:
         old.close()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _connection
-from ._connection import End, TlsOptions, _Connection
+from ._connection import Call, End, TlsOptions, _Connection
 from .errors import (ConnswapError, DeadlineExceeded, Internal, StatusCode, Unavailable,
                      VerificationError, error_for)
 from .generator import demo_token
@@ -283,7 +283,7 @@ class Stream:
             resume.delivered.extend(p.delivered)
         return director_pb2.GenerateRequest(resume=resume)
 
-    def _open(self, conn: _Connection, request: director_pb2.GenerateRequest) -> Any:
+    def _open(self, conn: _Connection, request: director_pb2.GenerateRequest) -> Call:
         header = rpc_pb2.CallHeader(method=GENERATE)
         header.metadata["connection-id"] = self.client.connection_id.encode()
         remaining = self._remaining()
@@ -295,7 +295,7 @@ class Stream:
                   + encode_frame(Kind.MESSAGE, body), fin=True)
         return call
 
-    async def _next_item(self, call: Any) -> bytes | End:
+    async def _next_item(self, call: Call) -> bytes | End:
         remaining = self._remaining()
         if remaining is None:
             return await call.items.get()
