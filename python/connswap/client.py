@@ -214,7 +214,8 @@ class Stream:
     After the iteration: `done` (the stream ended with Done), `finish_reason`,
     `prompt_tokens`, `tokens` (received), `migrations`, `resumes`, `interruptions` (the
     failures it reconnected after), `stream_id`, `worker`.
-    Leaving the iteration early (break, cancellation) cancels the call (§5)."""
+    To stop early, aclose() it (or use `async with`): that cancels the call at once (§5);
+    a stream dropped without aclose() is cancelled when it is garbage collected."""
 
     def __init__(self, client: Client, request: director_pb2.GenerateRequest, *,
                  timeout: float | None, verify: bool,
