@@ -44,3 +44,20 @@ def test_cli_summary_matches_connswap_client(cluster):
     theirs = summary(cpp.stdout.strip().splitlines()[-1])
     assert {k: v for k, v in theirs.items() if k != "connection.id"} == \
         {**{k: v for k, v in ours.items() if k != "connection.id"}, "migrations": "0"}
+
+
+def test_cli_rebinds_mid_stream(cluster):
+    """--rebind-every-ms moves the client's UDP port while its streams run; every token
+    still arrives once, on the one QUIC connection."""
+    cluster.start_director()
+    cluster.start_worker("worker-a")
+    args = ["--director", cluster.director.field("user"), "--tls-ca",
+            str(cluster.certs / "ca.pem"), "--streams", "3", "--max-tokens", "60",
+            "--rebind-every-ms", "300"]
+    py = subprocess.run([sys.executable, "-m", "connswap", *args], capture_output=True,
+                        text=True, timeout=STREAM_BUDGET)
+    assert py.returncode == 0, py.stderr
+    ours = summary(py.stdout.strip().splitlines()[-1])
+    assert ours["verified"] == "true" and ours["tokens"] == "180"
+    assert int(ours["rebinds"]) >= 2 and ours["quic_handshakes"] == "1"
+    assert ours["resumes"] == "0"
