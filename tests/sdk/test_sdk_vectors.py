@@ -1,16 +1,19 @@
 """The shared test vectors (tests/vectors/connswap-v1.txt) against the Python SDK; the C++
-tests (tests/vectors/vectors_test.cc) check the same file. Key derivation and tokens are
-recomputed here with `cryptography`'s HKDF and HMAC, from PROTOCOL.md §8.1-§8.2."""
+tests (tests/vectors/vectors_test.cc) check the same file. Key derivation, tokens and
+snapshots are recomputed here with `cryptography`'s HKDF, HMAC and AES-GCM, from
+PROTOCOL.md §8.1-§8.4."""
 
+import hashlib
 import pathlib
 
 import pytest
 from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 import connswap
 from connswap.generator import demo_hash
-from connswap.v1 import rpc_pb2
+from connswap.v1 import director_pb2, migration_pb2, rpc_pb2
 from connswap.wire import FrameDecoder, FrameError, Kind, decode_varint, encode_frame, \
     encode_varint
 
@@ -96,3 +99,37 @@ def test_resume_tokens():
                         hashes.SHA256())
         mac.update(body)
         assert mac.finalize() == t[-32:]
+
+
+def test_request_digests():
+    for prompt, max_tokens, start_seq, digest in vectors("request_digest"):
+        request = director_pb2.GenerateRequest(prompt=unhex(prompt).decode(),
+                                               max_tokens=int(max_tokens),
+                                               start_seq=int(start_seq) or 1)
+        assert hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest() == \
+            digest
+
+
+def test_snapshots_open_and_reseal():
+    for (key_id, key, conn, stream_id, prompt, max_tokens, next_seq, window, migrations,
+         created, failovers, salt, nonce, sealed) in vectors("snapshot"):
+        sealed_b, salt_b = bytes.fromhex(sealed), bytes.fromhex(salt)
+        head = b"CS\x02" + bytes([len(key_id)]) + key_id.encode() + salt_b
+        assert sealed_b.startswith(head + bytes.fromhex(nonce))
+        subkey = HKDF(hashes.SHA256(), 32, b"connswap/v1 snapshot subkey", salt_b).derive(
+            derive(bytes.fromhex(key), b"connswap/v1 snapshot aes-256-gcm"))
+        aead = AESGCM(subkey)
+        plain = aead.decrypt(bytes.fromhex(nonce), sealed_b[len(head) + 12:],
+                             head + conn.encode())
+        snap = migration_pb2.StreamSnapshot.FromString(plain)
+        assert (snap.connection_id, snap.stream_id, snap.next_seq) == \
+            (conn, int(stream_id), int(next_seq))
+        assert snap.request.prompt == unhex(prompt).decode()
+        assert snap.request.max_tokens == int(max_tokens)
+        assert list(snap.window) == ([] if window == "-" else
+                                     [bytes.fromhex(w).decode() for w in window.split(",")])
+        assert (snap.migrations, snap.created_at, snap.failovers) == \
+            (int(migrations), int(created), int(failovers))
+        again = aead.encrypt(bytes.fromhex(nonce), snap.SerializeToString(deterministic=True),
+                             head + conn.encode())
+        assert head + bytes.fromhex(nonce) + again == sealed_b

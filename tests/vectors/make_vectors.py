@@ -1,6 +1,6 @@
 """Writes connswap-v1.txt, the shared test vectors (docs/PROTOCOL.md), from the spec alone:
 frames and varints (§2), envelopes (§3), the synthetic generator (§7.2.1), the cluster key
-derivation (§8.1) and a resume token (§8.2). Needs protobuf's generated rpc_pb2 (the SDK's
+derivation (§8.1), resume tokens (§8.2), sealed snapshots (§8.3) and request digests (§8.4). Needs protobuf's generated rpc_pb2 (the SDK's
 venv has it) and cryptography. The C++ tests (tests/wire/vectors_test.cc) and the Python
 tests (tests/sdk/test_sdk_vectors.py) check every line; rerun only to add vectors:
     build/release/sdk-venv/bin/python tests/vectors/make_vectors.py
@@ -10,8 +10,10 @@ import hashlib
 import hmac
 import pathlib
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from connswap.generator import demo_hash, demo_token
-from connswap.v1 import rpc_pb2
+from connswap.v1 import director_pb2, migration_pb2, rpc_pb2
 from connswap.wire import Kind, encode_frame, encode_varint
 
 
@@ -41,6 +43,13 @@ def resume_token(key_id, cluster_key, conn, stream_id, request_digest, snapshot_
             + request_digest + snapshot_digest + issued.to_bytes(8, "big")
             + expires.to_bytes(8, "big") + nonce)
     return body + hmac.new(token_key(cluster_key), body, hashlib.sha256).digest()
+
+
+def seal_snapshot(key_id, cluster_key, conn, plaintext, salt, nonce):
+    """§8.3: header, then AES-256-GCM under the seal's HKDF subkey, AAD = header + conn."""
+    head = b"CS" + bytes([2]) + bytes([len(key_id)]) + key_id.encode() + salt
+    subkey = hkdf(snapshot_key(cluster_key), b"connswap/v1 snapshot subkey", salt)
+    return head + nonce + AESGCM(subkey).encrypt(nonce, plaintext, head + conn.encode())
 
 
 def h(b):
@@ -99,6 +108,34 @@ def main():
                            nonce)
         lines.append(f"resume_token {key_id} {key.hex()} {conn} {stream_id} {req.hex()} "
                      f"{snap.hex()} {issued} {issued + 300} {nonce.hex()} {tok.hex()}")
+    lines.append("# request_digest PROMPT MAX_TOKENS START_SEQ SHA256 (§8.4: deterministic "
+                 "GenerateRequest, start_seq 0 written as 1)")
+    for prompt, max_tokens, start_seq in [("hello", 60, 0), ("Tell me a story", 0, 5)]:
+        request = director_pb2.GenerateRequest(prompt=prompt, max_tokens=max_tokens,
+                                               start_seq=start_seq or 1)
+        digest = hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
+        lines.append(f"request_digest {h(prompt.encode())} {max_tokens} {start_seq} "
+                     f"{digest.hex()}")
+    lines.append("# snapshot KEY_ID CLUSTER_KEY CONNECTION_ID STREAM_ID PROMPT MAX_TOKENS "
+                 "NEXT_SEQ WINDOW(hex,hex,...) MIGRATIONS CREATED_AT FAILOVERS SALT NONCE "
+                 "SEALED (§8.3)")
+    for conn, stream_id, prompt, max_tokens, next_seq, migrations, failovers in [
+            ("conn-1234", 7, "hello", 60, 11, 1, 1),
+            ("conn-00ff00ff00ff00ff", 4231908837577150, "Tell me a story", 0, 1, 0, 0)]:
+        window = [demo_token(prompt, s) for s in range(max(1, next_seq - 3), next_seq)]
+        snap = migration_pb2.StreamSnapshot(
+            connection_id=conn, stream_id=stream_id,
+            request=director_pb2.GenerateRequest(prompt=prompt, max_tokens=max_tokens,
+                                                 start_seq=1),
+            next_seq=next_seq, window=window, migrations=migrations, created_at=1733011200,
+            failovers=failovers)
+        salt, nonce = bytes(range(16, 32)), bytes(range(32, 44))
+        sealed = seal_snapshot("k1", key, conn, snap.SerializeToString(deterministic=True),
+                               salt, nonce)
+        win = ",".join(w.encode().hex() for w in window) or "-"
+        lines.append(f"snapshot k1 {key.hex()} {conn} {stream_id} {h(prompt.encode())} "
+                     f"{max_tokens} {next_seq} {win} {migrations} 1733011200 {failovers} "
+                     f"{salt.hex()} {nonce.hex()} {sealed.hex()}")
     out = pathlib.Path(__file__).resolve().parent / "connswap-v1.txt"
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
