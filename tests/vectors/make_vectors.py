@@ -1,8 +1,9 @@
 """Writes connswap-v1.txt, the shared test vectors (docs/PROTOCOL.md), from the spec alone:
 frames and varints (§2), envelopes (§3), the synthetic generator (§7.2.1), the cluster key
-derivation (§8.1), resume tokens (§8.2), sealed snapshots (§8.3) and request digests (§8.4). Needs protobuf's generated rpc_pb2 (the SDK's
-venv has it) and cryptography. The C++ tests (tests/wire/vectors_test.cc) and the Python
-tests (tests/sdk/test_sdk_vectors.py) check every line; rerun only to add vectors:
+derivation (§8.1), resume tokens (§8.2), sealed snapshots (§8.3) and request digests
+(§8.4). Needs the SDK's generated protobuf modules and cryptography (the SDK's venv has
+both). The C++ tests (tests/vectors/vectors_test.cc) and the Python tests
+(tests/sdk/test_sdk_vectors.py) check every line; rerun only to add vectors:
     build/release/sdk-venv/bin/python tests/vectors/make_vectors.py
 """
 
