@@ -157,8 +157,10 @@ class Client:
         if self._closed:
             raise Unavailable("client closed")
         async with self._lock:
-            if self._conn is not None and self._conn.lost is None:
-                return self._conn
+            if self._conn is not None:
+                if self._conn.lost is None:
+                    return self._conn
+                self._lost(self._conn)  # that director is gone: the next one
             address = self.directors[self._index]
             try:
                 conn = await _connection.connect(address, self._tls,
