@@ -37,6 +37,9 @@ APP_CANCELLED = 0x1
 APP_INTERNAL = 0x2
 APP_SHUTTING_DOWN = 0x3
 
+# How long a closing connection may take to drain before its socket is closed anyway (s).
+CLOSE_WAIT = 1.0
+
 
 def status_for_app_code(code: int) -> StatusCode:
     """The status a RESET_STREAM / STOP_SENDING code ends a call with (§5)."""
@@ -142,7 +145,7 @@ class _Connection(QuicConnectionProtocol):
         self.calls: dict[int, Call] = {}
         self.lost: str | None = None
         self.max_body = DEFAULT_MAX_BODY
-        self.on_lost: list[Any] = []
+        self._releaser: asyncio.Task[None] | None = None
 
     def open_call(self) -> Call:
         if self.lost is not None:
@@ -163,8 +166,6 @@ class _Connection(QuicConnectionProtocol):
         for call in list(self.calls.values()):
             call._end(End(StatusCode.UNAVAILABLE, f"connection lost: {reason}", local=True))
         self.calls.clear()
-        for callback in self.on_lost:
-            callback(reason)
         waiter = self._connected_waiter
         if waiter is not None and not waiter.done():
             self._connected_waiter = None
@@ -173,6 +174,26 @@ class _Connection(QuicConnectionProtocol):
             self.close(error_code=0, reason_phrase=reason)
         except Exception:  # noqa: BLE001 - closing a dead connection is best effort
             pass
+        self._releaser = asyncio.get_running_loop().create_task(self._release())
+
+    async def _release(self) -> None:
+        # The socket goes once the CONNECTION_CLOSE is out and aioquic says the connection
+        # is over (or after CLOSE_WAIT, for a peer that never answers): nothing else would.
+        try:
+            await asyncio.wait_for(self._closed.wait(), CLOSE_WAIT)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._transport is not None:
+                self._transport.close()
+
+    async def released(self) -> None:
+        """Waits until a lost connection's socket is closed."""
+        if self._releaser is not None:
+            await asyncio.shield(self._releaser)
 
     def error_received(self, exc: Exception) -> None:
         # An ICMP error for our peer (IP_RECVERR, _udp_socket): port unreachable means the
@@ -293,14 +314,3 @@ async def rebind(conn: _Connection) -> int:
     conn.change_connection_id()
     conn.transmit()
     return port
-
-
-async def close(conn: _Connection) -> None:
-    """Closes the connection (open calls end UNAVAILABLE) and its socket."""
-    conn.mark_lost("closed by the client")
-    try:
-        await asyncio.wait_for(conn.wait_closed(), 0.5)
-    except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - best effort
-        pass
-    if conn._transport is not None:
-        conn._transport.close()

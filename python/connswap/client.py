@@ -101,6 +101,7 @@ class Client:
                                verify=verify_tls)
         self._index = 0
         self._conn: _Connection | None = None
+        self._made: list[_Connection] = []  # connections whose sockets close() waits for
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -128,8 +129,11 @@ class Client:
         for task in list(self._tasks):
             task.cancel()
         if self._conn is not None:
-            await _connection.close(self._conn)
+            self._conn.mark_lost("closed by the client")
             self._conn = None
+        for conn in self._made:  # every socket, the lost connections' too
+            await conn.released()
+        self._made.clear()
 
     async def rebind(self) -> int:
         """Moves the current connection to a new local UDP port (QUIC connection
@@ -172,6 +176,7 @@ class Client:
                 raise Unavailable(f"connecting to {address}: {e or type(e).__name__}") from e
             self.quic_handshakes += 1
             self._conn = conn
+            self._made.append(conn)
             if self.keepalive > 0:
                 task = asyncio.get_running_loop().create_task(self._keepalive(conn))
                 self._tasks.add(task)

@@ -98,6 +98,10 @@ def test_two_directors_sharing_a_key_take_over_each_others_streams(cluster, fail
         async with client_for(cluster, [one.field("user"), two.field("user")],
                               dead_after=dead_after) as c:
             streams, tokens = await run_streams(c, STREAMS, kill_first)
+            # The lost connection's socket is closed, not leaked.
+            [lost] = [m for m in c._made if m.lost is not None]
+            await lost.released()
+            assert lost._transport.is_closing()
             return c, streams, tokens
 
     c, streams, tokens = run(scenario())
