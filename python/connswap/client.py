@@ -219,8 +219,9 @@ class Stream:
     """An async iterator of Tokens for one Generate stream (see Client.generate).
 
     After the iteration: `done` (the stream ended with Done), `finish_reason`,
-    `prompt_tokens`, `tokens` (received), `migrations`, `resumes`, `interruptions` (the
-    failures it reconnected after), `stream_id`, `worker`.
+    `prompt_tokens`, `tokens` (received), `migrations`, `resumes` (calls that continued
+    it from a ticket), `interruptions` (the failures it carried on past), `stream_id`,
+    `worker`.
     To stop early, aclose() it (or use `async with`): that cancels the call at once (§5);
     a stream dropped without aclose() is cancelled when it is garbage collected."""
 
@@ -329,6 +330,7 @@ class Stream:
                 call = self._open(conn, self._next_request())
                 end: End | None = None
                 got_token = False
+                answered = False  # the call carried an item: a resume went through
                 try:
                     pending: Migration | None = None
                     while True:
@@ -336,6 +338,9 @@ class Stream:
                         if isinstance(item, End):
                             end = item
                             break
+                        if resuming and not answered:
+                            self.resumes += 1
+                        answered = True
                         token = self._on_item(item, pending, resuming and not got_token)
                         if isinstance(token, Migration):
                             pending = token
@@ -374,8 +379,6 @@ class Stream:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, client.max_backoff)
             resuming = self._progress.ticket is not None
-            if resuming:
-                self.resumes += 1
 
     def _on_item(self, body: bytes, pending: Migration | None,
                  resumed: bool) -> Token | Migration | None:

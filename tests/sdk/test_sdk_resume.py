@@ -111,18 +111,18 @@ def test_two_directors_sharing_a_key_take_over_each_others_streams(cluster, fail
         first_b = next(t for t in toks if t.worker == "worker-b")
         assert first_b.resumed
         assert {type(e) for e in stream.interruptions} == {connswap.Unavailable}
-        assert stream.resumes == len(stream.interruptions)
+        assert 1 <= stream.resumes <= len(stream.interruptions)
     assert c.director == two.field("user") and c.quic_handshakes == 2
     if failure == "sigterm":
         # The stopping director's UNAVAILABLE trailer; a stream may try it once more (a
         # director's answer is not a lost connection) before its connection closes.
         for stream in streams:
-            assert 1 <= stream.resumes <= 2
+            assert 1 <= len(stream.interruptions) <= 2
             assert "connection lost" not in stream.interruptions[0].message
     else:
         why = {"sigstop": "keep-alive unanswered", "sigkill": "ECONNREFUSED"}[failure]
         for stream in streams:
-            assert stream.resumes == 1
+            assert stream.resumes == 1 and len(stream.interruptions) == 1
             assert why in stream.interruptions[0].message, stream.interruptions[0]
     assert two.process.wait_for_log("stream resumed", count=STREAMS), cluster.logs()
 
