@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include "pki/detail/ec_key_der.h"
+
 namespace connswap::pki::detail {
 namespace {
 
@@ -76,6 +78,10 @@ Result<std::string> export_crt(gnutls_x509_crt_t crt) {
 }
 
 Result<std::string> export_privkey(gnutls_x509_privkey_t key) {
+  if (gnutls_x509_privkey_get_pk_algorithm(key) == GNUTLS_PK_ECDSA) {
+    // GnuTLS's own export writes some scalars as 33 bytes (ec_key_der.h).
+    return p256_pkcs8_pem(key);
+  }
   gnutls_datum_t d{};
   if (int rc = gnutls_x509_privkey_export2_pkcs8(
           key, GNUTLS_X509_FMT_PEM, nullptr, GNUTLS_PKCS_PLAIN, &d);

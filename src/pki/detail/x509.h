@@ -35,7 +35,8 @@ Result<Privkey> new_privkey();
 Result<Crt> import_crt(std::string_view pem);
 Result<Privkey> import_privkey(std::string_view pem);
 
-// PEM text of a certificate / an unencrypted PKCS#8 private key.
+// PEM text of a certificate / an unencrypted PKCS#8 private key (ECDSA P-256: the fixed
+// RFC 5915 layout of ec_key_der.h; other curves are refused, kInvalidArgument).
 Result<std::string> export_crt(gnutls_x509_crt_t crt);
 Result<std::string> export_privkey(gnutls_x509_privkey_t key);
 
