@@ -38,13 +38,24 @@ std::size_t probes_of(const Harness& h, const std::string& worker) {
   return n;
 }
 
+// Two workers and one stream on worker-a that delivered 20 tokens on pace.
+struct OneStream {
+  Harness h{probing()};
+  StreamKey key = 0;
+  AttemptId attempt = 0;
+  std::uint64_t next = 0;
+  OneStream() {
+    h.add_worker("worker-a");
+    h.add_worker("worker-b");
+    key = h.open(0);
+    attempt = h.last_start(key)->attempt;
+    next = stream_tokens(h, attempt, 1, 20);
+  }
+};
+
 TEST(StreamRouterProbe, ASilentStreamProbesItsWorkerAfterOneAndAHalfGaps) {
-  Harness h(probing());
-  h.add_worker("worker-a");
-  h.add_worker("worker-b");
-  const StreamKey key = h.open(0);
-  const AttemptId a = h.last_start(key)->attempt;
-  stream_tokens(h, a, 1, 20);
+  OneStream one;
+  Harness& h = one.h;
   EXPECT_TRUE(h.all<ProbeWorker>().empty()) << "a stream on pace probes nothing";
   const Timestamp last = h.now;
   h.run_until(last + kGap * 3 / 2 - 1);
@@ -94,12 +105,9 @@ TEST(StreamRouterProbe, AnUnansweredProbeFailsEveryStreamOnTheWorkerAtOnce) {
 }
 
 TEST(StreamRouterProbe, AnAnsweredProbeFailsNothingAndTheStallDeadlineStillRules) {
-  Harness h(probing());
-  h.add_worker("worker-a");
-  h.add_worker("worker-b");
-  const StreamKey key = h.open(0);
-  const AttemptId a = h.last_start(key)->attempt;
-  const std::uint64_t next = stream_tokens(h, a, 1, 20);
+  OneStream one;
+  Harness& h = one.h;
+  const StreamKey key = one.key;
   const Timestamp last = h.now;
   h.run_until(last + 50 * kMillisecond);
   ASSERT_EQ(h.all<ProbeWorker>().size(), 1U);
@@ -109,8 +117,8 @@ TEST(StreamRouterProbe, AnAnsweredProbeFailsNothingAndTheStallDeadlineStillRules
   h.run_until(last + 2 * kSecond - 1);
   EXPECT_TRUE(h.clients[key].migrated.empty()) << "a live worker's slow stream is not failed";
   EXPECT_EQ(h.all<ProbeWorker>().size(), 1U) << "one probe per silence";
-  h.token(a, next);  // it comes back: a new silence may be probed again (its mean gap
-  h.run_until(h.now + kSecond);  // now counts the pause)
+  h.token(one.attempt, one.next);  // it comes back: a new silence may be probed again (its mean gap
+  h.run_until(h.now + kSecond);    // now counts the pause)
   EXPECT_EQ(h.all<ProbeWorker>().size(), 2U);
   EXPECT_TRUE(h.clients[key].migrated.empty());
 }

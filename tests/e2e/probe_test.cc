@@ -33,42 +33,37 @@ testing::Process& stream_on_worker_a(Cluster& c, const Flags& director_flags) {
   return client;
 }
 
-std::size_t unresponsive_lines(Cluster& c) {
-  return c.director().process->stderr_lines({"worker unresponsive"}).size();
+// Streams on worker-a, sends it `signo`, and checks the stream finished intact on worker-b
+// with one migration for `reason` and `unresponsive` "worker unresponsive" log lines.
+void fault_moves_stream(const Flags& director_flags,
+                        int signo,
+                        const std::string& reason,
+                        std::size_t unresponsive) {
+  Cluster c;
+  auto& client = stream_on_worker_a(c, director_flags);
+  ASSERT_TRUE(c.find_node("worker-a")->process->signal(signo));
+  auto summary = c.finish_client(client);
+  expect_intact(c, client, summary, kTokens);
+  expect_one_migration(c, client, summary, "worker-a", "worker-b", {reason});
+  EXPECT_EQ(c.director().process->stderr_lines({"worker unresponsive"}).size(), unresponsive)
+      << c.logs();
 }
 
 TEST(Probe, AStoppedWorkerIsFoundUnresponsiveWithEveryOtherDetectorOutOfReach) {
-  Cluster c;
-  auto& client = stream_on_worker_a(c, kSlowDetectors);
-  ASSERT_TRUE(c.find_node("worker-a")->process->signal(SIGSTOP));
-  auto summary = c.finish_client(client);
-  expect_intact(c, client, summary, kTokens);
-  expect_one_migration(c, client, summary, "worker-a", "worker-b", {"stall"});
-  EXPECT_EQ(unresponsive_lines(c), 1U) << c.logs();
+  fault_moves_stream(kSlowDetectors, SIGSTOP, "stall", 1);
 }
 
 TEST(Probe, AKilledWorkerIsFoundByTheProbesIcmp) {
-  Cluster c;
-  auto& client = stream_on_worker_a(c, kSlowDetectors);
-  ASSERT_TRUE(c.find_node("worker-a")->process->signal(SIGKILL));
-  auto summary = c.finish_client(client);
-  expect_intact(c, client, summary, kTokens);
   // The PING drew ICMP port-unreachable: the connection is lost, nothing waited for.
-  expect_one_migration(c, client, summary, "worker-a", "worker-b", {"connection_lost"});
-  EXPECT_EQ(unresponsive_lines(c), 0U) << c.logs();
+  fault_moves_stream(kSlowDetectors, SIGKILL, "connection_lost", 0);
 }
 
 TEST(Probe, WithProbesOffAStoppedWorkerIsLeftToTheStallDeadline) {
-  Cluster c;
-  auto& client = stream_on_worker_a(c,
-                                    {{"--probe-timeout-ms", "0"},
-                                     {"--min-stall-ms", "500"},
-                                     {"--heartbeat-timeout-ms", "60000"}});
-  ASSERT_TRUE(c.find_node("worker-a")->process->signal(SIGSTOP));
-  auto summary = c.finish_client(client);
-  expect_intact(c, client, summary, kTokens);
-  expect_one_migration(c, client, summary, "worker-a", "worker-b", {"stall"});
-  EXPECT_EQ(unresponsive_lines(c), 0U) << c.logs();
+  fault_moves_stream(
+      {{"--probe-timeout-ms", "0"}, {"--min-stall-ms", "500"}, {"--heartbeat-timeout-ms", "60000"}},
+      SIGSTOP,
+      "stall",
+      0);
 }
 
 }  // namespace
