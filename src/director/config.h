@@ -52,7 +52,7 @@ struct DirectorConfig {
   // port answers the PING with ICMP: connection_lost at once. probe_timeout 0 = no probes.
   double probe_factor = 1.5;
   Duration min_probe = 10 * kMillisecond;
-  Duration probe_timeout = 100 * kMillisecond;
+  Duration probe_timeout = 150 * kMillisecond;
   std::uint32_t probe_pings = 3;  // PINGs spread over probe_timeout (one lost is not a verdict)
   Duration worker_wait = 5 * kSecond;              // no worker this long -> UNAVAILABLE
   Duration handover_timeout = 10 * kSecond;        // a drain/move standby that never takes over

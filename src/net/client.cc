@@ -161,6 +161,11 @@ void ClientEndpoint::before_event(Conn& conn, const quic::Event& event) {
   }
 }
 
+bool ClientEndpoint::has_unread() const {
+  return std::any_of(
+      sockets_.begin(), sockets_.end(), [](const Slot& s) { return s.socket->has_unread(); });
+}
+
 void ClientEndpoint::drop_sockets_except(std::uintptr_t keep) {
   for (auto it = sockets_.begin(); it != sockets_.end();) {
     if (it->tag == keep) {

@@ -41,6 +41,8 @@ class ClientEndpoint : public Endpoint {
   Result<void> migrate();
   const Address& local_address() const { return sockets_.back().socket->local(); }
   const UdpSocket& socket() const { return *sockets_.back().socket; }
+  // A datagram waits unread in one of its sockets (UdpSocket::has_unread).
+  bool has_unread() const;
 
   void stop() override;
 

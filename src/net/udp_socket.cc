@@ -7,6 +7,7 @@
 #include <asio.hpp>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -295,6 +296,11 @@ Result<std::size_t> UdpSocket::send_one(const Address& to, ByteSpan data) {
         "udp send dropped {} bytes to {}: {}", data.size(), to.to_string(), std::strerror(err));
     return data.size();  // treated as loss
   }
+}
+
+bool UdpSocket::has_unread() const {
+  int bytes = 0;
+  return fd_ >= 0 && ::ioctl(fd_, FIONREAD, &bytes) == 0 && bytes > 0;
 }
 
 void UdpSocket::wait_readable(std::function<void()> callback) {

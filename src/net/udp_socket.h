@@ -61,6 +61,10 @@ class UdpSocket {
   // True while queued data waits for writability; callers should stop producing.
   bool blocked() const { return !pending_.empty(); }
 
+  // True if a datagram is queued in the kernel, not yet read (FIONREAD): a peer that
+  // answered while this loop was busy elsewhere.
+  bool has_unread() const;
+
   // One-shot: calls `callback` once the socket is readable (or has an error queued). Drain
   // recv() until nullopt before waiting again (the reactor is edge-triggered).
   void wait_readable(std::function<void()> callback);

@@ -68,7 +68,10 @@ Duration Channel::pto() {
 
 Timestamp Channel::last_heard() {
   net::Conn* conn = endpoint_ != nullptr ? endpoint_->conn() : nullptr;
-  return conn != nullptr ? conn->quic().last_received() : 0;
+  if (conn == nullptr) {
+    return 0;
+  }
+  return endpoint_->has_unread() ? loop_.now() : conn->quic().last_received();
 }
 
 Result<void> Channel::migrate() {

@@ -83,7 +83,8 @@ class Channel final : private net::ConnectionHandler, private detail::PeerObserv
   // ping); false when there is no open connection to probe. A live server answers within
   // its max_ack_delay; a closed port answers ICMP, which loses the connection.
   bool probe();
-  // When the connection last received a packet (0 = never, or no connection).
+  // When the connection last received a packet (0 = never, or no connection); the loop's
+  // now if a datagram waits unread in its socket (this loop ran late, not the peer).
   Timestamp last_heard();
   // Its QUIC probe timeout now (quic::Connection::pto); 0 without a connection.
   Duration pto();

@@ -109,6 +109,21 @@ TEST(UdpSocket, LargeTrainIsSplitIntoKernelSizedSends) {
   EXPECT_GE(tx->stats().sendmsg_calls, 2u);
 }
 
+TEST(UdpSocket, HasUnreadWhileADatagramWaitsInTheKernel) {
+  Loop loop;
+  auto tx = open_socket(loop, {});
+  auto rx = open_socket(loop, {.gso = false, .gro = false});
+  ASSERT_TRUE(tx && rx);
+  EXPECT_FALSE(rx->has_unread());
+  ASSERT_TRUE(tx->send(rx->local(), Bytes(100, 1), 100));
+  // Loopback delivers within the send call; nothing has read it yet.
+  EXPECT_TRUE(rx->has_unread());
+  Bytes buf(64 << 10);
+  auto got = rx->recv(buf);
+  ASSERT_TRUE(got && *got);
+  EXPECT_FALSE(rx->has_unread());
+}
+
 TEST(UdpSocket, ConnectedSocketReportsRefusedAsPeerGone) {
   Loop loop;
   auto peer = open_socket(loop, {});
