@@ -188,8 +188,8 @@ struct RouterStats {
   std::uint64_t drains = 0;     // make-before-break switchovers off a draining worker
   std::uint64_t moves = 0;      // make-before-break switchovers ordered by an operator
   std::uint64_t stalls = 0;
-  std::uint64_t probes = 0;               // ProbeWorker actions (silent streams)
-  std::uint64_t probes_unanswered = 0;    // workers found unresponsive by a probe
+  std::uint64_t probes = 0;                 // ProbeWorker actions (silent streams)
+  std::uint64_t probes_unanswered = 0;      // workers found unresponsive by a probe
   std::uint64_t probes_no_alternative = 0;  // unanswered, but no other worker: not failed
   std::uint64_t gaps = 0;
   std::uint64_t illegal_transitions = 0;  // refused by a stream's state machine (a bug)

@@ -54,9 +54,9 @@ struct DirectorConfig {
   Duration min_probe = 10 * kMillisecond;
   Duration probe_timeout = 150 * kMillisecond;
   std::uint32_t probe_pings = 3;  // PINGs spread over probe_timeout (one lost is not a verdict)
-  Duration worker_wait = 5 * kSecond;              // no worker this long -> UNAVAILABLE
-  Duration handover_timeout = 10 * kSecond;        // a drain/move standby that never takes over
-  std::uint32_t migration_limit = 3;               // failovers per stream before UNAVAILABLE
+  Duration worker_wait = 5 * kSecond;        // no worker this long -> UNAVAILABLE
+  Duration handover_timeout = 10 * kSecond;  // a drain/move standby that never takes over
+  std::uint32_t migration_limit = 3;         // failovers per stream before UNAVAILABLE
   // Tokens a stream keeps as the next worker's prefix when it cannot keep them all (and in
   // resume snapshots): the newest delivered_window, within prefix_max_bytes.
   std::uint32_t delivered_window = 256;

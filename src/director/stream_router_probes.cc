@@ -28,10 +28,10 @@ Timestamp StreamRouter::probe_deadline(const Stream& s, const Attempt& a) const 
   if (a.probed_for == start) {
     return kNever;
   }
-  const Duration window = s.ewma_gap == 0
-                              ? std::max(config_.min_probe, config_.probe_timeout)
-                              : std::max(config_.min_probe,
-                                         detail::scaled(config_.probe_factor, s.ewma_gap));
+  const Duration window =
+      s.ewma_gap == 0
+          ? std::max(config_.min_probe, config_.probe_timeout)
+          : std::max(config_.min_probe, detail::scaled(config_.probe_factor, s.ewma_gap));
   return start + window;
 }
 

@@ -111,7 +111,7 @@ struct DirectorStats {
   std::uint64_t streams_paused_by_budget = 0;
   std::uint64_t budget_paused_streams = 0;  // paused by the budget now
   // Liveness probes (issue 18; the core's probes / probes_unanswered are in `router`).
-  std::uint64_t probe_pings = 0;     // PINGs sent for them
+  std::uint64_t probe_pings = 0;      // PINGs sent for them
   std::uint64_t probes_extended = 0;  // judged late (this director's loop ran late): extended
 };
 

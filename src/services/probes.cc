@@ -9,9 +9,7 @@
 namespace connswap::services::detail {
 
 Probes::Probes(WorkerConnector& connector, Duration timeout, int pings)
-    : connector_(connector),
-      timeout_(timeout),
-      pings_(static_cast<Duration>(std::max(pings, 1))) {}
+    : connector_(connector), timeout_(timeout), pings_(static_cast<Duration>(std::max(pings, 1))) {}
 
 bool Probes::start(const std::string& worker, const std::string& addr, Timestamp now) {
   if (!connector_.probe(addr, now)) {

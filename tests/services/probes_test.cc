@@ -2,9 +2,10 @@
 // PING schedule, what counts as an answer, the verdict, and the guard against judging late.
 // The real PING over QUIC is tested in tests/quic/ping_test.cc and tests/e2e/probe_test.cc.
 
+#include "services/detail/probes.h"
+
 #include <gtest/gtest.h>
 
-#include "services/detail/probes.h"
 #include "services/director_service.h"
 
 namespace connswap::services {

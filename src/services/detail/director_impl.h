@@ -26,8 +26,8 @@
 #include "services/client_sink.h"
 #include "services/detail/client_streams.h"
 #include "services/detail/label_bindings.h"
-#include "services/detail/tickets.h"
 #include "services/detail/probes.h"
+#include "services/detail/tickets.h"
 #include "services/detail/upstreams.h"
 #include "services/director_service.h"
 
