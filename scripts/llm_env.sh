@@ -12,11 +12,8 @@
 # Exits non-zero with a message on any failure.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv_tag=llm_env
 . "$root/scripts/lib/venv.sh"
-venv_build_arg "$0" "$@"
-venv=$venv_build/llm-venv
-requirements=$root/tests/llm/requirements.txt
+venv_init llm_env llm-venv tests/llm/requirements.txt "$0" "$@"
 wheels=$venv_wheels
 sdist_only=llama-cpp-python
 # A portable build (GGML_NATIVE=OFF still gives the AVX2/FMA baseline) of the library only:

@@ -9,11 +9,8 @@
 # second clone's) is made offline in seconds. Exits non-zero with a message on any failure.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv_tag=python_env
 . "$root/scripts/lib/venv.sh"
-venv_build_arg "$0" "$@"
-venv=$venv_build/venv
-requirements=$root/tests/python/requirements.txt
+venv_init python_env venv tests/python/requirements.txt "$0" "$@"
 
 want=$(venv_want "$requirements")
 if venv_is_current "$venv" "$want"; then

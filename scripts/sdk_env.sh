@@ -11,11 +11,8 @@
 # failure.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv_tag=sdk_env
 . "$root/scripts/lib/venv.sh"
-venv_build_arg "$0" "$@"
-venv=$venv_build/sdk-venv
-requirements=$root/tests/sdk/requirements.txt
+venv_init sdk_env sdk-venv tests/sdk/requirements.txt "$0" "$@"
 sdk_stamp=$venv/connswap-sdk.sha256
 
 want=$(venv_want "$requirements")

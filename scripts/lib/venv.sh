@@ -1,7 +1,7 @@
 # Shared pieces of the venv scripts (scripts/python_env.sh, sdk_env.sh, llm_env.sh) and of
 # the scripts that run in such a venv (tests/python/run.sh, tests/sdk/run.sh,
 # bench/python_sdk.sh). Sourced, never run; the sourcing script sets `set -euo pipefail`
-# and venv_tag (the prefix of its messages, e.g. "python_env").
+# and calls venv_init (venv scripts) or venv_runner_build_arg (runners).
 # Wheels live in ${CONNSWAP_WHEEL_CACHE:-~/.cache/connswap-wheels}, outside the clone like
 # pip's own cache: the registry is asked only for a file not there yet, so a second venv
 # (the ASan build's, a second clone's) is made offline in seconds.
@@ -14,13 +14,16 @@ venv_fail() {
   exit 1
 }
 
-# The single argument BUILD_DIR of a venv script, else usage and exit 2. Sets venv_build.
-venv_build_arg() {  # "$0", then the script's arguments
-  if [ $# -ne 2 ]; then
-    echo "usage: $1 BUILD_DIR" >&2
+# Parses a venv script's arguments (BUILD_DIR only, else usage and exit 2) and sets
+# venv_tag (message prefix), venv (BUILD_DIR/NAME) and requirements (its absolute path).
+venv_init() {  # tag, venv name, requirements file (relative to the clone), "$0", arguments
+  venv_tag=$1
+  if [ $# -ne 5 ]; then
+    echo "usage: $4 BUILD_DIR" >&2
     exit 2
   fi
-  venv_build=$2
+  venv=$5/$2
+  requirements=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/$3
 }
 
 # Prints the sha256 a venv's stamp must hold: python3's version, the requirements file and
