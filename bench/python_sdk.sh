@@ -5,12 +5,9 @@
 #   bench/python_sdk.sh build/release [--quick] [--repeats N]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [ $# -lt 1 ] || [ ! -d "$1" ]; then
-  echo "usage: $0 BUILD_DIR [--quick] [--repeats N]" >&2
-  exit 2
-fi
-build=$(cd "$1" && pwd)
+. "$root/scripts/lib/venv.sh"
+venv_runner_build_arg "$0 BUILD_DIR [--quick] [--repeats N]" "$@"
 shift
-"$root/scripts/sdk_env.sh" "$build"
-export CONNSWAP_BUILD_DIR=$build PYTHONDONTWRITEBYTECODE=1
-exec "$build/sdk-venv/bin/python" "$root/bench/python_sdk/bench.py" "$@"
+"$root/scripts/sdk_env.sh" "$venv_build"
+export CONNSWAP_BUILD_DIR=$venv_build PYTHONDONTWRITEBYTECODE=1
+exec "$venv_build/sdk-venv/bin/python" "$root/bench/python_sdk/bench.py" "$@"

@@ -12,14 +12,9 @@
 # Exits non-zero with a message on any failure.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [ $# -ne 1 ]; then
-  echo "usage: $0 BUILD_DIR" >&2
-  exit 2
-fi
-venv=$1/llm-venv
-requirements=$root/tests/llm/requirements.txt
-wheels=${CONNSWAP_WHEEL_CACHE:-$HOME/.cache/connswap-wheels}
-stamp=$venv/connswap-requirements.sha256
+. "$root/scripts/lib/venv.sh"
+venv_init llm_env llm-venv tests/llm/requirements.txt "$0" "$@"
+wheels=$venv_wheels
 sdist_only=llama-cpp-python
 # A portable build (GGML_NATIVE=OFF still gives the AVX2/FMA baseline) of the library only:
 # no examples, tests or llava/mtmd (imported lazily by the server, never by our tests). No
@@ -28,26 +23,12 @@ sdist_only=llama-cpp-python
 cmake_args="-DGGML_NATIVE=OFF -DGGML_CCACHE=OFF -DLLAMA_BUILD_EXAMPLES=OFF"
 cmake_args+=" -DLLAMA_BUILD_TESTS=OFF -DLLAVA_BUILD=OFF"
 
-fail() {
-  echo "llm_env: $*" >&2
-  exit 1
-}
-
-command -v python3 >/dev/null || fail "python3 not found (scripts/setup.sh installs it)"
-command -v cmake >/dev/null || fail "cmake not found (scripts/setup.sh installs it)"
-want=$({
-  python3 -c 'import sys; print(sys.version)'
-  cat "$requirements"
-  echo "$cmake_args"
-} | sha256sum | cut -d' ' -f1)
-if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+command -v cmake >/dev/null || venv_fail "cmake not found (scripts/setup.sh installs it)"
+want=$(venv_want "$requirements" "$cmake_args")
+if venv_is_current "$venv" "$want"; then
   exit 0
 fi
-
-echo "llm_env: creating $venv from tests/llm/requirements.txt"
-rm -rf "$venv"
-python3 -m venv "$venv" ||
-  fail "'python3 -m venv $venv' failed: install Debian's python3-venv (scripts/setup.sh)"
+venv_create "$venv" tests/llm/requirements.txt
 python=$venv/bin/python
 pip=("$python" -m pip --quiet --disable-pip-version-check)
 
@@ -62,17 +43,10 @@ lists=$(mktemp -d)
 trap 'rm -rf "$lists"' EXIT
 split "$sdist_only" drop "$requirements" >"$lists/wheels.txt"
 split "$sdist_only" keep "$requirements" >"$lists/sdist.txt"
-[ -s "$lists/sdist.txt" ] || fail "no $sdist_only pin in $requirements"
+[ -s "$lists/sdist.txt" ] || venv_fail "no $sdist_only pin in $requirements"
 
 # 1. Every wheel, hash-checked, offline from the cache (downloading what is missing first).
-install=(install --require-hashes --no-deps --only-binary=:all: -r "$lists/wheels.txt")
-if ! "${pip[@]}" "${install[@]}" --no-index --find-links "$wheels" 2>/dev/null; then
-  "${pip[@]}" download --require-hashes --no-deps --only-binary=:all: -d "$wheels" \
-    -r "$lists/wheels.txt" ||
-    fail "cannot download the pinned wheels into $wheels (is the package registry reachable?)"
-  "${pip[@]}" "${install[@]}" --no-index --find-links "$wheels" ||
-    fail "pip install into $venv failed"
-fi
+venv_install_pinned "$venv" "$lists/wheels.txt"
 
 # 2. llama-cpp-python's wheel, built once from the hash-checked sdist with the venv's pinned
 # scikit-build-core (--no-build-isolation: no unpinned build requirement is fetched). Its
@@ -90,7 +64,7 @@ if ! compgen -G "$built/*.whl" >/dev/null; then
     2>/dev/null; then
     echo "llm_env: downloading the $sdist_only sdist (~77 MB) into $wheels"
     "${pip[@]}" download "${sdist[@]}" -d "$wheels" ||
-      fail "cannot download the $sdist_only sdist (is the package registry reachable?)"
+      venv_fail "cannot download the $sdist_only sdist (is the package registry reachable?)"
   fi
   jobs=${CONNSWAP_JOBS:-2}
   log=$wheels/built/$sdist_only-$key.log
@@ -114,7 +88,7 @@ if ! compgen -G "$built/*.whl" >/dev/null; then
   done
   if ! wait "$builder"; then
     tail -40 "$log" >&2
-    fail "building $sdist_only failed (whole log: $log)"
+    venv_fail "building $sdist_only failed (whole log: $log)"
   fi
   # Only the wheel is kept: pip wheel also copies the (already cached) dependencies here.
   mkdir -p "$built"
@@ -127,8 +101,8 @@ fi
 # byte for byte), so it cannot be --require-hashes'd: it is installed by path with --no-deps,
 # after step 1 installed and hash-checked everything it depends on; its source was
 # hash-checked when it was built.
-"${pip[@]}" install --no-deps --no-index "$built"/*.whl || fail "installing $built failed"
+"${pip[@]}" install --no-deps --no-index "$built"/*.whl || venv_fail "installing $built failed"
 "$python" -c 'import llama_cpp, llama_cpp.server.app, gguf, numpy' ||
-  fail "the venv $venv cannot import llama_cpp / gguf / numpy"
-echo "$want" >"$stamp"
+  venv_fail "the venv $venv cannot import llama_cpp / gguf / numpy"
+venv_stamp "$venv" "$want"
 echo "llm_env: $venv ready"

@@ -11,38 +11,15 @@
 # failure.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [ $# -ne 1 ]; then
-  echo "usage: $0 BUILD_DIR" >&2
-  exit 2
-fi
-venv=$1/sdk-venv
-requirements=$root/tests/sdk/requirements.txt
-wheels=${CONNSWAP_WHEEL_CACHE:-$HOME/.cache/connswap-wheels}
-stamp=$venv/connswap-requirements.sha256
+. "$root/scripts/lib/venv.sh"
+venv_init sdk_env sdk-venv tests/sdk/requirements.txt "$0" "$@"
 sdk_stamp=$venv/connswap-sdk.sha256
 
-fail() {
-  echo "sdk_env: $*" >&2
-  exit 1
-}
-
-command -v python3 >/dev/null || fail "python3 not found (scripts/setup.sh installs it)"
-want=$({ python3 -c 'import sys; print(sys.version)'; cat "$requirements"; } | sha256sum | cut -d' ' -f1)
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "sdk_env: creating $venv from tests/sdk/requirements.txt"
-  rm -rf "$venv"
-  python3 -m venv "$venv" ||
-    fail "'python3 -m venv $venv' failed: install Debian's python3-venv (scripts/setup.sh)"
-  pip=("$venv/bin/python" -m pip --quiet --disable-pip-version-check)
-  install=(install --require-hashes --no-deps --only-binary=:all: -r "$requirements")
-  if ! "${pip[@]}" "${install[@]}" --no-index --find-links "$wheels" 2>/dev/null; then
-    "${pip[@]}" download --require-hashes --no-deps --only-binary=:all: -d "$wheels" \
-      -r "$requirements" ||
-      fail "cannot download the pinned wheels into $wheels (is the package registry reachable?)"
-    "${pip[@]}" "${install[@]}" --no-index --find-links "$wheels" ||
-      fail "pip install into $venv failed"
-  fi
-  echo "$want" >"$stamp"
+want=$(venv_want "$requirements")
+if ! venv_is_current "$venv" "$want"; then
+  venv_create "$venv" tests/sdk/requirements.txt
+  venv_install_pinned "$venv" "$requirements"
+  venv_stamp "$venv" "$want"
 fi
 
 # The SDK, rebuilt when its sources or the schemas change.
@@ -56,7 +33,7 @@ if [ "$(cat "$sdk_stamp" 2>/dev/null)" != "$sdk_want" ]; then
   cp -r "$root/python" "$root/proto" "$scratch/"
   "$venv/bin/python" -m pip --quiet --disable-pip-version-check install --no-deps \
     --no-build-isolation --no-index --force-reinstall "$scratch/python" ||
-    fail "installing the SDK from python/ into $venv failed"
+    venv_fail "installing the SDK from python/ into $venv failed"
   echo "$sdk_want" >"$sdk_stamp"
   echo "sdk_env: connswap SDK installed into $venv"
 fi

@@ -2,40 +2,23 @@
 and the official openai SDK pointed at its director's HTTP front, with a tap that keeps the
 raw bytes of every answer so a test can see what the SDK skipped (SSE comment lines)."""
 
+import pathlib
+import sys
+
 import httpx2
 import openai
 import pytest
 
-from connswap_cluster import STREAM_BUDGET, Cluster
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "pysupport"))
 
-
-def _stop(cluster):
-    problems = cluster.shutdown()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    """A Cluster in a fresh temporary directory (certificates made, nothing started);
-    shut down after the test, which then fails on an unclean exit or a sanitizer report."""
-    c = Cluster(tmp_path)
-    yield c
-    _stop(c)
+from cluster_fixtures import cluster, started_cluster  # noqa: E402,F401 (fixture)
+from connswap_cluster import STREAM_BUDGET  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def api_cluster(tmp_path_factory):
     """One director (with its HTTP front) and one worker, shared by a module's tests."""
-    c = Cluster(tmp_path_factory.mktemp("api"))
-    try:
-        c.start_director({"--http-addr": "127.0.0.1:0"})
-        c.start_worker("worker-a")
-    except Exception:
-        c.shutdown()
-        raise
-    yield c
-    _stop(c)
+    yield from started_cluster(tmp_path_factory, "api", {"--http-addr": "127.0.0.1:0"})
 
 
 class Tap(httpx2.BaseTransport):

@@ -5,41 +5,22 @@ SDK raised nothing, and the director migrated the stream once, from worker-a to 
 (on a stream, as the one SSE comment line the SDK skipped)."""
 
 import concurrent.futures
-import signal
 from dataclasses import dataclass, field
 
 import pytest
 
 from conftest import sdk_client
 from connswap_cluster import STREAM_BUDGET, log_field
+import failover
+from failover import FAILURES, MIGRATED, TOKENS, inflict
 
 MODEL = "connswap-synthetic"
-TOKENS = 80  # x 25 ms = 2 s: a failure lands mid-stream
-ERROR_AFTER_MS = 1500  # worker-a's in-band error, counted from its start
-FAILURES = ["error", "sigkill", "sigstop", "drain"]
-MIGRATED = "migrating connection to new worker"
+HTTP = {"--http-addr": "127.0.0.1:0"}
 
 
 def start_cluster(cluster, failure, director_flags=None):
-    """worker-b (healthy) registers first, then worker-a: round robin puts the first stream
-    on worker-a. "error" makes worker-a fail in-band ERROR_AFTER_MS after it starts."""
-    director = {"--http-addr": "127.0.0.1:0", **(director_flags or {})}
-    if failure == "drain":
-        director["--min-stall-ms"] = "3000"  # only make-before-break can be gap-free
-    cluster.start_director(director)
-    cluster.start_worker("worker-b")
-    a = {}
-    if failure == "error":
-        a = {"--fail-mode": "error", "--fail-after-ms": str(ERROR_AFTER_MS)}
-    cluster.start_worker("worker-a", a)
-
-
-def inflict(cluster, failure):
-    """SIGKILL, SIGSTOP or SIGTERM (drain) to worker-a; "error" is already scheduled."""
-    signum = {"sigkill": signal.SIGKILL, "sigstop": signal.SIGSTOP,
-              "drain": signal.SIGTERM}.get(failure)
-    if signum is not None:
-        assert cluster.find_node("worker-a").process.signal(signum), "worker-a is gone"
+    """failover.start_cluster with the director's HTTP front on port 0."""
+    failover.start_cluster(cluster, failure, {**HTTP, **(director_flags or {})})
 
 
 @dataclass

@@ -8,40 +8,19 @@ import sys
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "python"))
+_tests = pathlib.Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(_tests / "pysupport"), str(_tests / "python")]
 
-from connswap_cluster import STREAM_BUDGET, Cluster  # noqa: E402
+from cluster_fixtures import cluster, started_cluster  # noqa: E402,F401 (fixture)
+from connswap_cluster import STREAM_BUDGET  # noqa: E402
 
 import connswap  # noqa: E402
-
-
-def _stop(cluster):
-    problems = cluster.shutdown()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    """A Cluster in a fresh temporary directory (certificates made, nothing started);
-    shut down after the test, which then fails on an unclean exit or a sanitizer report."""
-    c = Cluster(tmp_path)
-    yield c
-    _stop(c)
 
 
 @pytest.fixture(scope="module")
 def shared_cluster(tmp_path_factory):
     """One director and one worker, shared by a module's tests."""
-    c = Cluster(tmp_path_factory.mktemp("shared"))
-    try:
-        c.start_director()
-        c.start_worker("worker-a")
-    except Exception:
-        c.shutdown()
-        raise
-    yield c
-    _stop(c)
+    yield from started_cluster(tmp_path_factory, "shared")
 
 
 def client_for(cluster, directors=None, **kwargs):

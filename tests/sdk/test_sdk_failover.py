@@ -5,39 +5,14 @@ worker-a saw one migration to worker-b, as a flag on the next token and through
 on_migrated; the others none."""
 
 import asyncio
-import signal
 
 import pytest
 
 from conftest import client_for, run
 from connswap_cluster import log_field
+from failover import FAILURES, MIGRATED, TOKENS, inflict, start_cluster
 
-TOKENS = 80  # x 25 ms = 2 s: a failure lands mid-stream
 STREAMS = 3
-ERROR_AFTER_MS = 1500
-FAILURES = ["error", "sigkill", "sigstop", "drain"]
-MIGRATED = "migrating connection to new worker"
-
-
-def start_cluster(cluster, failure):
-    """worker-b (healthy) registers first, then worker-a: round robin puts streams 1 and 3
-    on worker-a."""
-    director = {}
-    if failure == "drain":
-        director["--min-stall-ms"] = "3000"  # only make-before-break can be gap-free
-    cluster.start_director(director)
-    cluster.start_worker("worker-b")
-    a = {}
-    if failure == "error":
-        a = {"--fail-mode": "error", "--fail-after-ms": str(ERROR_AFTER_MS)}
-    cluster.start_worker("worker-a", a)
-
-
-def inflict(cluster, failure):
-    signum = {"sigkill": signal.SIGKILL, "sigstop": signal.SIGSTOP,
-              "drain": signal.SIGTERM}.get(failure)
-    if signum is not None:
-        assert cluster.find_node("worker-a").process.signal(signum), "worker-a is gone"
 
 
 async def streams_through(cluster, failure):
