@@ -101,6 +101,18 @@ void add_director_options(CLI::App& app, DirectorArgs& args) {
                 "a drain/move standby that has not taken over by then is abandoned");
   add_env_option(app,
                  kRole,
+                 "--handover-retries",
+                 c.handover_retries,
+                 "a drain/move standby that comes up behind the old worker is restarted after "
+                 "the old worker's next token this often, then takes over behind (0 = at once)");
+  add_env_option(app,
+                 kRole,
+                 "--handover-window",
+                 c.handover_window,
+                 "drain/move standbys starting at once, at most (the rest start after a later "
+                 "token of their old worker)");
+  add_env_option(app,
+                 kRole,
                  "--cluster-key-file",
                  args.cluster_key_file,
                  "cluster key file (connswap-keys): signs and checks resume tickets; directors "
@@ -170,7 +182,7 @@ std::string describe(const DirectorArgs& a) {
       "worker_keepalive_ms={} failure_hold_ms={} "
       "first_token_timeout_ms={} min_stall_ms={} stall_factor={} worker_wait_ms={} "
       "migration_limit={} delivered_window={} prefix_max_tokens={} prefix_max_bytes={} "
-      "handover_timeout_ms={} cluster_key_file={} "
+      "handover_timeout_ms={} handover_retries={} handover_window={} cluster_key_file={} "
       "resume_every_tokens={} resume_every_ms={} resume_ttl_s={} metrics_addr={} tls_cert={} "
       "tls_ca={} {}",
       c.user_addr,
@@ -189,6 +201,8 @@ std::string describe(const DirectorArgs& a) {
       c.prefix_max_tokens,
       c.prefix_max_bytes,
       c.handover_timeout / kMillisecond,
+      c.handover_retries,
+      c.handover_window,
       a.cluster_key_file.empty() ? "off" : a.cluster_key_file,
       a.resume.every_tokens,
       a.resume.every / kMillisecond,

@@ -52,6 +52,14 @@ struct DirectorConfig {
   // prefix_max_bytes bytes of text; beyond either it falls back to delivered_window.
   std::uint32_t prefix_max_tokens = kDefaultPrefixMaxTokens;
   std::uint32_t prefix_max_bytes = kDefaultPrefixMaxBytes;
+  // A drain/move standby whose first token comes after the old worker already sent it
+  // (behind the stream: taking over would cost up to an interval) is restarted right after
+  // the old worker's next token this many times; then it takes over behind.
+  std::uint32_t handover_retries = 2;
+  // Drain/move standbys started and not yet resolved, at most: the rest start later, after
+  // one of their old worker's tokens, so that a drain of many streams does not make every
+  // standby's first token late.
+  std::uint32_t handover_window = 64;
 };
 
 // Checks addresses parse and every duration/limit is usable (timeouts > 0, stall_factor

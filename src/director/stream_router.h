@@ -171,6 +171,13 @@ class StreamRouter {
   void on_stream_timer(Stream& s, Timestamp now);
   void on_machine_timeout(Stream& s, const migration::Transition& t, Timestamp now);
   bool start_handover(Stream& s, const WorkerInfo& w, FailureReason why, Timestamp now);
+  // stream_router_handover.cc: when a make-before-break standby starts, and who wins.
+  bool arm_handover(Stream& s, const WorkerInfo& w, FailureReason why, Timestamp now);
+  bool early_in_interval(const Stream& s, Timestamp now) const;
+  bool start_standby(Stream& s, const WorkerInfo& w, Timestamp now);
+  bool standby_slot_free();
+  void start_pending_handover(Stream& s, Timestamp now);
+  void on_standby_behind(Stream& s, Timestamp now);
   Timestamp attempt_deadline(const Stream& s, const Attempt& a) const;
   Timestamp stream_deadline(const Stream& s) const;
   void rearm(Stream& s);
@@ -181,7 +188,8 @@ class StreamRouter {
   std::unordered_map<StreamKey, Stream> streams_;
   std::unordered_map<AttemptId, StreamKey> attempts_;
   std::map<std::string, std::unordered_set<AttemptId>, std::less<>> by_worker_;  // few workers
-  std::set<StreamKey> waiting_;  // streams in kSelecting, oldest key first
+  std::set<StreamKey> waiting_;   // streams in kSelecting, oldest key first
+  std::set<StreamKey> standbys_;  // streams whose drain/move standby may still be starting
   std::vector<StreamKey> finished_;
   std::vector<StreamKey> touched_;  // streams this input touched (Settle)
   int input_depth_ = 0;             // Settles alive: public entry points on the stack
