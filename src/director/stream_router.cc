@@ -72,7 +72,10 @@ detail::RouterStream::RouterStream(StreamRef r,
     : ref(std::move(r)), request(std::move(req)), machine(mc, machine_label(ref), now) {}
 
 StreamRouter::StreamRouter(const DirectorConfig& config, WorkerPool& pool)
-    : config_(config), machine_config_(machine_config(config)), pool_(pool) {}
+    : config_(config),
+      machine_config_(machine_config(config)),
+      pool_(pool),
+      standby_window_(config.handover_window) {}
 
 Result<StreamKey> StreamRouter::open_stream(std::string connection_id,
                                             std::uint64_t stream_id,
@@ -177,10 +180,11 @@ void StreamRouter::on_worker_token(
     // (stream_router_handover.cc).
     ++stats_.duplicates_dropped;
     if (from_standby) {
-      on_standby_behind(*s, now);
+      on_standby_behind(*s, seq, now);
     }
   } else {
     if (from_standby) {
+      on_standby_race(*s, /*won=*/true, now);
       switchover(*s, now);
     }
     forward(*s, seq, std::move(text), now, emit_ns);

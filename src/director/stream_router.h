@@ -177,7 +177,8 @@ class StreamRouter {
   bool start_standby(Stream& s, const WorkerInfo& w, Timestamp now);
   bool standby_slot_free();
   void start_pending_handover(Stream& s, Timestamp now);
-  void on_standby_behind(Stream& s, Timestamp now);
+  void on_standby_behind(Stream& s, std::uint64_t seq, Timestamp now);
+  void on_standby_race(const Stream& s, bool won, Timestamp now);
   Timestamp attempt_deadline(const Stream& s, const Attempt& a) const;
   Timestamp stream_deadline(const Stream& s) const;
   void rearm(Stream& s);
@@ -190,6 +191,10 @@ class StreamRouter {
   std::map<std::string, std::unordered_set<AttemptId>, std::less<>> by_worker_;  // few workers
   std::set<StreamKey> waiting_;   // streams in kSelecting, oldest key first
   std::set<StreamKey> standbys_;  // streams whose drain/move standby may still be starting
+  // Standbys that may be starting at once: halved when one started after the last cut
+  // comes up behind, +1 per standby that wins, within [1, handover_window].
+  std::uint32_t standby_window_;
+  Timestamp window_cut_at_ = 0;
   std::vector<StreamKey> finished_;
   std::vector<StreamKey> touched_;  // streams this input touched (Settle)
   int input_depth_ = 0;             // Settles alive: public entry points on the stack

@@ -9,6 +9,7 @@
 // worker's tokens (a whole interval for its first token), and one that still comes up
 // behind is restarted there, up to handover_retries times, before it takes over behind.
 
+#include <algorithm>
 #include <iterator>
 #include <utility>
 
@@ -55,7 +56,19 @@ bool StreamRouter::standby_slot_free() {
     const bool waiting = s != streams_.end() && s->second.standby.id != 0;
     it = waiting ? std::next(it) : standbys_.erase(it);
   }
-  return standbys_.size() < config_.handover_window;
+  return standbys_.size() < standby_window_;
+}
+
+// Adapts how many standbys start at once to how long their start takes now: one that came
+// up behind halves the window (once per round: only if started after the last cut), one
+// that won widens it by one.
+void StreamRouter::on_standby_race(const Stream& s, bool won, Timestamp now) {
+  if (won) {
+    standby_window_ = std::min(standby_window_ + 1, config_.handover_window);
+  } else if (s.standby.started > window_cut_at_) {
+    standby_window_ = std::max<std::uint32_t>(standby_window_ / 2, 1);
+    window_cut_at_ = now;
+  }
 }
 
 // True unless the primary streams at a known pace and a quarter of its interval has gone
@@ -89,10 +102,14 @@ void StreamRouter::start_pending_handover(Stream& s, Timestamp now) {
   }
 }
 
-// The standby's token was one the primary already delivered: it runs behind the primary.
-// Restart it after the primary's next token while retries remain; then let it take over.
-void StreamRouter::on_standby_behind(Stream& s, Timestamp now) {
-  if (s.handover_losses >= config_.handover_retries) {
+// The standby's first token, `seq`, was one the primary already delivered: it runs behind
+// the primary. If it lost by less than an interval (seq is the primary's latest), restart
+// it after the primary's next token while retries remain: that gives it a whole interval.
+// Further behind, a restart would come up behind again (its start takes longer than an
+// interval now): let it take over behind at once.
+void StreamRouter::on_standby_behind(Stream& s, std::uint64_t seq, Timestamp now) {
+  on_standby_race(s, /*won=*/false, now);
+  if (s.handover_losses >= config_.handover_retries || seq + 1 != s.next_seq) {
     switchover(s, now);  // behind the stream: its next new token comes at its own phase
     return;
   }
