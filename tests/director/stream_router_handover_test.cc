@@ -144,6 +144,97 @@ TEST(StreamRouterHandover, OutOfRetriesTheStandbyTakesOverBehind) {
   EXPECT_EQ(h.clients[key].seqs, iota_seqs(1, 40));
 }
 
+// A standby more than one token behind (its start took longer than an interval) would come
+// up behind again if restarted: it takes over at once, retries or not.
+TEST(StreamRouterHandover, StandbyFarBehindTakesOverWithoutRestart) {
+  Harness h;  // handover_retries 2
+  h.add_worker("worker-a");
+  h.add_worker("worker-b");
+  const StreamKey key = h.open(40);
+  const AttemptId a = h.last_start(key)->attempt;
+  feed(h, a, 1, 10);
+  h.router.on_worker_draining("worker-a", h.now);
+  h.collect();
+  const AttemptId b = h.last_start(key)->attempt;
+  ASSERT_NE(b, a);
+  feed(h, a, 11, 13);
+  h.now += 5 * kMillisecond;
+  h.token(b, 11);  // three tokens behind
+  EXPECT_TRUE(h.cancelled[a]);
+  EXPECT_FALSE(h.cancelled.contains(b));
+  EXPECT_EQ(h.router.stats().handover_retries, 0U);
+  ASSERT_EQ(h.clients[key].migrated.size(), 1U);
+  EXPECT_EQ(h.clients[key].migrated[0].resume_seq, 14U);
+  for (std::uint64_t seq = 12; seq <= 40; ++seq) {
+    h.now += kInterval;
+    h.token(b, seq);
+  }
+  EXPECT_EQ(h.clients[key].seqs, iota_seqs(1, 40));
+}
+
+// The number of standbys starting at once adapts: with 8 streams and handover_window 4,
+// the first round's standbys all come up behind, which halves the window (once for the
+// round, not once per standby): the restarts go two at a time, and each win widens it by
+// one again.
+TEST(StreamRouterHandover, StandbysBehindHalveTheWindowWinsWidenIt) {
+  Harness h(DirectorConfig{.handover_window = 4});
+  h.add_worker("worker-a");
+  std::vector<StreamKey> keys;
+  std::vector<AttemptId> old;
+  for (int i = 0; i < 8; ++i) {
+    keys.push_back(h.open(40));
+    old.push_back(h.last_start(keys.back())->attempt);
+  }
+  h.add_worker("worker-b");
+  std::uint64_t seq = 1;
+  auto old_round = [&] {  // the old worker's next token on every stream
+    h.now += kInterval;
+    for (AttemptId a : old) {
+      h.token(a, seq);
+    }
+    ++seq;
+  };
+  auto live_standbys = [&] {
+    std::vector<AttemptId> out;
+    for (StreamKey k : keys) {
+      const auto st = h.router.status(k);
+      if (st && !st->standby.empty()) {
+        out.push_back(h.last_start(k)->attempt);
+      }
+    }
+    return out;
+  };
+  for (int i = 0; i < 10; ++i) {
+    old_round();
+  }
+  h.router.on_worker_draining("worker-a", h.now);
+  h.collect();
+  ASSERT_EQ(live_standbys().size(), 4U);
+  old_round();  // seq 11 from the old worker first: every standby's 11 is behind
+  h.now += 2 * kMillisecond;
+  for (AttemptId b : live_standbys()) {
+    h.token(b, 11);
+  }
+  EXPECT_EQ(h.router.stats().handover_retries, 4U);
+  // The window is now 2 (halved once): the restarts right after those duplicates fill it.
+  EXPECT_EQ(live_standbys().size(), 2U);
+  h.now += 3 * kMillisecond;
+  for (AttemptId b : live_standbys()) {
+    h.token(b, 12);  // won: the window widens to 3, then 4
+  }
+  EXPECT_EQ(h.router.stats().drains, 2U);
+  EXPECT_TRUE(live_standbys().empty()) << "the others start after their old worker's token";
+  h.now += 20 * kMillisecond;
+  std::size_t started = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (h.router.status(keys[i])->worker == "worker-a") {
+      h.token(old[i], 12);
+      started += h.router.status(keys[i])->standby.empty() ? 0 : 1;
+    }
+  }
+  EXPECT_EQ(started, 4U) << "window back at 4";
+}
+
 // A drain of many streams starts at most handover_window standbys at once; the others start
 // after a later token of the old worker, as slots free up. Nothing lost or repeated.
 TEST(StreamRouterHandover, HandoverWindowBoundsStandbysStartingAtOnce) {
