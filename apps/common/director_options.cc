@@ -103,14 +103,15 @@ void add_director_options(CLI::App& app, DirectorArgs& args) {
                  kRole,
                  "--handover-retries",
                  c.handover_retries,
-                 "a drain/move standby that comes up behind the old worker is restarted after "
-                 "the old worker's next token this often, then takes over behind (0 = at once)");
+                 "a drain/move standby that comes up one token behind the old worker is "
+                 "restarted after the old worker's next token this often, then takes over "
+                 "behind (0 = at once)");
   add_env_option(app,
                  kRole,
                  "--handover-window",
                  c.handover_window,
-                 "drain/move standbys starting at once, at most (the rest start after a later "
-                 "token of their old worker)");
+                 "drain/move standbys starting at once, at most (adaptive below it; the rest "
+                 "start after a later token of their old worker)");
   add_env_option(app,
                  kRole,
                  "--cluster-key-file",

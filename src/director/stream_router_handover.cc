@@ -6,8 +6,10 @@
 // standby whose first token is a duplicate (the old worker sent that seq first) runs behind
 // the old worker's phase at the same pace, so taking over then would lose part of an
 // interval per token it is behind. So the standby is started right after one of the old
-// worker's tokens (a whole interval for its first token), and one that still comes up
-// behind is restarted there, up to handover_retries times, before it takes over behind.
+// worker's tokens (a whole interval for its first token), and one that still comes up one
+// token behind is restarted there, up to handover_retries times, before it takes over
+// behind. How long a start takes grows with how many start at once, so at most a window
+// of standbys is starting: halved when they come up behind, widened when they win.
 
 #include <algorithm>
 #include <iterator>
