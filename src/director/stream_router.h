@@ -191,7 +191,7 @@ class StreamRouter {
   std::map<std::string, std::unordered_set<AttemptId>, std::less<>> by_worker_;  // few workers
   std::set<StreamKey> waiting_;   // streams in kSelecting, oldest key first
   std::set<StreamKey> standbys_;  // streams whose drain/move standby may still be starting
-  // Standbys that may be starting at once: halved when one started after the last cut
+  // Standbys that may be starting at once: halved when one started since the last cut
   // comes up behind, +1 per standby that wins, within [1, handover_window].
   std::uint32_t standby_window_;
   Timestamp window_cut_at_ = 0;

@@ -62,12 +62,12 @@ bool StreamRouter::standby_slot_free() {
 }
 
 // Adapts how many standbys start at once to how long their start takes now: one that came
-// up behind halves the window (once per round: only if started after the last cut), one
+// up behind halves the window (once per round: only if started since the last cut), one
 // that won widens it by one.
 void StreamRouter::on_standby_race(const Stream& s, bool won, Timestamp now) {
   if (won) {
     standby_window_ = std::min(standby_window_ + 1, config_.handover_window);
-  } else if (s.standby.started > window_cut_at_) {
+  } else if (s.standby.started >= window_cut_at_) {
     standby_window_ = std::max<std::uint32_t>(standby_window_ / 2, 1);
     window_cut_at_ = now;
   }
