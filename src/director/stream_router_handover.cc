@@ -50,7 +50,7 @@ bool StreamRouter::start_standby(Stream& s, const WorkerInfo& w, Timestamp now) 
   return true;
 }
 
-// Fewer than handover_window standbys are waiting for their first token (forgets the
+// Fewer standbys than the window allows are waiting for their first token (forgets the
 // streams whose standby is gone: it took over, failed or was restarted).
 bool StreamRouter::standby_slot_free() {
   for (auto it = standbys_.begin(); it != standbys_.end();) {
