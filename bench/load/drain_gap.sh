@@ -10,7 +10,12 @@
 # Environment: RUNS (default 3), INTERVALS (ms, default "25 10"), FAULTS (default "term";
 # "term error" also checks the in-band error case), STREAMS (per connection, default 500),
 # SECONDS_ (window, default 8), OUT (default build/bench-results/drain), EXTRA (more
-# connswap-bench flags, e.g. "--director-arg=--handover-window=32").
+# connswap-bench flags, e.g. "--director-arg=--handover-window=32", or, with the synthetic
+# worker's --prefill-ms, "--worker-arg=--prefill-ms=20": a continuation's first token that
+# late; a standby comes up behind once start + prefill exceeds the interval).
+#
+# The drain's zero-gap result rests on the standby's first token (due at once in the
+# synthetic worker's TokenSchedule) reaching the director within an interval of its start.
 set -euo pipefail
 build="${1:-build/release}"
 apps="${2:-}"
