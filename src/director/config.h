@@ -57,7 +57,8 @@ struct DirectorConfig {
   // worker's next token this many times; then, or when further behind, it takes over.
   std::uint32_t handover_retries = 2;
   // Drain/move standbys starting at once, at most (the window starts here, is halved when
-  // they come up behind, and grows back by one per standby that wins); the rest start
+  // they come up one token behind, and grows back by one per standby that takes over); the
+  // rest start
   // after a later token of their old worker, so that a drain of many streams does not
   // make every standby's first token late.
   std::uint32_t handover_window = 64;

@@ -184,7 +184,7 @@ void StreamRouter::on_worker_token(
     }
   } else {
     if (from_standby) {
-      on_standby_race(*s, /*won=*/true, now);
+      on_standby_race(*s, /*took_over=*/true, now);
       switchover(*s, now);
     }
     forward(*s, seq, std::move(text), now, emit_ns);

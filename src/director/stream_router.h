@@ -178,7 +178,7 @@ class StreamRouter {
   bool standby_slot_free();
   void start_pending_handover(Stream& s, Timestamp now);
   void on_standby_behind(Stream& s, std::uint64_t seq, Timestamp now);
-  void on_standby_race(const Stream& s, bool won, Timestamp now);
+  void on_standby_race(const Stream& s, bool took_over, Timestamp now);
   Timestamp attempt_deadline(const Stream& s, const Attempt& a) const;
   Timestamp stream_deadline(const Stream& s) const;
   void rearm(Stream& s);
@@ -192,7 +192,7 @@ class StreamRouter {
   std::set<StreamKey> waiting_;   // streams in kSelecting, oldest key first
   std::set<StreamKey> standbys_;  // streams whose drain/move standby may still be starting
   // Standbys that may be starting at once: halved when one started since the last cut
-  // comes up behind, +1 per standby that wins, within [1, handover_window].
+  // comes up one token behind, +1 per standby that takes over, within [1, handover_window].
   std::uint32_t standby_window_;
   Timestamp window_cut_at_ = 0;
   std::vector<StreamKey> finished_;

@@ -62,10 +62,12 @@ bool StreamRouter::standby_slot_free() {
 }
 
 // Adapts how many standbys start at once to how long their start takes now: one that came
-// up behind halves the window (once per round: only if started since the last cut), one
-// that won widens it by one.
-void StreamRouter::on_standby_race(const Stream& s, bool won, Timestamp now) {
-  if (won) {
+// up one token behind (it nearly made it: fewer at once may) halves the window, once per
+// round (only if started since the last cut); one that took over widens it by one. A
+// standby further behind takes over too: when no start makes it in time (an overloaded
+// machine), the window must not shrink the drain to a crawl.
+void StreamRouter::on_standby_race(const Stream& s, bool took_over, Timestamp now) {
+  if (took_over) {
     standby_window_ = std::min(standby_window_ + 1, config_.handover_window);
   } else if (s.standby.started >= window_cut_at_) {
     standby_window_ = std::max<std::uint32_t>(standby_window_ / 2, 1);
@@ -110,11 +112,12 @@ void StreamRouter::start_pending_handover(Stream& s, Timestamp now) {
 // Further behind, a restart would come up behind again (its start takes longer than an
 // interval now): let it take over behind at once.
 void StreamRouter::on_standby_behind(Stream& s, std::uint64_t seq, Timestamp now) {
-  on_standby_race(s, /*won=*/false, now);
   if (s.handover_losses >= config_.handover_retries || seq + 1 != s.next_seq) {
+    on_standby_race(s, /*took_over=*/true, now);
     switchover(s, now);  // behind the stream: its next new token comes at its own phase
     return;
   }
+  on_standby_race(s, /*took_over=*/false, now);
   ++s.handover_losses;
   ++stats_.handover_retries;
   s.handover_to = s.standby.worker;

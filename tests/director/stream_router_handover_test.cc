@@ -235,6 +235,47 @@ TEST(StreamRouterHandover, StandbysBehindHalveTheWindowWinsWidenIt) {
   EXPECT_EQ(started, 4U) << "window back at 4";
 }
 
+// Standbys that come up far behind (no start makes it in time: an overloaded machine) take
+// over and leave the window as it is: the drain goes on at full width, not one at a time.
+TEST(StreamRouterHandover, StandbysFarBehindDoNotShrinkTheWindow) {
+  Harness h(DirectorConfig{.handover_window = 2});
+  h.add_worker("worker-a");
+  std::vector<StreamKey> keys;
+  std::vector<AttemptId> old;
+  for (int i = 0; i < 4; ++i) {
+    keys.push_back(h.open(40));
+    old.push_back(h.last_start(keys.back())->attempt);
+  }
+  h.add_worker("worker-b");
+  for (std::uint64_t seq = 1; seq <= 10; ++seq) {
+    h.now += kInterval;
+    for (AttemptId a : old) {
+      h.token(a, seq);
+    }
+  }
+  h.router.on_worker_draining("worker-a", h.now);
+  h.collect();
+  const AttemptId b0 = h.last_start(keys[0])->attempt;
+  const AttemptId b1 = h.last_start(keys[1])->attempt;
+  ASSERT_NE(b0, old[0]);
+  ASSERT_NE(b1, old[1]);
+  for (std::uint64_t seq = 11; seq <= 13; ++seq) {
+    h.now += kInterval;
+    for (AttemptId a : old) {
+      h.token(a, seq);
+    }
+  }
+  h.now += 2 * kMillisecond;
+  h.token(b0, 11);  // three behind: takes over
+  h.token(b1, 11);
+  EXPECT_EQ(h.router.stats().drains, 2U);
+  h.now += 20 * kMillisecond;
+  h.token(old[2], 14);
+  h.token(old[3], 14);
+  EXPECT_FALSE(h.router.status(keys[2])->standby.empty());
+  EXPECT_FALSE(h.router.status(keys[3])->standby.empty()) << "the window is still 2";
+}
+
 // A drain of many streams starts at most handover_window standbys at once; the others start
 // after a later token of the old worker, as slots free up. Nothing lost or repeated.
 TEST(StreamRouterHandover, HandoverWindowBoundsStandbysStartingAtOnce) {
