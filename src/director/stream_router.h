@@ -175,7 +175,7 @@ class StreamRouter {
   bool arm_handover(Stream& s, const WorkerInfo& w, FailureReason why, Timestamp now);
   bool early_in_interval(const Stream& s, Timestamp now) const;
   bool start_standby(Stream& s, const WorkerInfo& w, Timestamp now);
-  bool standby_slot_free(Timestamp now);
+  bool standby_slot_free();
   void start_pending_handover(Stream& s, Timestamp now);
   void on_standby_behind(Stream& s, std::uint64_t seq, Timestamp now);
   void on_standby_race(const Stream& s, bool took_over, Timestamp now);

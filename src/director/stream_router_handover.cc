@@ -35,7 +35,7 @@ bool StreamRouter::arm_handover(Stream& s, const WorkerInfo& w, FailureReason wh
   s.handover_losses = 0;
   s.handover_to = w.label;
   s.handover_reason = why;
-  if (early_in_interval(s, now) && standby_slot_free(now)) {
+  if (early_in_interval(s, now) && standby_slot_free()) {
     return start_standby(s, w, now);
   }
   s.handover_after = s.primary.id;
@@ -50,17 +50,13 @@ bool StreamRouter::start_standby(Stream& s, const WorkerInfo& w, Timestamp now) 
   return true;
 }
 
-// Fewer standbys than the window allows are starting: waiting for their first token for
-// at most two of their stream's intervals (one older cannot take over in time any more, so
-// it no longer holds back the others: on an overloaded machine the drain still moves a
-// window per interval). Forgets the streams whose standby is gone or too old.
-bool StreamRouter::standby_slot_free(Timestamp now) {
+// Fewer standbys than the window allows are waiting for their first token (forgets the
+// streams whose standby is gone: it took over, failed or was restarted).
+bool StreamRouter::standby_slot_free() {
   for (auto it = standbys_.begin(); it != standbys_.end();) {
-    auto found = streams_.find(*it);
-    const Stream* s = found == streams_.end() ? nullptr : &found->second;
-    const bool starting = s != nullptr && s->standby.id != 0 && !s->standby.delivered &&
-                          (s->ewma_gap == 0 || now - s->standby.started <= 2 * s->ewma_gap);
-    it = starting ? std::next(it) : standbys_.erase(it);
+    auto s = streams_.find(*it);
+    const bool waiting = s != streams_.end() && s->second.standby.id != 0;
+    it = waiting ? std::next(it) : standbys_.erase(it);
   }
   return standbys_.size() < standby_window_;
 }
@@ -91,7 +87,7 @@ bool StreamRouter::early_in_interval(const Stream& s, Timestamp now) const {
 // the drain/move (or that lost the last race) if it is still selectable; for a drain, else
 // on another one. Nowhere to go: the stream stays where it is.
 void StreamRouter::start_pending_handover(Stream& s, Timestamp now) {
-  if (!standby_slot_free(now)) {
+  if (!standby_slot_free()) {
     s.handover_after = s.primary.id;  // too many standbys starting: after its next token
     return;
   }
