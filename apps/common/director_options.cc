@@ -118,6 +118,19 @@ void add_director_options(CLI::App& app, DirectorArgs& args) {
                 "a drain/move standby that has not taken over by then is abandoned");
   add_env_option(app,
                  kRole,
+                 "--handover-retries",
+                 c.handover_retries,
+                 "a drain/move standby that comes up one token behind the old worker is "
+                 "restarted after the old worker's next token this often, then takes over "
+                 "behind (0 = at once)");
+  add_env_option(app,
+                 kRole,
+                 "--handover-window",
+                 c.handover_window,
+                 "drain/move standbys starting at once, at most (adaptive below it; the rest "
+                 "start after a later token of their old worker)");
+  add_env_option(app,
+                 kRole,
                  "--cluster-key-file",
                  args.cluster_key_file,
                  "cluster key file (connswap-keys): signs and checks resume tickets; directors "
@@ -188,7 +201,7 @@ std::string describe(const DirectorArgs& a) {
       "first_token_timeout_ms={} min_stall_ms={} stall_factor={} probe_timeout_ms={} "
       "min_probe_ms={} probe_factor={} probe_pings={} worker_wait_ms={} "
       "migration_limit={} delivered_window={} prefix_max_tokens={} prefix_max_bytes={} "
-      "handover_timeout_ms={} cluster_key_file={} "
+      "handover_timeout_ms={} handover_retries={} handover_window={} cluster_key_file={} "
       "resume_every_tokens={} resume_every_ms={} resume_ttl_s={} metrics_addr={} tls_cert={} "
       "tls_ca={} {}",
       c.user_addr,
@@ -211,6 +224,8 @@ std::string describe(const DirectorArgs& a) {
       c.prefix_max_tokens,
       c.prefix_max_bytes,
       c.handover_timeout / kMillisecond,
+      c.handover_retries,
+      c.handover_window,
       a.cluster_key_file.empty() ? "off" : a.cluster_key_file,
       a.resume.every_tokens,
       a.resume.every / kMillisecond,

@@ -162,6 +162,7 @@ std::string name_options(const std::string& message) {
       {"min_stall", "--min-stall-ms"},
       {"worker_wait", "--worker-wait-ms"},
       {"handover_timeout", "--handover-timeout-ms"},
+      {"handover_window", "--handover-window"},
       {"delivered_window", "--delivered-window"},
       {"prefix_max_tokens", "--prefix-max-tokens"},
       {"prefix_max_bytes", "--prefix-max-bytes"},

@@ -193,6 +193,8 @@ struct RouterStats {
   std::uint64_t probes_no_alternative = 0;  // unanswered, but no other worker: not failed
   std::uint64_t gaps = 0;
   std::uint64_t illegal_transitions = 0;  // refused by a stream's state machine (a bug)
+  // Drain/move standbys restarted because they came up behind the old worker.
+  std::uint64_t handover_retries = 0;
   // Streams whose kept prefix stopped being the whole answer so far (a bound reached,
   // max_tokens 0 past delivered_window, a resume without the client's delivered tokens):
   // a worker that needs the whole prefix (a model server) cannot continue them.

@@ -68,6 +68,7 @@ Result<void> validate(const DirectorConfig& config) {
   CONNSWAP_TRY(check_positive("min_stall", config.min_stall));
   CONNSWAP_TRY(check_positive("worker_wait", config.worker_wait));
   CONNSWAP_TRY(check_positive("handover_timeout", config.handover_timeout));
+  CONNSWAP_TRY(check_positive("handover_window", config.handover_window));
   CONNSWAP_TRY(check_positive("delivered_window", config.delivered_window));
   CONNSWAP_TRY(check_positive("worker_keepalive", config.worker_keepalive));
   if (config.worker_keepalive >= kWorkerIdleTimeout) {

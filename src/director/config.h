@@ -65,6 +65,16 @@ struct DirectorConfig {
   // prefix_max_bytes bytes of text; beyond either it falls back to delivered_window.
   std::uint32_t prefix_max_tokens = kDefaultPrefixMaxTokens;
   std::uint32_t prefix_max_bytes = kDefaultPrefixMaxBytes;
+  // A drain/move standby whose first token is the one the old worker sent last (one token
+  // behind: taking over would cost up to an interval) is restarted right after the old
+  // worker's next token this many times; then, or when further behind, it takes over.
+  std::uint32_t handover_retries = 2;
+  // Drain/move standbys starting at once, at most (the window starts here, is halved when
+  // they come up one token behind, and grows back by one per standby that takes over); the
+  // rest start
+  // after a later token of their old worker, so that a drain of many streams does not
+  // make every standby's first token late.
+  std::uint32_t handover_window = 64;
 };
 
 // Checks addresses parse and every duration/limit is usable (timeouts > 0, stall_factor

@@ -72,7 +72,10 @@ detail::RouterStream::RouterStream(StreamRef r,
     : ref(std::move(r)), request(std::move(req)), machine(mc, machine_label(ref), now) {}
 
 StreamRouter::StreamRouter(const DirectorConfig& config, WorkerPool& pool)
-    : config_(config), machine_config_(machine_config(config)), pool_(pool) {}
+    : config_(config),
+      machine_config_(machine_config(config)),
+      pool_(pool),
+      standby_window_(config.handover_window) {}
 
 Result<StreamKey> StreamRouter::open_stream(std::string connection_id,
                                             std::uint64_t stream_id,
@@ -172,14 +175,16 @@ void StreamRouter::on_worker_token(
                  "expected seq " + std::to_string(s->next_seq) + ", got " + std::to_string(seq),
                  now);
   } else if (seq < s->next_seq) {
-    // Already forwarded (a duplicate, or drain overlap). A standby proves itself alive with
-    // any in-order token, even an old one: take over so the two attempts stop racing.
+    // Already forwarded (a duplicate, or drain overlap). A standby's duplicate means it
+    // lost the race for next_seq and runs behind the primary: restart or take over behind
+    // (stream_router_handover.cc).
     ++stats_.duplicates_dropped;
     if (from_standby) {
-      switchover(*s, now);
+      on_standby_behind(*s, seq, now);
     }
   } else {
     if (from_standby) {
+      on_standby_race(*s, /*took_over=*/true, now);
       switchover(*s, now);
     }
     forward(*s, seq, std::move(text), now, emit_ns);
@@ -256,11 +261,14 @@ void StreamRouter::forward(
   }
   if (past_end(s.request, s.next_seq)) {
     finish(s, StatusCode::kOk, "done", now);
+  } else if (s.handover_after == a.id) {
+    start_pending_handover(s, now);  // a whole interval for the standby's first token
   }
 }
 
-// Make-before-break completes: the standby delivered, so it becomes the primary and the
-// old worker's attempt (draining, or moved away from) is cancelled.
+// Make-before-break completes: the standby delivered next_seq first (or, out of retries,
+// came up behind), so it becomes the primary and the old worker's attempt (draining, or
+// moved away from) is cancelled.
 void StreamRouter::switchover(Stream& s, Timestamp now) {
   const std::string from = s.primary.worker;
   const FailureReason why = s.handover_reason;
@@ -268,6 +276,8 @@ void StreamRouter::switchover(Stream& s, Timestamp now) {
   s.primary = std::move(s.standby);
   s.standby = Attempt{};
   s.primary.delivered = true;
+  s.handover_losses = 0;
+  s.handover_to.clear();
   ++s.migrations;
   ++(why == FailureReason::kMoved ? stats_.moves : stats_.drains);
   const std::string reason(to_string(why));

@@ -176,6 +176,14 @@ class StreamRouter {
   void on_stream_timer(Stream& s, Timestamp now);
   void on_machine_timeout(Stream& s, const migration::Transition& t, Timestamp now);
   bool start_handover(Stream& s, const WorkerInfo& w, FailureReason why, Timestamp now);
+  // stream_router_handover.cc: when a make-before-break standby starts, and who wins.
+  bool arm_handover(Stream& s, const WorkerInfo& w, FailureReason why, Timestamp now);
+  bool early_in_interval(const Stream& s, Timestamp now) const;
+  bool start_standby(Stream& s, const WorkerInfo& w, Timestamp now);
+  bool standby_slot_free();
+  void start_pending_handover(Stream& s, Timestamp now);
+  void on_standby_behind(Stream& s, std::uint64_t seq, Timestamp now);
+  void on_standby_race(const Stream& s, bool took_over, Timestamp now);
   Timestamp attempt_deadline(const Stream& s, const Attempt& a) const;
   // stream_router_probes.cc: liveness probes (DirectorConfig::probe_timeout).
   static Timestamp silence_start(const Stream& s, const Attempt& a);
@@ -192,7 +200,12 @@ class StreamRouter {
   std::unordered_map<StreamKey, Stream> streams_;
   std::unordered_map<AttemptId, StreamKey> attempts_;
   std::map<std::string, std::unordered_set<AttemptId>, std::less<>> by_worker_;  // few workers
-  std::set<StreamKey> waiting_;  // streams in kSelecting, oldest key first
+  std::set<StreamKey> waiting_;   // streams in kSelecting, oldest key first
+  std::set<StreamKey> standbys_;  // streams whose drain/move standby may still be starting
+  // Standbys that may be starting at once: halved when one started since the last cut
+  // comes up one token behind, +1 per standby that takes over, within [1, handover_window].
+  std::uint32_t standby_window_;
+  Timestamp window_cut_at_ = 0;
   std::map<std::string, detail::RouterProbe, std::less<>> probes_;  // workers probed now
   std::vector<StreamKey> finished_;
   std::vector<StreamKey> touched_;  // streams this input touched (Settle)

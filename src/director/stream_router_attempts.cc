@@ -188,7 +188,7 @@ std::size_t StreamRouter::on_worker_draining(std::string_view label, Timestamp n
     if (w == nullptr) {
       break;  // nowhere to go: keep streaming on the draining worker
     }
-    moving += start_handover(s, *w, FailureReason::kDrain, now) ? 1 : 0;
+    moving += arm_handover(s, *w, FailureReason::kDrain, now) ? 1 : 0;
   }
   return moving;
 }
@@ -219,7 +219,7 @@ Result<bool> StreamRouter::move_stream(StreamKey stream,
       return make_error(Errc::kUnavailable, "no other selectable worker");
     }
   }
-  return start_handover(s, *w, FailureReason::kMoved, now);
+  return arm_handover(s, *w, FailureReason::kMoved, now);
 }
 
 // Make-before-break toward `w`: a standby attempt starts at next_seq beside the primary;

@@ -144,7 +144,9 @@ TEST(StreamRouterFailover, DrainIsMakeBeforeBreak) {
   for (const auto& tc :
        std::to_array<Case>({{"old worker first", true}, {"new worker first", false}})) {
     SCOPED_TRACE(tc.name);
-    Harness h;
+    // No retries: a standby behind the old worker takes over at its first duplicate (the
+    // restart rule is in stream_router_handover_test.cc).
+    Harness h(DirectorConfig{.handover_retries = 0});
     h.add_worker("worker-a");
     h.add_worker("worker-b");
     const StreamKey key = h.open(30);
@@ -190,9 +192,9 @@ TEST(StreamRouterFailover, DrainIsMakeBeforeBreak) {
 // A standby that was started at the drain but answers only after the old worker went on
 // (a model server busy with another request) takes over behind the stream and regenerates
 // tokens the client already has. Those duplicates are its progress: no stall while it
-// catches up, then it continues the stream.
+// catches up, then it continues the stream. (Out of restarts: handover_retries 0.)
 TEST(StreamRouterFailover, StandbyCatchingUpThroughDuplicatesIsNotAStall) {
-  Harness h;
+  Harness h(DirectorConfig{.handover_retries = 0});
   h.add_worker("worker-a");
   h.add_worker("worker-b");
   const StreamKey key = h.open(200);

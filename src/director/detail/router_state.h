@@ -66,6 +66,12 @@ struct RouterStream {
   bool touched = false;         // in touched_: settle() re-arms it after this input
   Timestamp armed = kNever;     // earliest live timer entry
   std::uint32_t timer_gen = 0;
+  // Make-before-break pacing (stream_router_handover.cc): the standby starts right after
+  // this primary attempt's next token (0 = not waiting), toward handover_to, so that its
+  // first token is due before the primary's following one; standbys that lost that race.
+  AttemptId handover_after = 0;
+  std::string handover_to;
+  std::uint32_t handover_losses = 0;
 };
 
 // An entry of the router's lazy timer heap; stale when `gen` is not the stream's timer_gen.
