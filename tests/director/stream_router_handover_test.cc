@@ -30,6 +30,33 @@ Duration only_gap(const Harness& h) {
   return gaps.empty() ? -1 : gaps[0].gap;
 }
 
+// `n` streams of `max_tokens` on worker-a (worker-b registered after them, so they stay
+// there), each fed seqs 1..`fed` one interval apart: the start of a many-stream drain.
+struct Fleet {
+  Fleet(const DirectorConfig& config, int n, std::uint32_t max_tokens, std::uint64_t fed)
+      : h(config) {
+    h.add_worker("worker-a");
+    for (int i = 0; i < n; ++i) {
+      keys.push_back(h.open(max_tokens));
+      old.push_back(h.last_start(keys.back())->attempt);
+    }
+    h.add_worker("worker-b");
+    for (std::uint64_t seq = 1; seq <= fed; ++seq) {
+      round(seq);
+    }
+  }
+  // One interval later, the old worker's `seq` on every stream.
+  void round(std::uint64_t seq) {
+    h.now += kInterval;
+    for (AttemptId a : old) {
+      h.token(a, seq);
+    }
+  }
+  Harness h;
+  std::vector<StreamKey> keys;
+  std::vector<AttemptId> old;
+};
+
 // A drain notice late in the old worker's interval: starting the standby then would leave
 // it 5 ms for its first token, so it starts right after the old worker's next token, at the
 // seq after it, and takes over within the interval (the old worker's token 12 comes late).
@@ -177,15 +204,10 @@ TEST(StreamRouterHandover, StandbyFarBehindTakesOverWithoutRestart) {
 // round, not once per standby): the restarts go two at a time, and each win widens it by
 // one again.
 TEST(StreamRouterHandover, StandbysBehindHalveTheWindowWinsWidenIt) {
-  Harness h(DirectorConfig{.handover_window = 4});
-  h.add_worker("worker-a");
-  std::vector<StreamKey> keys;
-  std::vector<AttemptId> old;
-  for (int i = 0; i < 8; ++i) {
-    keys.push_back(h.open(40));
-    old.push_back(h.last_start(keys.back())->attempt);
-  }
-  h.add_worker("worker-b");
+  Fleet f(DirectorConfig{.handover_window = 4}, 8, 40, 0);
+  Harness& h = f.h;
+  const auto& keys = f.keys;
+  const auto& old = f.old;
   std::uint64_t seq = 1;
   auto old_round = [&] {  // the old worker's next token on every stream
     h.now += kInterval;
@@ -238,21 +260,10 @@ TEST(StreamRouterHandover, StandbysBehindHalveTheWindowWinsWidenIt) {
 // Standbys that come up far behind (no start makes it in time: an overloaded machine) take
 // over and leave the window as it is: the drain goes on at full width, not one at a time.
 TEST(StreamRouterHandover, StandbysFarBehindDoNotShrinkTheWindow) {
-  Harness h(DirectorConfig{.handover_window = 2});
-  h.add_worker("worker-a");
-  std::vector<StreamKey> keys;
-  std::vector<AttemptId> old;
-  for (int i = 0; i < 4; ++i) {
-    keys.push_back(h.open(40));
-    old.push_back(h.last_start(keys.back())->attempt);
-  }
-  h.add_worker("worker-b");
-  for (std::uint64_t seq = 1; seq <= 10; ++seq) {
-    h.now += kInterval;
-    for (AttemptId a : old) {
-      h.token(a, seq);
-    }
-  }
+  Fleet f(DirectorConfig{.handover_window = 2}, 4, 40, 10);
+  Harness& h = f.h;
+  const auto& keys = f.keys;
+  const auto& old = f.old;
   h.router.on_worker_draining("worker-a", h.now);
   h.collect();
   const AttemptId b0 = h.last_start(keys[0])->attempt;
@@ -260,10 +271,7 @@ TEST(StreamRouterHandover, StandbysFarBehindDoNotShrinkTheWindow) {
   ASSERT_NE(b0, old[0]);
   ASSERT_NE(b1, old[1]);
   for (std::uint64_t seq = 11; seq <= 13; ++seq) {
-    h.now += kInterval;
-    for (AttemptId a : old) {
-      h.token(a, seq);
-    }
+    f.round(seq);
   }
   h.now += 2 * kMillisecond;
   h.token(b0, 11);  // three behind: takes over
@@ -279,21 +287,10 @@ TEST(StreamRouterHandover, StandbysFarBehindDoNotShrinkTheWindow) {
 // A drain of many streams starts at most handover_window standbys at once; the others start
 // after a later token of the old worker, as slots free up. Nothing lost or repeated.
 TEST(StreamRouterHandover, HandoverWindowBoundsStandbysStartingAtOnce) {
-  Harness h(DirectorConfig{.handover_window = 2});
-  h.add_worker("worker-a");
-  std::vector<StreamKey> keys;
-  std::vector<AttemptId> old;
-  for (int i = 0; i < 4; ++i) {
-    keys.push_back(h.open(30));
-    old.push_back(h.last_start(keys.back())->attempt);
-  }
-  h.add_worker("worker-b");
-  for (std::uint64_t seq = 1; seq <= 10; ++seq) {
-    h.now += kInterval;
-    for (AttemptId a : old) {
-      h.token(a, seq);
-    }
-  }
+  Fleet f(DirectorConfig{.handover_window = 2}, 4, 30, 10);
+  Harness& h = f.h;
+  const auto& keys = f.keys;
+  const auto& old = f.old;
   const std::size_t before = h.all<StartAttempt>().size();
   EXPECT_EQ(h.router.on_worker_draining("worker-a", h.now), 4U);
   h.collect();
