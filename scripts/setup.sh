@@ -12,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   ngtcp2-server ngtcp2-client
   procps iproute2 python3 python3-venv curl
-  gnuplot-nox
+  gnuplot-nox prometheus
 )
 
 missing=()
