@@ -12,14 +12,28 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+. scripts/lib/progress.sh
 jobs=${CONNSWAP_JOBS:-2}
 build=build/release
+targets=(connswap-director connswap-worker connswap-client connswap-certs)
+
+# The first line: the estimate, from how much is left to build (a ninja dry run).
+steps=$(progress_build_steps "$build" "${targets[@]}")
+if [ -z "$steps" ]; then
+  estimate="about 6 min on a fresh 2-core machine: packages, a ~4 min build, then the ~1 min demo"
+elif [ "$steps" -eq 0 ]; then
+  estimate="about 1 min (already built)"
+else
+  estimate="about $((1 + (steps + 59) / 60)) min: $steps build steps left, then the ~1 min demo"
+fi
+progress_begin "scripts/demo.sh: a director, two workers and a client, one migration" \
+  "$estimate"
 bin=$build/apps
 work=build/demo
 ports=(61000 61001 62001 62002 63001 63002)
 http_port=8080
 
-say() { printf '\n==> %s\n' "$*"; }
+say() { printf '\n==> [%s] %s\n' "$(progress_elapsed)" "$*"; }
 die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
 
 pids=()
@@ -45,6 +59,8 @@ cleanup() {
   trap - EXIT INT TERM
   [ ${#curls[@]} -eq 0 ] || kill "${curls[@]}" 2>/dev/null || true
   stop_all
+  printf 'demo: %s, %s elapsed\n' "$([ "$status" -eq 0 ] && echo done || echo "exit $status")" \
+    "$(progress_elapsed)"
   exit "$status"
 }
 trap cleanup EXIT
@@ -60,10 +76,10 @@ if [ ! -f "$build/build.ninja" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$build/demo-configure.log" 2>&1 ||
     { tail -n 30 "$build/demo-configure.log"; die "cmake configure failed (log: $build/demo-configure.log)"; }
 fi
-# Progress: ninja's "[done/total] Building ..." lines, shortened; the whole output is logged.
-cmake --build "$build" -j"$jobs" \
-  --target connswap-director connswap-worker connswap-client connswap-certs 2>&1 |
-  tee "$build/demo-build.log" | cut -c1-100 ||
+# Progress: a [done/total] counter with the time left; errors as they come; the whole
+# output in $build/demo-build.log.
+cmake --build "$build" -j"$jobs" --target "${targets[@]}" 2>&1 |
+  progress_ninja "$build/demo-build.log" ||
   { tail -n 30 "$build/demo-build.log"; die "build failed (log: $build/demo-build.log)"; }
 echo "built: connswap-director, connswap-worker, connswap-client, connswap-certs"
 

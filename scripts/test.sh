@@ -8,8 +8,21 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+. scripts/lib/progress.sh
 which_builds=${1:-all}
 jobs=${CONNSWAP_JOBS:-2}
+
+# The first line: the estimate, from whether this machine built connswap before (the wheel
+# cache holds the llama-cpp-python wheel compiled once per machine; ccache is then warm too).
+if compgen -G "${CONNSWAP_WHEEL_CACHE:-$HOME/.cache/connswap-wheels}/built/*/*.whl" \
+  >/dev/null; then
+  estimate="about 16-25 min on 2 cores with this machine's caches warm"
+else
+  estimate="about 45 min on a fresh 2-core machine (empty caches; llama.cpp compiled once)"
+fi
+[ "$which_builds" = all ] || estimate="the Release half of: $estimate"
+progress_begin "scripts/test.sh: install, build Release and ASan/UBSan, run every test" \
+  "$estimate"
 
 # ccache keys on paths relative to the clone, so a second clone on this machine hits the
 # entries of the first. The three builds take well under 1 GB of (compressed) cache, which
@@ -29,7 +42,7 @@ stage_start=$start
 stage() {
   current=$1
   shift
-  printf '\n==> %s\n' "$current"
+  printf '\n==> [%s] %s\n' "$(progress_elapsed)" "$current"
   stage_start=$(date +%s)
   "$@"
   stage_log+=("$(printf '%6ss  %s' "$(($(date +%s) - stage_start))" "$current")")
@@ -45,7 +58,7 @@ summary() {
   if [ -n "$current" ]; then
     printf '%6ss  %s (FAILED)\n' "$(($(date +%s) - stage_start))" "$current"
   fi
-  printf '%6ss  total\n' "$(($(date +%s) - start))"
+  printf '%6ss  total (%s elapsed)\n' "$(($(date +%s) - start))" "$(progress_elapsed)"
   return "$status"
 }
 trap summary EXIT
@@ -56,11 +69,16 @@ configure() {  # build dir, then cmake options; cmake's chatter is not shown
   cmake -S . -B "$dir" -G Ninja -DCONNSWAP_WERROR=ON "$@" >/dev/null
 }
 
+build() {  # build dir: the build as a [done/total] counter; errors shown as they come
+  mkdir -p "$1"
+  cmake --build "$1" -j"$jobs" 2>&1 | progress_ninja "$1/build.log"
+}
+
 run_build() {  # name, then cmake options
   local name=$1
   shift
   stage "configure build/$name" configure "build/$name" "$@"
-  stage "build build/$name" cmake --build "build/$name" -j"$jobs"
+  stage "build build/$name (full output: build/$name/build.log)" build "build/$name"
   # The real model server's venv (the CTest llm_env then only checks it): on a cold machine
   # this compiles llama-cpp-python once (~6 min on 2 cores) into the shared wheel cache.
   stage "llm venv build/$name (scripts/llm_env.sh)" scripts/llm_env.sh "build/$name"

@@ -61,8 +61,11 @@ venv_install_pinned() {  # venv dir, requirements file
   local pip=("$1/bin/python" -m pip --quiet --disable-pip-version-check)
   local install=(install --require-hashes --no-deps --only-binary=:all: -r "$2")
   if ! "${pip[@]}" "${install[@]}" --no-index --find-links "$venv_wheels" 2>/dev/null; then
-    "${pip[@]}" download --require-hashes --no-deps --only-binary=:all: -d "$venv_wheels" \
-      -r "$2" ||
+    # Not quiet: pip names each wheel it fetches, with its size (progress on a fresh machine).
+    echo "$venv_tag: downloading the pinned wheels missing from $venv_wheels (once per machine)"
+    "$1/bin/python" -m pip --disable-pip-version-check download --progress-bar off \
+      --require-hashes --no-deps --only-binary=:all: -d "$venv_wheels" -r "$2" |
+      awk '/^ *Downloading / { print; fflush() }' ||
       venv_fail "cannot download the pinned wheels into $venv_wheels" \
         "(is the package registry reachable?)"
     "${pip[@]}" "${install[@]}" --no-index --find-links "$venv_wheels" ||

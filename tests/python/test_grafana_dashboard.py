@@ -11,6 +11,7 @@ import pathlib
 import re
 import shutil
 import socket
+import urllib.error
 import urllib.parse
 import urllib.request
 
