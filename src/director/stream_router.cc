@@ -104,7 +104,10 @@ Result<StreamKey> StreamRouter::open_stream(StreamSpec spec, Timestamp now) {
   init_prefix(s, spec.window);
   ++stats_.streams_opened;
   if (past_end(s.request, s.next_seq)) {
-    finish(s, StatusCode::kOk, "nothing to generate", now);
+    // Nothing left (start_seq past max_tokens; a resumed stream already complete): Assigned
+    // first, as on every stream, with no worker, then Done "done" (PROTOCOL.md §7.1).
+    actions_.push_back(SendAssigned{key, ""});
+    finish(s, StatusCode::kOk, "done", now);
   } else if (!try_assign(s, {}, now)) {
     wait_for_worker(s, now);
   }

@@ -37,6 +37,9 @@ struct PeerInfo {
   bool authenticated = false;  // the transport verified a certificate the peer presented
   RoleSet roles{};             // the roles that certificate grants (base/peer_roles.h)
   std::string fingerprint{};   // its SHA-256, lowercase hex: a stable identity; "" if none
+  // The transport's printable id of this connection (the same for every call on it; for
+  // QUIC the hex of the original destination connection id); "" if the transport has none.
+  std::string connection{};
 };
 
 // One message body, or nullopt when the peer ended its messages (server side: the client

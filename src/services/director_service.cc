@@ -19,6 +19,12 @@ spdlog::logger& logger() {
   return log::get("director");
 }
 
+std::string default_connection_id(const rpc::PeerInfo& peer) {
+  // One id per QUIC connection, so that every call on it shares one session (PROTOCOL.md
+  // §7: what the id identifies). The QUIC id is hex, within check_connection_id().
+  return peer.connection.empty() ? std::string() : "quic-" + peer.connection;
+}
+
 }  // namespace
 
 DirectorService::Impl::Impl(const director::DirectorConfig& config,
@@ -53,7 +59,7 @@ void DirectorService::Impl::open_stream(std::unique_ptr<ClientSink> sink,
     return;
   }
   if (connection_id.empty()) {
-    connection_id = "conn-" + std::to_string(next_connection_++);
+    connection_id = "conn-" + std::to_string(next_connection_++);  // a front without ids
   }
   // Stream ids are unique per director; a resumed stream keeps the id another director gave
   // it, so skip ids its connection already has open here.
@@ -282,6 +288,9 @@ Result<void> DirectorService::add_user_methods(rpc::Registry& user) {
       [weak](detail::GenerateCall call, const v1::GenerateRequest& request) {
         if (auto impl = weak.lock()) {
           std::string connection_id = connection_id_of(call.raw());
+          if (connection_id.empty()) {
+            connection_id = default_connection_id(call.raw().peer());
+          }
           impl->open_stream(detail::make_quic_sink(std::move(call)), connection_id, request);
         } else {
           (void)call.finish({rpc::StatusCode::kUnavailable, "director gone"});

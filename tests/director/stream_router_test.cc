@@ -110,9 +110,13 @@ TEST(StreamRouter, StartSeqResumesAndValidates) {
   auto bad = h.router.open_stream("c", 9, {.prompt = "p", .max_tokens = 3, .start_seq = 0}, h.now);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, Errc::kInvalidArgument);
-  const StreamKey empty = h.open(3, 4);  // past the end: nothing to do
+  // Past the end: Assigned with no worker, then Done "done"; no worker is called.
+  const StreamKey empty = h.open(3, 4);
+  EXPECT_EQ(h.clients[empty].assigned, std::vector<std::string>{""});
   ASSERT_TRUE(h.clients[empty].finish);
   EXPECT_EQ(h.clients[empty].finish->code, StatusCode::kOk);
+  EXPECT_EQ(h.clients[empty].finish->message, "done");
+  EXPECT_EQ(h.clients[empty].finish->tokens, 0U);
   EXPECT_FALSE(h.last_start(empty));
 }
 

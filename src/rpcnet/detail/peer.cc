@@ -63,8 +63,11 @@ void Peer::on_handshake(net::Conn& conn) {
   info_.fingerprint = std::move(cert.fingerprint);
   // A certificate the peer presented has been verified (the handshake fails otherwise:
   // a server verifies against its client CA, a client against its trust anchors).
-  session_.set_peer(
-      {info_.peer.to_string(), info_.client_certificate, info_.roles, info_.fingerprint});
+  session_.set_peer({info_.peer.to_string(),
+                     info_.client_certificate,
+                     info_.roles,
+                     info_.fingerprint,
+                     conn.id()});
   transport_.set_ready();
   observer_.on_peer_open(*this);
   // Calls started before the handshake are waiting for a stream.
