@@ -146,11 +146,19 @@ std::vector<StatusWorker> StatusBook::workers(const director::WorkerPool& pool,
       w.tokens = c.tokens;
       w.failures = c.failures;
       const Duration open = now - c.window_start;
+      const double current = open <= 0
+                                 ? 0
+                                 : static_cast<double>(c.window_tokens) *
+                                       static_cast<double>(kSecond) / static_cast<double>(open);
       // A window open for twice the span without closing: the worker slowed or stopped.
-      w.tokens_per_s = open >= 2 * kRateWindow
-                           ? static_cast<double>(c.window_tokens) * static_cast<double>(kSecond) /
-                                 static_cast<double>(open)
-                           : c.last_rate;
+      // Before any window closed, the current one (from kRateWindow / 4) is all there is.
+      if (info.state == director::WorkerState::kLost) {
+        w.tokens_per_s = 0;  // nothing more comes from a lost worker
+      } else if (open >= 2 * kRateWindow || (c.last_rate == 0 && open >= kRateWindow / 4)) {
+        w.tokens_per_s = current;
+      } else {
+        w.tokens_per_s = c.last_rate;
+      }
     }
     out.push_back(std::move(w));
   }

@@ -169,6 +169,8 @@ TEST(DirectorStatus, ACrashedWorkerIsLostAndItsStreamMigratedOnceWithTheReason) 
   EXPECT_EQ(find(after, first)->health, "lost");
   EXPECT_EQ(find(after, first)->failures, 1U);
   EXPECT_EQ(find(after, first)->streams, 0U);
+  EXPECT_EQ(find(after, first)->tokens_per_s, 0.0);
+  EXPECT_GT(find(after, streams[0].worker)->tokens_per_s, 0.0);
   EXPECT_EQ(c.world.director->gap_histogram().total, 1U);
 
   std::vector<std::string> kinds;
