@@ -111,10 +111,12 @@ void StatusBook::on_event(const director::Event& event, Timestamp now) {
 }
 
 void StatusBook::poll_workers(const director::WorkerPool& pool) {
-  if (!observer_) {
+  if (!observer_ || unchanged(pool)) {
     return;
   }
+  seen_.clear();
   for (const auto& [label, info] : pool.workers()) {
+    seen_.push_back(info.state);
     const std::string_view health = health_of(info.state);
     auto it = health_.find(label);
     if (it != health_.end() && it->second == health) {
@@ -128,6 +130,21 @@ void StatusBook::poll_workers(const director::WorkerPool& pool) {
     health_[label] = std::string(health);
     emit(event);
   }
+}
+
+// The pool never forgets a worker: the same count means the same labels, in the same
+// (map) order. One enum compare per worker on every turn, no string.
+bool StatusBook::unchanged(const director::WorkerPool& pool) const {
+  if (pool.size() != seen_.size()) {
+    return false;
+  }
+  std::size_t i = 0;
+  for (const auto& [label, info] : pool.workers()) {
+    if (info.state != seen_[i++]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::vector<StatusWorker> StatusBook::workers(const director::WorkerPool& pool,

@@ -4,12 +4,15 @@
 // that crashes mid-stream shows as lost, the stream as migrated once with its reason, the
 // feed carries the migration, the gap and the worker's change.
 
+#include <chrono>
+#include <cstdio>
 #include <deque>
 #include <functional>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "base/log.h"
 #include "front/http_session.h"
 #include "front/status_feed.h"
 #include "services/scenario.h"
@@ -123,6 +126,26 @@ struct Cluster {
   World world;
   std::unique_ptr<Backend> backend;
   front::HttpFrontConfig config;
+};
+
+// Raises the named loggers to error level while alive.
+class Quiet {
+ public:
+  explicit Quiet(std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+      spdlog::logger& l = log::get(name);
+      saved_.emplace_back(&l, l.level());
+      l.set_level(spdlog::level::err);
+    }
+  }
+  ~Quiet() {
+    for (auto& [l, level] : saved_) {
+      l->set_level(level);
+    }
+  }
+
+ private:
+  std::vector<std::pair<spdlog::logger*, spdlog::level::level_enum>> saved_;
 };
 
 const StatusWorker* find(const std::vector<StatusWorker>& workers, std::string_view label) {
@@ -264,6 +287,37 @@ TEST(DirectorStatus, ASlowFeedSubscriberLosesOldEventsAndNeverGrowsItsBuffer) {
   feed.session.on_deadline(c.world.now);
   EXPECT_TRUE(feed.transport.closed);
   EXPECT_EQ(c.backend->feed_stats.subscribers, 0U);
+}
+
+// 10,000 open streams (10 clients x 1,000): GET /status renders the cap with the count
+// and /debug/streams?limit= honours its limit; the time of a snapshot + render is printed.
+TEST(DirectorStatus, TenThousandOpenStreamsRenderTheCap) {
+  Quiet quiet({"client", "director", "worker"});  // 10,000 streams' lines, and their ends
+  Cluster c;
+  for (int i = 0; i < 10; ++i) {
+    auto config = client_config(1'000, 100'000, "conn-" + std::to_string(i));
+    config.log_tokens = false;
+    c.world.add_client(config);
+  }
+  c.world.run_for(50 * kMillisecond);
+  ASSERT_EQ(c.world.director->stats().active_streams, 10'000U);
+  Conn page(c.world, *c.backend, c.config);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string html = page.get("/status?sort=tokens");
+  const auto took = std::chrono::steady_clock::now() - start;
+  std::printf("GET /status with 10,000 open streams: %.1f ms, %zu bytes\n",
+              std::chrono::duration<double, std::milli>(took).count(),
+              html.size());
+  EXPECT_NE(html.find("showing 500 of 10000 streams, sorted by tokens"), std::string::npos);
+  std::size_t rows = 0;
+  for (auto p = html.find("<tr data-connection="); p != std::string::npos;
+       p = html.find("<tr data-connection=", p + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(rows, 500U);
+  const std::string json = page.get("/debug/streams?limit=20");
+  EXPECT_NE(json.find("\"shown\":20,"), std::string::npos) << json.substr(0, 300);
+  EXPECT_NE(json.find("\"total\":10000"), std::string::npos);
 }
 
 TEST(DirectorStatus, StatusOffMeansNotFound) {

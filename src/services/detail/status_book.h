@@ -28,7 +28,8 @@ class StatusBook {
   // The stream ended: its migrations are forgotten.
   void on_finished(director::StreamKey key) { migrations_.erase(key); }
   // Compares each worker's health with the last seen and reports changes (and new
-  // workers) to the observer. O(workers); only with an observer.
+  // workers) to the observer. Only with an observer; O(workers) enum compares when
+  // nothing changed (every director turn calls it).
   void poll_workers(const director::WorkerPool& pool);
 
   // The pool's workers with this book's counters, by label.
@@ -36,8 +37,13 @@ class StatusBook {
   // The migrations of `key`, oldest first (the newest kMaxStreamMigrations).
   std::vector<StatusMigration> migrations(director::StreamKey key, Timestamp now) const;
   const GapHistogram& gaps() const { return gaps_; }
-  // One observer of StatusEvents; a later call replaces it.
-  void set_observer(std::function<void(const StatusEvent&)> fn) { observer_ = std::move(fn); }
+  // One observer of StatusEvents; a later call replaces it. The next poll_workers()
+  // reports every worker to it (from "new").
+  void set_observer(std::function<void(const StatusEvent&)> fn) {
+    observer_ = std::move(fn);
+    seen_.clear();
+    health_.clear();
+  }
 
  private:
   struct WorkerCounters {
@@ -52,10 +58,12 @@ class StatusBook {
     Timestamp at = 0;
   };
   void emit(const StatusEvent& event) const;
+  bool unchanged(const director::WorkerPool& pool) const;  // every state as in seen_
 
   std::map<std::string, WorkerCounters, std::less<>> workers_;
   std::unordered_map<director::StreamKey, std::vector<Migration>> migrations_;
   std::map<std::string, std::string, std::less<>> health_;  // label -> health last seen
+  std::vector<director::WorkerState> seen_;  // each worker's state last polled, pool order
   GapHistogram gaps_;
   std::function<void(const StatusEvent&)> observer_;
 };
