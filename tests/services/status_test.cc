@@ -197,14 +197,17 @@ TEST(DirectorStatus, ACrashedWorkerIsLostAndItsStreamMigratedOnceWithTheReason) 
   EXPECT_EQ(c.world.director->gap_histogram().total, 1U);
 
   std::vector<std::string> kinds;
+  std::vector<std::string> first_reports;  // each worker once, at subscription
   for (const StatusEvent& e : events) {
     if (e.kind == StatusEvent::Kind::kWorkerState && e.from == "new") {
-      continue;  // the first report of each worker, at subscription
+      first_reports.push_back(e.worker + ":" + e.to);
+      continue;
     }
     kinds.push_back(
         std::string(to_string(e.kind)) + ":" +
         (e.kind == StatusEvent::Kind::kWorkerState ? e.worker + ":" + e.to : e.from + ">" + e.to));
   }
+  EXPECT_EQ(first_reports, (std::vector<std::string>{"worker-a:healthy", "worker-b:healthy"}));
   const std::string other = streams[0].worker;
   EXPECT_EQ(kinds,
             (std::vector<std::string>{"migration:" + first + ">" + other,
