@@ -3,6 +3,7 @@
 // only with StatusConfig::enabled and a Backend that has a StatusSource.
 
 #include <charconv>
+#include <vector>
 
 #include "base/log.h"
 #include "front/http_session.h"
@@ -17,13 +18,21 @@ spdlog::logger& logger() {
   return log::get("http");
 }
 
+// The page's own inline style and script, requests to this origin only (the refresh and
+// the feed), no frames: even a string that slipped past escaping could load nothing.
+constexpr std::string_view kPagePolicy =
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+
 std::string page_response(std::string_view type, std::string_view body, bool keep_alive) {
-  return http::response(200,
-                        {{"Content-Type", std::string(type)},
-                         {"Cache-Control", "no-store"},
-                         {"X-Content-Type-Options", "nosniff"},
-                         {"Connection", keep_alive ? "keep-alive" : "close"}},
-                        body);
+  std::vector<http::Header> headers = {{"Content-Type", std::string(type)},
+                                       {"Cache-Control", "no-store"},
+                                       {"X-Content-Type-Options", "nosniff"},
+                                       {"Connection", keep_alive ? "keep-alive" : "close"}};
+  if (type.starts_with("text/html")) {
+    headers.push_back({"Content-Security-Policy", std::string(kPagePolicy)});
+  }
+  return http::response(200, headers, body);
 }
 
 // ?limit=N, at most `cap` (a missing or bad one is `cap`).

@@ -243,6 +243,7 @@ TEST(DirectorStatus, TheFrontServesThePageTheJsonAndTheLiveFeed) {
   const std::string html = page.get("/status?sort=tokens");
   EXPECT_EQ(html.rfind("HTTP/1.1 200 OK\r\n", 0), 0U);
   EXPECT_NE(html.find("Content-Type: text/html; charset=utf-8\r\n"), std::string::npos);
+  EXPECT_NE(html.find("Content-Security-Policy: default-src 'none';"), std::string::npos);
   EXPECT_NE(html.find("<tr class=\"h-lost\" data-worker=\"" + first + "\""), std::string::npos);
   EXPECT_NE(html.find("showing 1 of 1 streams, sorted by tokens"), std::string::npos);
   EXPECT_NE(html.find("data-count=\"1\""), std::string::npos);
