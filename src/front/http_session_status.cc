@@ -2,6 +2,7 @@
 // /debug/streams, /debug/gaps (JSON) and /debug/events (the SSE live feed). The routes exist
 // only with StatusConfig::enabled and a Backend that has a StatusSource.
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -67,9 +68,9 @@ void HttpSession::serve_status(Timestamp now, const http::Request& request) {
     return;
   }
   if (path == "/debug/workers") {
-    respond(page_response("application/json", workers_json(source.workers()), keep_alive),
-            200,
-            keep_alive);
+    std::vector<services::StatusWorker> workers = source.workers();
+    workers.resize(std::min(workers.size(), limit_of(request.target, workers.size())));
+    respond(page_response("application/json", workers_json(workers), keep_alive), 200, keep_alive);
     return;
   }
   if (path == "/debug/gaps") {

@@ -251,6 +251,9 @@ TEST(DirectorStatus, TheFrontServesThePageTheJsonAndTheLiveFeed) {
   EXPECT_EQ(page.get("/").find("<h1>connswap director</h1>") != std::string::npos, true);
   const std::string workers = page.get("/debug/workers");
   EXPECT_NE(workers.find("\"health\":\"lost\""), std::string::npos) << workers;
+  const std::string one = page.get("/debug/workers?limit=1");
+  EXPECT_NE(one.find("\"label\":\"worker-a\""), std::string::npos) << one;
+  EXPECT_EQ(one.find("\"label\":\"worker-b\""), std::string::npos) << one;
   const std::string streams = page.get("/debug/streams");
   EXPECT_NE(streams.find("\"migration_count\":1"), std::string::npos) << streams;
   EXPECT_NE(streams.find("\"reason\":\"connection_lost\""), std::string::npos);
@@ -258,7 +261,7 @@ TEST(DirectorStatus, TheFrontServesThePageTheJsonAndTheLiveFeed) {
             std::string::npos);
   EXPECT_NE(page.get("/debug/gaps").find("\"total\":1"), std::string::npos);
   EXPECT_EQ(page.get("/debug/events").rfind("HTTP/1.1 200", 0), 0U);  // any connection
-  EXPECT_EQ(page.stats.status_pages, 7U);
+  EXPECT_EQ(page.stats.status_pages, 8U);
 }
 
 TEST(DirectorStatus, ASlowFeedSubscriberLosesOldEventsAndNeverGrowsItsBuffer) {
