@@ -13,6 +13,7 @@ packages=(
   ngtcp2-server ngtcp2-client
   procps iproute2 python3 python3-venv curl
   gnuplot-nox prometheus
+  chromium chromium-driver
 )
 
 missing=()

@@ -22,7 +22,19 @@ HttpMetrics::HttpMetrics(prometheus::Registry& r)
       accepted_(counter(r, "connswap_http_connections_total", "HTTP connections accepted")),
       refused_(counter(r,
                        "connswap_http_connections_refused_total",
-                       "HTTP connections closed at once: over --http-max-connections")) {
+                       "HTTP connections closed at once: over --http-max-connections")),
+      status_subscribers_(prometheus::BuildGauge()
+                              .Name("connswap_http_status_subscribers")
+                              .Help("open /debug/events (status live feed) connections")
+                              .Register(r)
+                              .Add({})),
+      status_events_(counter(r,
+                             "connswap_http_status_events_total",
+                             "status events (migrations, gaps, worker changes) published")),
+      status_dropped_(counter(r,
+                              "connswap_http_status_events_dropped_total",
+                              "status events a slow /debug/events subscriber lost: over "
+                              "--status-feed-queue")) {
   using S = front::HttpFrontStats;
   const struct {
     const char* name;
@@ -58,6 +70,9 @@ HttpMetrics::HttpMetrics(prometheus::Registry& r)
       {"connswap_http_tls_failures_total",
        "--http-tls connections closed on a failed handshake or a bad record",
        &S::tls_failures},
+      {"connswap_http_status_pages_total",
+       "status page and /debug/* JSON answers",
+       &S::status_pages},
   };
   for (const auto& f : fields) {
     counters_.push_back({&counter(r, f.name, f.help), f.field});
@@ -69,6 +84,9 @@ void HttpMetrics::update(const front::HttpFrontStats& stats,
   open_.Set(static_cast<double>(connections.open));
   advance_to(accepted_, static_cast<double>(connections.accepted));
   advance_to(refused_, static_cast<double>(connections.refused));
+  status_subscribers_.Set(static_cast<double>(stats.status_feed.subscribers));
+  advance_to(status_events_, static_cast<double>(stats.status_feed.events));
+  advance_to(status_dropped_, static_cast<double>(stats.status_feed.dropped));
   for (const Entry& e : counters_) {
     advance_to(*e.counter, static_cast<double>(stats.*e.field));
   }

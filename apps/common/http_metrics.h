@@ -33,6 +33,9 @@ class HttpMetrics {
   prometheus::Gauge& open_;
   prometheus::Counter& accepted_;
   prometheus::Counter& refused_;
+  prometheus::Gauge& status_subscribers_;  // /debug/events subscribers now
+  prometheus::Counter& status_events_;     // status events published
+  prometheus::Counter& status_dropped_;    // ...that a slow subscriber lost
   std::vector<Entry> counters_;
 };
 

@@ -73,9 +73,14 @@ void add_http_options(CLI::App& app, HttpArgs& args) {
                  "longest SSE event id (resume point, with --cluster-key-file; at most "
                  "--http-max-header-bytes - 1024, as it comes back as Last-Event-ID); an "
                  "event whose id would be longer goes without one; 0 = no ids");
+  add_status_options(app, args.status);
 }
 
-Result<void> finish_http_options(const HttpArgs& args) {
+Result<void> finish_http_options(HttpArgs& args) {
+  if (auto status = finish_status_options(args.status); !status) {
+    return status;
+  }
+  args.config.status = args.status.config;
   if (args.addr.empty()) {
     return {};
   }
@@ -115,7 +120,8 @@ std::string describe(const HttpArgs& args) {
   return fmt::format(
       "http_addr={} http_tls={} http_max_connections={} http_max_header_bytes={} "
       "http_max_body_bytes={} "
-      "http_request_timeout_ms={} http_idle_timeout_ms={} http_max_tokens={}",
+      "http_request_timeout_ms={} http_idle_timeout_ms={} http_max_tokens={} http_status={} "
+      "status_max_streams={}",
       args.addr,
       args.tls,
       args.tcp.max_connections,
@@ -123,7 +129,9 @@ std::string describe(const HttpArgs& args) {
       c.limits.max_body_bytes,
       c.request_timeout / kMillisecond,
       c.idle_timeout / kMillisecond,
-      c.decode.max_tokens);
+      c.decode.max_tokens,
+      args.status.mode,
+      c.status.max_streams);
 }
 
 }  // namespace connswap::app

@@ -24,6 +24,8 @@ class HttpFront::Backend final : public front::Backend {
   bool ready() const override { return service_.stats().workers.active > 0; }
   std::vector<std::string> models() const override { return service_.models(); }
   std::size_t max_request_bytes() const override { return service_.max_request_bytes(); }
+  front::StatusSource* status() override { return status_; }
+  void set_status(front::StatusSource* status) { status_ = status; }
   std::int64_t unix_now() const override {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -32,6 +34,7 @@ class HttpFront::Backend final : public front::Backend {
 
  private:
   services::DirectorService& service_;
+  front::StatusSource* status_ = nullptr;  // --http-status off: none
 };
 
 namespace {
@@ -159,6 +162,11 @@ HttpFront::HttpFront(net::Loop& loop, services::DirectorService& service, const 
   std::size_t& id_bytes = args_.config.completion.max_event_id_bytes;
   const std::size_t header_bytes = args_.config.limits.max_header_bytes;
   id_bytes = std::min(id_bytes, header_bytes > 1024 ? header_bytes - 1024 : 0);
+  if (args_.config.status.enabled) {
+    status_ =
+        std::make_unique<DirectorStatusSource>(service, args_.config.status, stats_.status_feed);
+    backend_->set_status(status_.get());
+  }
 }
 
 HttpFront::~HttpFront() {

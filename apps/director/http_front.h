@@ -8,6 +8,7 @@
 #include "base/address.h"
 #include "base/error.h"
 #include "common/http_options.h"
+#include "director/status_source.h"
 #include "front/http_session.h"
 #include "front/tls_stream.h"
 #include "net/loop.h"
@@ -48,6 +49,7 @@ class HttpFront {
   std::string instance_;  // random, in every connection id ("http-<instance>-<n>")
   void* tls_credentials_ = nullptr;
   front::HttpFrontStats stats_;
+  std::unique_ptr<DirectorStatusSource> status_;  // --http-status on; before the listener
   std::unique_ptr<net::TcpListener> listener_;
 };
 

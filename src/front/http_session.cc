@@ -70,6 +70,10 @@ void HttpSession::on_data(Timestamp now, std::string_view bytes) {
 }
 
 void HttpSession::on_drained(Timestamp now) {
+  if (feed_ != nullptr) {
+    flush_feed();
+    return;
+  }
   if (completion_ != nullptr) {
     stall_seen_ = false;
     completion_->on_drained();
@@ -81,6 +85,10 @@ void HttpSession::on_drained(Timestamp now) {
 
 void HttpSession::on_deadline(Timestamp now) {
   if (closing_) {
+    return;
+  }
+  if (feed_ != nullptr) {
+    feed_deadline(now);
     return;
   }
   if (completion_ != nullptr) {
@@ -125,6 +133,7 @@ void HttpSession::on_deadline(Timestamp now) {
 
 void HttpSession::on_closed() {
   closing_ = true;
+  stop_feed();
   if (completion_ != nullptr) {
     if (!completion_->finished()) {
       ++stats_.client_gone;
@@ -141,7 +150,7 @@ void HttpSession::pump(Timestamp now) {
   const auto backed_up = [this] {
     return transport_.queued() > config_.completion.write_high_water;
   };
-  while (!closing_ && completion_ == nullptr && !backed_up()) {
+  while (!closing_ && completion_ == nullptr && feed_ == nullptr && !backed_up()) {
     std::optional<http::Request> request = parser_.take();
     if (!request) {
       break;
@@ -149,6 +158,9 @@ void HttpSession::pump(Timestamp now) {
     ++stats_.requests;
     request_started_ = 0;
     serve(now, *request);
+  }
+  if (feed_ != nullptr) {
+    return;  // the feed owns the connection now (start_feed stopped reading, armed)
   }
   if (!closing_ && completion_ == nullptr && !backed_up() && parser_.error()) {
     refuse(*parser_.error());  // a pipelined request after the ones served was bad
@@ -178,6 +190,14 @@ void HttpSession::serve(Timestamp now, const http::Request& request) {
     serve_completion(
         path == "/v1/chat/completions" ? openai::Endpoint::kChat : openai::Endpoint::kCompletions,
         request);
+    return;
+  }
+  if (is_status_route(path)) {
+    if (request.method != "GET") {
+      respond(method_not_allowed("GET", keep_alive), 405, keep_alive);
+      return;
+    }
+    serve_status(now, request);
     return;
   }
   const bool get_path = path == "/healthz" || path == "/readyz" || path == "/v1/models";
@@ -404,6 +424,10 @@ void HttpSession::arm(Timestamp now) {
   }
   if (completion_ != nullptr) {
     transport_.set_deadline(now + config_.idle_timeout);
+    return;
+  }
+  if (feed_ != nullptr) {
+    transport_.set_deadline(now + config_.status.feed_keepalive);
     return;
   }
   if (parser_.mid_request()) {

@@ -12,6 +12,8 @@
 
 #include "base/time.h"
 #include "front/completion.h"
+#include "front/status_feed.h"
+#include "front/status_source.h"
 #include "front/transport.h"
 #include "http/parse_error.h"
 #include "http/request_parser.h"
@@ -27,6 +29,7 @@ struct HttpFrontConfig {
   // Keep-alive wait for the next request; also how long (1-2x) a client may take no byte
   // of an answer being written before its stream is cancelled.
   Duration idle_timeout = 60 * kSecond;
+  StatusConfig status;  // the status page and /debug/* (status_source.h)
 };
 
 // Counters shared by every session of one front (metrics).
@@ -44,6 +47,8 @@ struct HttpFrontStats {
   std::uint64_t resumes = 0;     // completion requests with a Last-Event-ID, to the director
   std::uint64_t event_ids_too_long = 0;  // events sent without their id (too long)
   std::uint64_t tls_failures = 0;        // --http-tls: failed handshakes and bad records
+  std::uint64_t status_pages = 0;        // status page and /debug/* JSON answers
+  StatusFeedStats status_feed;           // /debug/events (status_feed.h)
 };
 
 class HttpSession {
@@ -72,6 +77,13 @@ class HttpSession {
   void pump(Timestamp now);
   void serve(Timestamp now, const http::Request& request);
   void serve_get(std::string_view path, bool keep_alive);
+  // http_session_status.cc: the status page, /debug/* JSON, the /debug/events feed.
+  bool is_status_route(std::string_view path);
+  void serve_status(Timestamp now, const http::Request& request);
+  void start_feed(Timestamp now, StatusSource& source);
+  void flush_feed();
+  void feed_deadline(Timestamp now);
+  void stop_feed();
   void serve_completion(openai::Endpoint endpoint, const http::Request& request);
   void serve_resume(openai::Endpoint endpoint, const http::Request& request);
   // Starts the answer; `generate` goes to the director with a sink of the answer.
@@ -98,6 +110,10 @@ class HttpSession {
   Timestamp idle_since_ = 0;
   bool stall_seen_ = false;  // the last deadline found the completion's bytes not drained
   bool closing_ = false;
+  // A /debug/events subscriber: this connection only carries the feed until it closes.
+  StatusFeed* feed_ = nullptr;
+  std::uint64_t feed_id_ = 0;
+  bool feed_flush_posted_ = false;
 };
 
 }  // namespace connswap::front

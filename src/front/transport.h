@@ -17,6 +17,8 @@
 
 namespace connswap::front {
 
+class StatusSource;
+
 // One client connection. Every call is a request; effects happen later on the loop.
 class Transport {
  public:
@@ -44,6 +46,8 @@ class Backend {
   virtual std::int64_t unix_now() const = 0;            // wall clock, for `created`
   // DirectorService::max_request_bytes(): larger Generate requests are refused (413).
   virtual std::size_t max_request_bytes() const = 0;
+  // The status page's data (GET /, /status, /debug/*); nullptr: those routes are 404.
+  virtual StatusSource* status() { return nullptr; }
 };
 
 }  // namespace connswap::front

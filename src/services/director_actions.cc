@@ -57,6 +57,7 @@ void DirectorService::Impl::forward_token(director::ForwardToken& a) {
   }
   const Timestamp now = now_();
   (void)sessions_.on_tokens(c->connection_id, c->stream_id, 1, now);
+  status_.on_token(a.worker, now);
   ++c->since_ticket;
   v1::GenerateItem::Token* t = token_item_.mutable_token();
   t->set_seq(a.seq);
@@ -98,6 +99,7 @@ void DirectorService::Impl::finish_stream(const director::FinishStream& f) {
     return;
   }
   on_finished_stream(*c, f.code);
+  status_.on_finished(f.stream);
   if (f.code == director::StatusCode::kOk) {
     v1::GenerateItem item;
     item.mutable_done()->set_tokens(f.tokens);
@@ -242,6 +244,7 @@ void DirectorService::Impl::on_upstream_end(AttemptId attempt, const rpc::Status
 
 void DirectorService::Impl::log_event(const director::Event& event) {
   track(event);
+  status_.on_event(event, now_());
   std::visit(
       [this](const auto& e) {
         using T = std::decay_t<decltype(e)>;

@@ -35,6 +35,7 @@
 #include "rpc/session.h"
 #include "services/client_sink.h"
 #include "services/common.h"
+#include "services/director_status.h"
 
 namespace connswap::services {
 
@@ -209,6 +210,17 @@ class DirectorService {
   const director::WorkerPool& pool() const;
   // The client sessions (read-only), for admin listings and tests.
   const migration::ConnectionSessionManager& sessions() const;
+
+  // Status for operators (director_status.cc; the HTTP front's status page): every worker
+  // with its health and rates; every open stream with its migrations (one pass over the
+  // session book); the failover gaps so far.
+  std::vector<StatusWorker> worker_status() const;
+  std::vector<StatusStream> stream_status() const;
+  GapHistogram gap_histogram() const;
+  // Runs `fn` for each migration, failover gap and worker health change (and at once for
+  // every worker's current health), inside the director's turn: `fn` must not call back
+  // into the service. One observer; a later call replaces it.
+  void on_status_event(std::function<void(const StatusEvent&)> fn);
 
   // The heartbeat interval told to workers (director::effective_heartbeat_interval).
   static Duration heartbeat_interval(const director::DirectorConfig& config);

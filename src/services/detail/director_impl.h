@@ -27,6 +27,7 @@
 #include "services/detail/client_streams.h"
 #include "services/detail/label_bindings.h"
 #include "services/detail/probes.h"
+#include "services/detail/status_book.h"
 #include "services/detail/tickets.h"
 #include "services/detail/upstreams.h"
 #include "services/director_service.h"
@@ -85,7 +86,8 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   const migration::ConnectionSessionManager& sessions() const { return sessions_; }
 
  private:
-  friend class DirectorService;  // sets gap_observer_ (on_failover_gap)
+  friend class DirectorService;  // sets gap_observer_ (on_failover_gap); status
+                                 // (director_status.cc)
 
   // Runs `fn`, then executes the core's actions until none is left. Nested runs (callbacks
   // fired while executing an action) only queue: the outermost run drains.
@@ -172,6 +174,7 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   detail::Probes probes_;
   detail::Tickets tickets_;
   DirectorStats extra_;           // the counters the core does not keep
+  detail::StatusBook status_;     // per-worker rates, stream migrations, gaps (status page)
   detail::LabelBindings labels_;  // worker label -> the certificate that registered it
   v1::GenerateItem token_item_;   // reused by forward_token()
   std::uint64_t next_stream_id_ = 1;
