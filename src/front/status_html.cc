@@ -192,7 +192,7 @@ std::string render_status_html(const StatusPage& page) {
   }
   fmt::format_to(std::back_inserter(out),
                  R"(</style></head><body><h1>connswap director</h1><p id="summary">{} of {})"
-                 R"( workers healthy, {} open streams, {} failover gaps</p><div id="tables">)",
+                 R"( workers healthy, {} open streams, failovers measured: {}</p><div id="tables">)",
                  healthy,
                  page.workers.size(),
                  page.total_streams,
