@@ -31,6 +31,11 @@ fi
 for tool in cpack dpkg dpkg-deb setpriv; do
   command -v "$tool" >/dev/null || skip "no $tool"
 done
+# RESOURCE_LOCK serialises one ctest run; this lock also serialises separate runs (other
+# checkouts on the same machine), which would otherwise install over each other.
+command -v flock >/dev/null || skip "no flock(1)"
+exec 9>/run/lock/connswap-deb-install.lock
+flock -w 170 9 || fail "another deb_install held the lock for 170 s"
 if dpkg-query -W -f='${Status}' connswap 2>/dev/null | grep -q 'installed\|config-files'; then
   skip "a connswap package is already on this machine; not touching it"
 fi
@@ -178,6 +183,11 @@ done
 for w in a b; do
   wait_until 20 has_line "$DIR/director.err" "worker=$w .*worker registered" ||
     fail "worker $w (label from %i) did not register"
+done
+
+for w in a b; do  # the unit's Environment= reached the program: label %i, no simulated failure
+  grep -q "label=$w .*fail_after_ms=0 fail_mode=none .*tls_cert=$DIR/creds/worker-$w/tls-cert" \
+    "$DIR/worker-$w.err" || fail "worker $w: the unit's settings are not in effect"
 done
 
 # --- the scenario: a stream, its worker SIGKILLed, every token once ----------------------
