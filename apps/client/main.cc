@@ -78,10 +78,14 @@ int run_main(int argc, char** argv) {
                  "trace|debug|info|warn|error|off or a RUST_LOG-like list; default: "
                  "$RUST_LOG, else info")
       ->envname("CONNECTION_SWAP_LOG");
+  connswap::app::add_log_format_option(app, Role::kClient, args.log_format);
   if (int code = connswap::app::parse_or_exit(app, Role::kClient, argc, argv); code >= 0) {
     return code;
   }
   if (auto ok = connswap::app::apply_log_level(args.log_level); !ok) {
+    return connswap::app::fail(Role::kClient, connswap::app::kExitUsage, ok.error().detail);
+  }
+  if (auto ok = connswap::app::apply_log_format(args.log_format); !ok) {
     return connswap::app::fail(Role::kClient, connswap::app::kExitUsage, ok.error().detail);
   }
   if (auto ok = connswap::app::validate(args); !ok) {

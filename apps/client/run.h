@@ -22,8 +22,9 @@ struct ClientArgs {
   Duration timeout = 0;       // per stream; 0 = none
   std::string tls_ca = "certs/ca.pem";
   std::string server_name = "localhost";
-  std::string log_level;  // "" = $RUST_LOG, else info
-  bool resume = true;     // resume interrupted streams from their tickets on a new connection
+  std::string log_level;            // "" = $RUST_LOG, else info
+  std::string log_format = "text";  // --log-format: text | json
+  bool resume = true;  // resume interrupted streams from their tickets on a new connection
   std::uint32_t reconnect_attempts = 10;            // in a row without a token, then give up
   Duration reconnect_backoff = 100 * kMillisecond;  // first delay; doubles up to 2 s
   Duration keepalive = 500 * kMillisecond;          // PING when idle: a dead director shows

@@ -45,6 +45,10 @@ CLI::Option* add_ms_option(
 // --metrics-addr and --ready-file.
 void add_common_options(CLI::App& app, Role role, CommonArgs& args, bool long_lived);
 
+// Adds --log-format text|json (env CONNECTION_SWAP_<ROLE>_LOG_FORMAT) bound to `format`;
+// add_common_options adds it for long-lived programs, the client calls it itself.
+CLI::Option* add_log_format_option(CLI::App& app, Role role, std::string& format);
+
 // Parses argv; returns the exit code to use now (help: 0, bad usage: 2 with one line on
 // stderr), or -1 to go on.
 int parse_or_exit(CLI::App& app, Role role, int argc, const char* const* argv);

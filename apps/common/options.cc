@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "base/log.h"
+#include "base/log_json.h"
 #include "common/cli.h"
 #include "common/option_names.h"
 
@@ -95,6 +96,7 @@ void add_common_options(CLI::App& app, Role role, CommonArgs& args, bool long_li
   if (!long_lived) {
     return;
   }
+  add_log_format_option(app, role, args.log_format);
   add_env_option(app,
                  role,
                  "--metrics-addr",
@@ -123,6 +125,26 @@ Result<void> apply_log_level(const std::string& flag) {
   if (!log::set_level(spec)) {
     return make_error(Errc::kInvalidArgument, "bad log level '" + spec + "'");
   }
+  return {};
+}
+
+CLI::Option* add_log_format_option(CLI::App& app, Role role, std::string& format) {
+  return add_env_option(
+             app,
+             role,
+             "--log-format",
+             format,
+             "text (LEVEL key=value: message) | json (one JSON object per line: ts, level, "
+             "logger, the key=value fields, msg)")
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
+Result<void> apply_log_format(const std::string& format) {
+  const auto parsed = log::parse_format(format);
+  if (!parsed) {
+    return make_error(Errc::kInvalidArgument, "bad log format '" + format + "' (text|json)");
+  }
+  log::set_format(*parsed);
   return {};
 }
 

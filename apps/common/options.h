@@ -40,9 +40,10 @@ TlsFiles role_tls_files(Role role);
 
 struct CommonArgs {
   TlsFiles tls;
-  std::string log_level;     // "" = CONNECTION_SWAP_LOG, else RUST_LOG, else info
-  std::string metrics_addr;  // "" = no metrics endpoint
-  std::string ready_file;    // "" = none
+  std::string log_level;            // "" = CONNECTION_SWAP_LOG, else RUST_LOG, else info
+  std::string metrics_addr;         // "" = no metrics endpoint
+  std::string ready_file;           // "" = none
+  std::string log_format = "text";  // --log-format: "text" (LEVEL key=value lines) | "json"
 };
 
 // The effective log spec: `flag` (the --log-level / CONNECTION_SWAP_LOG value) if set,
@@ -50,6 +51,10 @@ struct CommonArgs {
 std::string effective_log_spec(const std::string& flag);
 // Applies effective_log_spec(); kInvalidArgument if unparsable.
 Result<void> apply_log_level(const std::string& flag);
+
+// Applies --log-format: "text" or "json" (one JSON object per line, base/log_json.h);
+// kInvalidArgument otherwise. Call before the first log line.
+Result<void> apply_log_format(const std::string& format);
 
 // Raises the log level to at least warn while the program binds its ports, so that a bad
 // configuration prints only its one error line; apply_log_level() afterwards restores it.

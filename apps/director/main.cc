@@ -23,6 +23,9 @@ int run_main(int argc, char** argv) {
   if (auto ok = apply_log_level(args.common.log_level); !ok) {
     return fail(Role::kDirector, kExitUsage, ok.error().detail);
   }
+  if (auto ok = apply_log_format(args.common.log_format); !ok) {
+    return fail(Role::kDirector, kExitUsage, ok.error().detail);
+  }
   if (auto ok = finish_director_options(args); !ok) {
     return fail(Role::kDirector, kExitUsage, ok.error().detail);
   }

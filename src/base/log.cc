@@ -8,6 +8,8 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include "base/log_json.h"
+
 namespace connswap::log {
 namespace {
 
@@ -33,10 +35,12 @@ struct Registry {
   std::map<std::string, std::shared_ptr<spdlog::logger>, std::less<>> loggers;
   spdlog::level::level_enum level = spdlog::level::info;
 
-  Registry() {
+  Registry() { sink->set_formatter(text_formatter()); }
+
+  static std::unique_ptr<spdlog::formatter> text_formatter() {
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
     formatter->add_flag<UpperLevelFlag>('*').set_pattern("%H:%M:%S.%f %^%*%$ %n %v");
-    sink->set_formatter(std::move(formatter));
+    return formatter;
   }
 };
 
@@ -103,6 +107,23 @@ bool set_level(std::string_view spec) {
     logger->set_level(*level);
   }
   return true;
+}
+
+void set_format(Format format) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  r.sink->set_formatter(format == Format::kJson ? make_json_formatter()
+                                                : Registry::text_formatter());
+}
+
+std::optional<Format> parse_format(std::string_view name) {
+  if (name == "text") {
+    return Format::kText;
+  }
+  if (name == "json") {
+    return Format::kJson;
+  }
+  return std::nullopt;
 }
 
 }  // namespace connswap::log
