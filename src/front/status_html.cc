@@ -190,13 +190,14 @@ std::string render_status_html(const StatusPage& page) {
   for (const services::StatusWorker& w : page.workers) {
     healthy += w.health == "healthy" ? 1 : 0;
   }
-  fmt::format_to(std::back_inserter(out),
-                 R"(</style></head><body><h1>connswap director</h1><p id="summary">{} of {})"
-                 R"( workers healthy, {} open streams, failovers measured: {}</p><div id="tables">)",
-                 healthy,
-                 page.workers.size(),
-                 page.total_streams,
-                 page.gaps.total);
+  fmt::format_to(
+      std::back_inserter(out),
+      R"(</style></head><body><h1>connswap director</h1><p id="summary">{} of {})"
+      R"( workers healthy, {} open streams, failovers measured: {}</p><div id="tables">)",
+      healthy,
+      page.workers.size(),
+      page.total_streams,
+      page.gaps.total);
   render_workers(out, page.workers);
   render_streams(out, page);
   out += R"(</div><div class="cols"><div><h2>Failover gaps</h2><div id="gaps">)";
