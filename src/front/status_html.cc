@@ -56,8 +56,9 @@ void render_workers(std::string& out, const std::vector<services::StatusWorker>&
     num_cell(out, w.streams, std::to_string(w.streams));
     num_cell(out, w.tokens_per_s, fmt::format("{:.1f}", w.tokens_per_s));
     num_cell(out, static_cast<double>(w.failures), std::to_string(w.failures));
-    num_cell(
-        out, static_cast<double>(w.heartbeat_age / kMillisecond), human(w.heartbeat_age) + " ago");
+    num_cell(out,
+             static_cast<double>(w.heartbeat_age) / static_cast<double>(kMillisecond),
+             human(w.heartbeat_age) + " ago");
     out += "</tr>";
   }
   if (workers.empty()) {
@@ -115,7 +116,7 @@ void render_streams(std::string& out, const StatusPage& page) {
     text_cell(out, s.worker.empty() ? "-" : s.worker);
     num_cell(out, static_cast<double>(s.tokens), std::to_string(s.tokens));
     render_migrations(out, s);
-    num_cell(out, static_cast<double>(s.age / kMillisecond), human(s.age));
+    num_cell(out, static_cast<double>(s.age) / static_cast<double>(kMillisecond), human(s.age));
     out += "</tr>";
   }
   if (page.streams.empty()) {

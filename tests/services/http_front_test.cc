@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "front/http_session.h"
+#include "services/recording_transport.h"
 #include "services/scenario.h"
 #include "services/world.h"
 
@@ -17,37 +18,6 @@ namespace connswap::services::testing {
 namespace {
 
 using worker::FailMode;
-
-// The connection, as the session sees it: records what it writes.
-class RecordingTransport final : public front::Transport {
- public:
-  explicit RecordingTransport(World& world) : world_(world) {}
-  void write(std::string_view bytes) override { out += bytes; }
-  std::size_t queued() const override { return queued_bytes; }
-  void set_reading(bool on) override { reading = on; }
-  void close() override { closed = true; }
-  void set_deadline(Timestamp at) override { deadline = at; }
-  void defer(std::function<void()> fn) override { deferred.push_back(std::move(fn)); }
-  Timestamp now() const override { return world_.now; }
-
-  void run_deferred() {
-    while (!deferred.empty()) {
-      auto fn = std::move(deferred.front());
-      deferred.pop_front();
-      fn();
-    }
-  }
-
-  std::string out;
-  std::size_t queued_bytes = 0;  // what the test pretends the kernel has not taken yet
-  bool reading = true;
-  bool closed = false;
-  Timestamp deadline = 0;
-  std::deque<std::function<void()>> deferred;
-
- private:
-  World& world_;
-};
 
 class WorldBackend final : public front::Backend {
  public:

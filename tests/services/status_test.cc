@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "front/http_session.h"
 #include "front/status_feed.h"
+#include "services/recording_transport.h"
 #include "services/scenario.h"
 #include "services/world.h"
 
@@ -22,34 +23,6 @@ namespace connswap::services::testing {
 namespace {
 
 using worker::FailMode;
-
-class Transport final : public front::Transport {
- public:
-  explicit Transport(World& world) : world_(world) {}
-  void write(std::string_view bytes) override { out += bytes; }
-  std::size_t queued() const override { return queued_bytes; }
-  void set_reading(bool on) override { reading = on; }
-  void close() override { closed = true; }
-  void set_deadline(Timestamp at) override { deadline = at; }
-  void defer(std::function<void()> fn) override { deferred.push_back(std::move(fn)); }
-  Timestamp now() const override { return world_.now; }
-  void run_deferred() {
-    while (!deferred.empty()) {
-      auto fn = std::move(deferred.front());
-      deferred.pop_front();
-      fn();
-    }
-  }
-  std::string out;
-  std::size_t queued_bytes = 0;
-  bool reading = true;
-  bool closed = false;
-  Timestamp deadline = 0;
-  std::deque<std::function<void()>> deferred;
-
- private:
-  World& world_;
-};
 
 // The director as the front sees it, with its status (as apps/director wires it).
 class Backend final : public front::Backend, public front::StatusSource {
@@ -92,7 +65,7 @@ struct Conn {
     return transport.out;
   }
   World& world;
-  Transport transport;
+  RecordingTransport transport;
   front::HttpFrontStats stats;
   front::HttpSession session;
 };
