@@ -73,6 +73,10 @@ HttpMetrics::HttpMetrics(prometheus::Registry& r)
       {"connswap_http_status_pages_total",
        "status page and /debug/* JSON answers",
        &S::status_pages},
+      {"connswap_http_status_refused_total",
+       "status routes refused 403: no client certificate with the operator role "
+       "(--http-status operator)",
+       &S::status_refused},
   };
   for (const auto& f : fields) {
     counters_.push_back({&counter(r, f.name, f.help), f.field});

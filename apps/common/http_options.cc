@@ -84,6 +84,11 @@ Result<void> finish_http_options(HttpArgs& args) {
   if (args.addr.empty()) {
     return {};
   }
+  if (args.config.status.access == front::StatusAccess::kOperator && !args.tls) {
+    return make_error(Errc::kInvalidArgument,
+                      "--http-status operator needs --http-tls (operators are known by their "
+                      "client certificate)");
+  }
   if (auto addr = Address::parse(args.addr); !addr) {
     return make_error(Errc::kInvalidArgument, "--http-addr: " + addr.error().detail);
   }

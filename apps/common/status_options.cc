@@ -10,10 +10,11 @@ void add_status_options(CLI::App& app, StatusArgs& args) {
                  kRole,
                  "--http-status",
                  args.mode,
-                 "status page and /debug/* JSON + live feed on --http-addr (on|off); they show "
-                 "worker labels, addresses and connection ids: expose --http-addr only to "
-                 "operators, or turn this off")
-      ->check(CLI::IsMember({"on", "off"}));
+                 "status page and /debug/* JSON + live feed on --http-addr: on (anyone who "
+                 "reaches it) | off (404) | operator (with --http-tls: only clients whose "
+                 "certificate has the operator role, 403 for others); they show worker labels, "
+                 "addresses and connection ids")
+      ->check(CLI::IsMember({"on", "off", "operator"}));
   add_env_option(app,
                  kRole,
                  "--status-max-streams",
@@ -33,7 +34,9 @@ void add_status_options(CLI::App& app, StatusArgs& args) {
 }
 
 Result<void> finish_status_options(StatusArgs& args) {
-  args.config.enabled = args.mode == "on";
+  args.config.access = args.mode == "operator" ? front::StatusAccess::kOperator
+                       : args.mode == "off"    ? front::StatusAccess::kOff
+                                               : front::StatusAccess::kOn;
   if (args.config.max_streams == 0 || args.config.feed_queue == 0 ||
       args.config.feed_keepalive <= 0) {
     return make_error(Errc::kInvalidArgument,

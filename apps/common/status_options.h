@@ -15,13 +15,13 @@ class App;
 namespace connswap::app {
 
 struct StatusArgs {
-  std::string mode = "on";     // --http-status on|off
-  front::StatusConfig config;  // enabled follows `mode` after finish_status_options
+  std::string mode = "on";     // --http-status on|off|operator
+  front::StatusConfig config;  // access follows `mode` after finish_status_options
 };
 
 void add_status_options(CLI::App& app, StatusArgs& args);
 
-// After parsing: sets config.enabled; kInvalidArgument for a zero limit, naming the option.
+// After parsing: sets config.access; kInvalidArgument for a zero limit, naming the option.
 Result<void> finish_status_options(StatusArgs& args);
 
 }  // namespace connswap::app

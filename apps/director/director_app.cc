@@ -83,6 +83,15 @@ DirectorApp::~DirectorApp() {
   }
 }
 
+void* DirectorApp::http_tls_credentials() const {
+  if (!args_.http.tls) {
+    return nullptr;
+  }
+  return args_.http.config.status.access == front::StatusAccess::kOperator
+             ? mgmt_tls_->credentials()
+             : user_tls_->credentials();
+}
+
 Result<std::unique_ptr<DirectorApp>> DirectorApp::start(net::Loop& loop, const DirectorArgs& args) {
   std::unique_ptr<DirectorApp> app(new DirectorApp(loop, args));
   const TlsFiles& files = args.common.tls;
@@ -144,8 +153,7 @@ Result<void> DirectorApp::build_and_listen() {
   }
   mgmt_server_ = std::move(*mgmt);
   if (!args_.http.addr.empty()) {
-    auto http = HttpFront::start(
-        loop_, *service_, args_.http, args_.http.tls ? user_tls_->credentials() : nullptr);
+    auto http = HttpFront::start(loop_, *service_, args_.http, http_tls_credentials());
     if (!http) {
       return Unexpected(std::move(http).error());
     }

@@ -44,6 +44,10 @@ class DirectorApp {
   // Builds the service and the worker pool, then binds USER, MGMT and metrics.
   Result<void> build_and_listen();
   void update_metrics();  // from the services' and the HTTP front's stats
+  // --http-tls: the USER port's certificate; with --http-status operator the MGMT port's
+  // credentials (same certificate, plus the cluster CA to verify client certificates).
+  // nullptr: plain HTTP.
+  void* http_tls_credentials() const;
 
   net::Loop& loop_;
   DirectorArgs args_;

@@ -121,6 +121,7 @@ class Connection final : public net::TcpHandler, public front::Transport {
     });
   }
   Timestamp now() const override { return loop_.now(); }
+  RoleSet peer_roles() const override { return tls_ ? tls_->peer().roles : RoleSet{}; }
 
  private:
   void flush() {
@@ -162,7 +163,7 @@ HttpFront::HttpFront(net::Loop& loop, services::DirectorService& service, const 
   std::size_t& id_bytes = args_.config.completion.max_event_id_bytes;
   const std::size_t header_bytes = args_.config.limits.max_header_bytes;
   id_bytes = std::min(id_bytes, header_bytes > 1024 ? header_bytes - 1024 : 0);
-  if (args_.config.status.enabled) {
+  if (args_.config.status.access != front::StatusAccess::kOff) {
     status_ =
         std::make_unique<DirectorStatusSource>(service, args_.config.status, stats_.status_feed);
     backend_->set_status(status_.get());
@@ -187,7 +188,8 @@ Result<std::unique_ptr<HttpFront>> HttpFront::start(net::Loop& loop,
   auto listener = net::TcpListener::open(loop, *addr, args.tcp, [raw](net::TcpConn& conn) {
     std::unique_ptr<front::TlsStream> tls;
     if (raw->tls_credentials_ != nullptr) {
-      auto made = front::TlsStream::make_server(raw->tls_credentials_);
+      auto made = front::TlsStream::make_server(
+          raw->tls_credentials_, raw->args_.config.status.access == front::StatusAccess::kOperator);
       if (!made) {
         ++raw->stats_.tls_failures;
         logger().warn("http conn={} TLS session: {}", conn.id(), made.error().detail);

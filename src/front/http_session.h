@@ -48,6 +48,7 @@ struct HttpFrontStats {
   std::uint64_t event_ids_too_long = 0;  // events sent without their id (too long)
   std::uint64_t tls_failures = 0;        // --http-tls: failed handshakes and bad records
   std::uint64_t status_pages = 0;        // status page and /debug/* JSON answers
+  std::uint64_t status_refused = 0;      // ...refused 403: no operator certificate
   StatusFeedStats status_feed;           // /debug/events (status_feed.h)
 };
 

@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "front/http_session.h"
+#include "front/responses.h"
 #include "front/status_feed.h"
 #include "front/status_page.h"
 #include "http/response.h"
@@ -55,14 +56,28 @@ std::size_t limit_of(std::string_view target, std::size_t cap) {
 bool HttpSession::is_status_route(std::string_view path) {
   const bool route = path == "/" || path == "/status" || path == "/debug/workers" ||
                      path == "/debug/streams" || path == "/debug/gaps" || path == "/debug/events";
-  return route && config_.status.enabled && backend_.status() != nullptr;
+  return route && config_.status.access != StatusAccess::kOff && backend_.status() != nullptr;
 }
 
 void HttpSession::serve_status(Timestamp now, const http::Request& request) {
   StatusSource& source = *backend_.status();
-  ++stats_.status_pages;
   const std::string_view path = request.path();
   const bool keep_alive = request.keep_alive;
+  if (config_.status.access == StatusAccess::kOperator &&
+      !transport_.peer_roles().has(PeerRole::kOperator)) {
+    ++stats_.status_refused;
+    respond(error_response(openai::ApiError{403,
+                                            "permission_error",
+                                            "operator_certificate_required",
+                                            "",
+                                            "the status page needs a client certificate with "
+                                            "the operator role (--http-status operator)"},
+                           keep_alive),
+            403,
+            keep_alive);
+    return;
+  }
+  ++stats_.status_pages;
   if (path == "/debug/events") {
     start_feed(now, source);
     return;

@@ -4,6 +4,7 @@
 // DirectorService; tests fill it with plain values.
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "base/time.h"
@@ -14,8 +15,15 @@ namespace connswap::front {
 class StatusFeed;
 
 // The status routes' knobs (--http-status, --status-max-streams, --status-feed-queue).
+// Who may read the status routes (--http-status on|off|operator).
+enum class StatusAccess : std::uint8_t {
+  kOn,        // anyone who reaches --http-addr
+  kOff,       // nobody: the routes answer 404
+  kOperator,  // a client certificate with the operator role (--http-tls); others get 403
+};
+
 struct StatusConfig {
-  bool enabled = true;                     // off: the routes answer 404
+  StatusAccess access = StatusAccess::kOn;
   std::size_t max_streams = 500;           // stream rows on the page and in /debug/streams
   std::size_t feed_queue = 256;            // events held per slow /debug/events subscriber
   Duration feed_keepalive = 15 * kSecond;  // an SSE comment when the feed is quiet this long

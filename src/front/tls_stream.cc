@@ -47,7 +47,8 @@ struct TlsIo {
   }
 };
 
-Result<std::unique_ptr<TlsStream>> TlsStream::make_server(void* credentials) {
+Result<std::unique_ptr<TlsStream>> TlsStream::make_server(void* credentials,
+                                                          bool ask_client_certificate) {
   std::unique_ptr<TlsStream> t(new TlsStream());
   gnutls_session_t session = nullptr;
   int rc = gnutls_init(&session, GNUTLS_SERVER | GNUTLS_NONBLOCK);
@@ -67,7 +68,11 @@ Result<std::unique_ptr<TlsStream>> TlsStream::make_server(void* credentials) {
   if (rc != GNUTLS_E_SUCCESS) {
     return make_error(Errc::kTls, std::string("TLS session set-up: ") + gnutls_strerror(rc));
   }
-  gnutls_certificate_server_set_request(session, GNUTLS_CERT_IGNORE);
+  if (ask_client_certificate) {
+    pki::request_optional_client_certificate(session);
+  } else {
+    gnutls_certificate_server_set_request(session, GNUTLS_CERT_IGNORE);
+  }
   gnutls_transport_set_ptr(session, t.get());
   gnutls_transport_set_push_function(session, &TlsIo::push);
   gnutls_transport_set_pull_function(session, &TlsIo::pull);
@@ -90,6 +95,7 @@ Result<void> TlsStream::handshake() {
     const int rc = gnutls_handshake(as_session(session_));
     if (rc == GNUTLS_E_SUCCESS) {
       handshake_done_ = true;
+      peer_ = pki::tls_peer_of(session_);
       return {};
     }
     if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {

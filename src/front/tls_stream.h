@@ -3,13 +3,15 @@
 // plaintext for the HTTP session out; plaintext from the session in, ciphertext for the
 // socket out. GnuTLS reads and writes only memory buffers here (custom push/pull), so the
 // connection's socket, deadlines and limits stay where they are (src/net/tcp.h). TLS 1.2
-// and 1.3 as GnuTLS's default priorities allow, ALPN "http/1.1", no renegotiation.
+// and 1.3 as GnuTLS's default priorities allow, ALPN "http/1.1", no renegotiation; an
+// optional client certificate when asked (the status routes' operator-only access).
 
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "base/error.h"
+#include "pki/tls_peer.h"
 
 namespace connswap::front {
 
@@ -17,7 +19,10 @@ class TlsStream {
  public:
   // `credentials`: a gnutls_certificate_credentials_t holding the server's certificate and
   // key (quic::TlsContext::credentials() of the USER port); it must outlive the stream.
-  static Result<std::unique_ptr<TlsStream>> make_server(void* credentials);
+  // `ask_client_certificate`: request an optional client certificate, verified against the
+  // credentials' trust (the MGMT port's credentials hold the cluster CA); see peer().
+  static Result<std::unique_ptr<TlsStream>> make_server(void* credentials,
+                                                        bool ask_client_certificate = false);
   ~TlsStream();
   TlsStream(const TlsStream&) = delete;
   TlsStream& operator=(const TlsStream&) = delete;
@@ -35,6 +40,9 @@ class TlsStream {
   // Ciphertext to write to the socket (handshake messages, records, alerts), taken.
   std::string take_output();
   bool handshake_done() const { return handshake_done_; }
+  // The client's verified certificate (roles, fingerprint); empty before the handshake is
+  // done or when the client sent none.
+  const pki::TlsPeer& peer() const { return peer_; }
   bool peer_closed() const { return peer_closed_; }  // close_notify received
 
  private:
@@ -51,6 +59,7 @@ class TlsStream {
   bool peer_closed_ = false;
   bool failed_ = false;
   bool closed_ = false;
+  pki::TlsPeer peer_;
 };
 
 }  // namespace connswap::front

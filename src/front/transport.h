@@ -12,6 +12,7 @@
 
 #include <connswap/v1/director.pb.h>
 
+#include "base/peer_roles.h"
 #include "base/time.h"
 #include "services/client_sink.h"
 
@@ -31,6 +32,9 @@ class Transport {
   // Runs `fn` on the loop after the current event (never inline).
   virtual void defer(std::function<void()> fn) = 0;
   virtual Timestamp now() const = 0;  // the loop's time of the current event
+  // The roles of the client's verified TLS certificate (--http-tls with client
+  // certificates asked); none for plain HTTP or a client that sent no certificate.
+  virtual RoleSet peer_roles() const { return {}; }
 };
 
 // The director, as the HTTP front sees it.

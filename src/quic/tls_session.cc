@@ -2,14 +2,13 @@
 
 #include "quic/tls_session.h"
 
-#include <array>
 #include <climits>
 
 #include <gnutls/crypto.h>
-#include <gnutls/x509.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 
 #include "base/log.h"
+#include "pki/tls_peer.h"
 
 namespace connswap::quic::detail {
 namespace {
@@ -55,29 +54,12 @@ Result<void> configure_client(gnutls_session_t s,
   return {};
 }
 
-// Optional client certificates (MGMT ports): none is fine, the application decides; one
-// that is sent must verify against the client CA, or the handshake fails.
-int verify_optional_client_cert(gnutls_session_t s) {
-  unsigned count = 0;
-  if (gnutls_certificate_get_peers(s, &count) == nullptr || count == 0) {
-    return 0;
-  }
-  unsigned status = 0;
-  if (gnutls_certificate_verify_peers2(s, &status) < 0 || status != 0) {
-    return -1;
-  }
-  return 0;
-}
-
 Result<void> configure_server(gnutls_session_t s, const TlsContext& ctx) {
   CONNSWAP_TRY(gtls_check(ngtcp2_crypto_gnutls_configure_server_session(s) == 0 ? 0 : -1,
                           "ngtcp2_crypto_gnutls_configure_server_session"));
   if (ctx.requires_client_cert() && ctx.client_cert_optional()) {
-    gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
-    // Send no CA names in CertificateRequest: a client then sends its certificate even when
-    // another CA issued it, and is refused here instead of passing as anonymous.
-    gnutls_certificate_send_x509_rdn_sequence(s, 1);
-    gnutls_session_set_verify_function(s, verify_optional_client_cert);
+    // MGMT ports: none is fine, the application decides; one that is sent must verify.
+    pki::request_optional_client_certificate(s);
   } else if (ctx.requires_client_cert()) {
     gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
     gnutls_session_set_verify_cert(s, nullptr, 0);
@@ -150,45 +132,12 @@ bool is_certificate_alert(std::uint8_t alert) {
 }
 
 bool peer_certificate_presented(gnutls_session_t session) {
-  unsigned count = 0;
-  return gnutls_certificate_get_peers(session, &count) != nullptr && count > 0;
+  return pki::tls_peer_of(session).presented;
 }
 
 PeerCertificate peer_certificate(gnutls_session_t session) {
-  unsigned count = 0;
-  const gnutls_datum_t* chain = gnutls_certificate_get_peers(session, &count);
-  if (chain == nullptr || count == 0) {
-    return {};
-  }
-  PeerCertificate out;
-  std::array<std::uint8_t, 32> digest{};
-  std::size_t size = digest.size();
-  if (gnutls_fingerprint(GNUTLS_DIG_SHA256, &chain[0], digest.data(), &size) == 0) {
-    out.fingerprint = to_hex(ByteSpan(digest.data(), size));
-  }
-  gnutls_x509_crt_t crt = nullptr;
-  if (gnutls_x509_crt_init(&crt) < 0) {
-    return out;
-  }
-  if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) == 0) {
-    // Every SAN in order; a URI that is not connswap:role:<name> is ignored.
-    for (unsigned i = 0;; ++i) {
-      std::array<char, 256> name{};
-      std::size_t len = name.size();
-      const int type = gnutls_x509_crt_get_subject_alt_name(crt, i, name.data(), &len, nullptr);
-      if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
-        break;
-      }
-      if (type != GNUTLS_SAN_URI) {
-        continue;  // another kind, or too long to be a role (GNUTLS_E_SHORT_MEMORY_BUFFER)
-      }
-      if (auto role = role_from_uri(std::string_view(name.data(), len))) {
-        out.roles.add(*role);
-      }
-    }
-  }
-  gnutls_x509_crt_deinit(crt);
-  return out;
+  pki::TlsPeer peer = pki::tls_peer_of(session);
+  return {peer.roles, std::move(peer.fingerprint)};
 }
 
 std::string local_failure_reason(gnutls_session_t session, std::uint8_t alert) {

@@ -242,6 +242,39 @@ TEST(AppOptions, ResumeReplayLimits) {
   }
 }
 
+// Issue 17: --http-status on|off|operator; operator needs --http-tls (operators are known by
+// their client certificate).
+TEST(AppOptions, StatusAccess) {
+  const struct {
+    std::vector<std::string> args;
+    bool ok;
+    front::StatusAccess access;
+  } cases[] = {
+      {{"--http-addr", "127.0.0.1:0"}, true, front::StatusAccess::kOn},
+      {{"--http-addr", "127.0.0.1:0", "--http-status", "off"}, true, front::StatusAccess::kOff},
+      {{"--http-addr", "127.0.0.1:0", "--http-tls", "--http-status", "operator"},
+       true,
+       front::StatusAccess::kOperator},
+      {{"--http-addr", "127.0.0.1:0", "--http-status", "operator"},
+       false,
+       front::StatusAccess::kOperator},
+  };
+  for (const auto& c : cases) {
+    DirectorArgs d;
+    CLI::App cli;
+    add_director_options(cli, d);
+    ASSERT_EQ(parse(cli, Role::kDirector, c.args), -1);
+    auto r = finish_director_options(d);
+    ASSERT_EQ(static_cast<bool>(r), c.ok) << c.args.back();
+    if (r) {
+      EXPECT_EQ(d.http.config.status.access, c.access) << c.args.back();
+    } else {
+      EXPECT_NE(r.error().detail.find("--http-status operator needs --http-tls"), std::string::npos)
+          << r.error().detail;
+    }
+  }
+}
+
 TEST(AppOptions, FlagsWinOverEnvironment) {
   EnvGuard env;
   env.set("CONNECTION_SWAP_WORKER_LABEL", "from-env");

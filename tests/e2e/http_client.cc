@@ -108,6 +108,13 @@ testing::Process& curl(Cluster& c,
   if (!target.ca_file.empty()) {
     args.insert(args.end(), {"--cacert", target.ca_file});
   }
+  if (!target.cert.empty()) {
+    args.insert(args.end(),
+                {"--cert",
+                 (c.certs() / (target.cert + ".pem")).string(),
+                 "--key",
+                 (c.certs() / (target.cert + "-key.pem")).string()});
+  }
   args.push_back((target.ca_file.empty() ? "http://" : "https://") +
                  (target.addr.empty() ? http_addr(c) : target.addr) + path);
   return c.start_tool(name, args);

@@ -46,11 +46,13 @@ std::string http_addr(Cluster& c);
 nlohmann::json chat_body(int max_tokens, bool stream, const std::string& prompt);
 
 // Where curl goes and what it adds: `addr` "" = http_addr(c); `headers` as "Name: value";
-// `ca_file` for https (--http-tls).
+// `ca_file` for https (--http-tls); `cert` names a certificate of the cluster's certs dir
+// (e.g. "operator": operator.pem + operator-key.pem) that curl presents.
 struct CurlTarget {
   std::string addr;
   std::vector<std::string> headers{};
   std::string ca_file{};  // not empty: https, verifying the director against this CA
+  std::string cert{};     // not empty: present <certs>/<cert>.pem as a client certificate
 };
 
 // curl POSTing `body` (JSON) to `path` of the front; -N so each event is written as it

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/peer_roles.h"
 #include "front/transport.h"
 #include "services/world.h"
 
@@ -23,6 +24,7 @@ class RecordingTransport final : public front::Transport {
   void set_deadline(Timestamp at) override { deadline = at; }
   void defer(std::function<void()> fn) override { deferred.push_back(std::move(fn)); }
   Timestamp now() const override { return world_.now; }
+  RoleSet peer_roles() const override { return roles; }
 
   // Runs the deferred calls (and those they defer) in order.
   void run_deferred() {
@@ -39,6 +41,7 @@ class RecordingTransport final : public front::Transport {
   bool closed = false;
   Timestamp deadline = 0;
   std::deque<std::function<void()>> deferred;
+  RoleSet roles;  // of the client's certificate, as --http-tls would have verified it
 
  private:
   World& world_;

@@ -302,14 +302,36 @@ TEST(DirectorStatus, TenThousandOpenStreamsRenderTheCap) {
 
 TEST(DirectorStatus, StatusOffMeansNotFound) {
   Cluster c;
-  c.config.status.enabled = false;
+  c.config.status.access = front::StatusAccess::kOff;
   Conn page(c.world, *c.backend, c.config);
   for (const char* target : {"/", "/status", "/debug/workers", "/debug/streams", "/debug/events"}) {
     EXPECT_EQ(page.get(target).rfind("HTTP/1.1 404", 0), 0U) << target;
   }
-  c.config.status.enabled = true;
+  c.config.status.access = front::StatusAccess::kOn;
   EXPECT_EQ(page.get("/status").rfind("HTTP/1.1 200", 0), 0U);
   EXPECT_EQ(page.get("/v1/models").rfind("HTTP/1.1 200", 0), 0U);  // the rest unchanged
+}
+
+TEST(DirectorStatus, OperatorAccessNeedsTheOperatorRole) {
+  Cluster c;
+  c.config.status.access = front::StatusAccess::kOperator;
+  Conn page(c.world, *c.backend, c.config);
+  for (PeerRole role : {PeerRole::kClient, PeerRole::kWorker}) {
+    page.transport.roles = {};
+    page.transport.roles.add(role);
+    for (const char* target :
+         {"/", "/status", "/debug/workers", "/debug/streams", "/debug/gaps", "/debug/events"}) {
+      const std::string answer = page.get(target);
+      EXPECT_EQ(answer.rfind("HTTP/1.1 403", 0), 0U) << target;
+      EXPECT_NE(answer.find("operator_certificate_required"), std::string::npos) << target;
+    }
+  }
+  EXPECT_EQ(page.stats.status_refused, 12U);
+  EXPECT_EQ(page.stats.status_pages, 0U);
+  EXPECT_EQ(page.get("/v1/models").rfind("HTTP/1.1 200", 0), 0U);  // the rest unchanged
+  page.transport.roles.add(PeerRole::kOperator);
+  EXPECT_EQ(page.get("/debug/workers").rfind("HTTP/1.1 200", 0), 0U);
+  EXPECT_EQ(page.stats.status_pages, 1U);
 }
 
 }  // namespace
