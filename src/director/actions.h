@@ -10,6 +10,7 @@
 
 #include "base/generate.h"
 #include "base/time.h"
+#include "director/token_window.h"
 #include "migration/state_machine.h"
 
 namespace connswap::director {
@@ -45,14 +46,15 @@ std::string_view to_string(StatusCode code);
 // Open a Generate stream on `worker` (at `worker_addr`) with `request` (its start_seq is
 // the resume point) and `prefix` (the delivered tokens just before it, oldest first: all
 // start_seq - 1 of them within the prefix bounds of DirectorConfig, else the newest
-// delivered_window). Feed its items back with `attempt`.
+// delivered_window). Feed its items back with `attempt`. The prefix is a copy of the
+// stream's window, one buffer: re-placing a worker's streams costs no allocation per token.
 struct StartAttempt {
   StreamKey stream = 0;
   AttemptId attempt = 0;
   std::string worker;
   std::string worker_addr;
   GenerateRequest request;
-  std::vector<std::string> prefix;
+  TokenWindow prefix;
 };
 // Stop the attempt's upstream call if still open (reset it) and forget `attempt`; items
 // that still arrive for it are ignored. Harmless if the call already ended.

@@ -24,7 +24,7 @@ void StreamRouter::start_attempt(Stream& s, const WorkerInfo& w, Attempt& slot, 
   req.start_seq = s.next_seq;
   // The whole prefix while the stream keeps it: a model server continues the answer from it.
   actions_.push_back(
-      StartAttempt{s.ref.stream, slot.id, w.label, w.user_addr, std::move(req), s.window.tokens()});
+      StartAttempt{s.ref.stream, slot.id, w.label, w.user_addr, std::move(req), s.window});
 }
 
 // Forgets attempt `a` (and tells the binding to stop it when `cancel`).

@@ -76,6 +76,10 @@ void TokenWindow::compact() {
   }
 }
 
+std::size_t TokenWindow::length_at(std::size_t& at) const {
+  return get_length(buf_, at);
+}
+
 void TokenWindow::drop_front() {
   std::size_t at = head_;
   const std::size_t n = get_length(buf_, at);

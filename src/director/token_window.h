@@ -34,15 +34,29 @@ class TokenWindow {
 
   // Every token held, oldest first.
   std::vector<std::string> tokens() const;
+  // Calls fn(std::string_view) for every token held, oldest first, without copying (the
+  // views die with the next change of the window).
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    std::size_t at = head_;
+    for (std::size_t i = 0; i < count_; ++i) {
+      const std::size_t n = length_at(at);
+      fn(std::string_view(buf_.data() + at, n));
+      at += n;
+    }
+  }
   // The newest min(size(), tail) tokens, oldest first; O(those tokens).
   std::vector<std::string> tail_tokens() const;
   std::size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
   // Bytes of token text held (what the byte bound counts).
   std::size_t text_bytes() const { return text_bytes_; }
   // Heap bytes reserved by the buffer (the memory the window costs).
   std::size_t capacity_bytes() const { return buf_.capacity(); }
 
  private:
+  // The length of the token at `at` (its varint), moving `at` past the varint.
+  std::size_t length_at(std::size_t& at) const;
   void drop_front();
   void skip_tail();
   void compact();

@@ -83,20 +83,21 @@ Result<ClientCall<Req, Resp>> start_call(Session& session,
   return ClientCall<Req, Resp>(std::move(*call));
 }
 
-// Starts a call, sends its one `request` and half-closes (unary and server-streaming
-// shapes). If any step fails the call is abandoned (its on_done never runs) and the error
-// returned.
+// Starts a call, sends its one request, already serialized (`body`: a Req's encoding, e.g.
+// built without a temporary message on a hot path), and half-closes (unary and
+// server-streaming shapes). If any step fails the call is abandoned (its on_done never
+// runs) and the error returned.
 template <class Req, class Resp>
-Result<ClientCall<Req, Resp>> start_call_with(Session& session,
-                                              CallOptions options,
-                                              ClientCallbacks<Resp> callbacks,
-                                              const Req& request,
-                                              Timestamp now) {
+Result<ClientCall<Req, Resp>> start_call_with_body(Session& session,
+                                                   CallOptions options,
+                                                   ClientCallbacks<Resp> callbacks,
+                                                   ByteSpan body,
+                                                   Timestamp now) {
   auto call = start_call<Req, Resp>(session, std::move(options), std::move(callbacks), now);
   if (!call) {
     return call;
   }
-  Result<void> sent = call->write(request);
+  Result<void> sent = call->raw().write(body);
   if (sent) {
     sent = call->half_close();
   }
@@ -106,6 +107,18 @@ Result<ClientCall<Req, Resp>> start_call_with(Session& session,
     return Unexpected(std::move(sent).error());
   }
   return call;
+}
+
+// The same with the request as a message.
+template <class Req, class Resp>
+Result<ClientCall<Req, Resp>> start_call_with(Session& session,
+                                              CallOptions options,
+                                              ClientCallbacks<Resp> callbacks,
+                                              const Req& request,
+                                              Timestamp now) {
+  const std::string body = serialize_message(request);
+  return start_call_with_body<Req, Resp>(
+      session, std::move(options), std::move(callbacks), as_bytes(body), now);
 }
 
 // The outcome of a unary call: the response, or the status it failed with.

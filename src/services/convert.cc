@@ -1,5 +1,9 @@
 #include "services/convert.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include "services/common.h"
 
 namespace connswap::services {
@@ -72,6 +76,24 @@ v1::WorkerGenerateRequest to_worker_request(const GenerateRequest& request,
     p.add_prefix(token);
   }
   return p;
+}
+
+std::string encode_worker_request(const GenerateRequest& request,
+                                  const director::TokenWindow& prefix) {
+  using google::protobuf::internal::WireFormatLite;
+  std::string out = to_worker_request(request, {}).SerializeAsString();
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    const std::uint32_t tag = WireFormatLite::MakeTag(v1::WorkerGenerateRequest::kPrefixFieldNumber,
+                                                      WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+    prefix.for_each([&](std::string_view token) {
+      coded.WriteTag(tag);
+      coded.WriteVarint32(static_cast<std::uint32_t>(token.size()));
+      coded.WriteRaw(token.data(), static_cast<int>(token.size()));
+    });
+  }  // the coded stream trims `out` to what it wrote
+  return out;
 }
 
 std::optional<client::StreamItem> to_stream_item(const v1::GenerateItem& item) {

@@ -10,6 +10,7 @@
 
 #include "base/generate.h"
 #include "client/stream_verifier.h"
+#include "director/token_window.h"
 
 namespace connswap::services {
 
@@ -21,6 +22,12 @@ v1::GenerateRequest to_proto(const GenerateRequest& request);
 // request.start_seq the stream keeps (all of them within the director's prefix bounds).
 v1::WorkerGenerateRequest to_worker_request(const GenerateRequest& request,
                                             const std::vector<std::string>& prefix);
+// The same request, serialized for the wire (what the director sends): the fields but the
+// prefix by protobuf, then each prefix token appended as a `prefix` field straight from the
+// window's buffer (concatenated fields are one message), so a migration's prefix costs no
+// allocation per token. Parses to to_worker_request(request, prefix.tokens()).
+std::string encode_worker_request(const GenerateRequest& request,
+                                  const director::TokenWindow& prefix);
 GenerateRequest from_proto(const v1::WorkerGenerateRequest& request);
 
 // A received GenerateItem for the StreamVerifier; nullopt if its oneof is empty or a

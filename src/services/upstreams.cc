@@ -77,12 +77,9 @@ Expected<void, StartFailure> Upstreams::start(const director::StartAttempt& a,
   callbacks.on_done = [this, id = a.attempt](const rpc::Status& status) {
     handlers_.on_end(id, status);
   };
-  auto call = rpc::start_call_with<v1::WorkerGenerateRequest, v1::WorkerItem>(
-      **session,
-      std::move(options),
-      std::move(callbacks),
-      to_worker_request(a.request, a.prefix),
-      now);
+  const std::string body = encode_worker_request(a.request, a.prefix);
+  auto call = rpc::start_call_with_body<v1::WorkerGenerateRequest, v1::WorkerItem>(
+      **session, std::move(options), std::move(callbacks), as_bytes(body), now);
   if (!call) {
     return Unexpected(StartFailure{start_failure(call.error()), call.error().message()});
   }

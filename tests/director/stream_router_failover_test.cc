@@ -37,8 +37,8 @@ TEST(StreamRouterFailover, InBandErrorAtThirtyMigratesAtThirtyOne) {
   EXPECT_EQ(b->worker, "worker-b");
   EXPECT_EQ(b->request.start_seq, 31U);
   ASSERT_EQ(b->prefix.size(), 30U);
-  EXPECT_EQ(b->prefix.front(), text_for(1));
-  EXPECT_EQ(b->prefix.back(), text_for(30));
+  EXPECT_EQ(b->prefix.tokens().front(), text_for(1));
+  EXPECT_EQ(b->prefix.tokens().back(), text_for(30));
   EXPECT_TRUE(h.cancelled[a]);
   ASSERT_EQ(h.all_events<WorkerFailed>().size(), 1U);
   EXPECT_EQ(h.all_events<WorkerFailed>()[0].worker, "worker-a");

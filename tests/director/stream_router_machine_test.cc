@@ -149,7 +149,7 @@ TEST(StreamRouterMachine, ResumedStreamStartsAtItsSeqWithItsWindow) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->request.start_seq, 11U);
   // The window is bounded like any stream's: the last delivered_window tokens.
-  EXPECT_EQ(s->prefix,
+  EXPECT_EQ(s->prefix.tokens(),
             (std::vector<std::string>{text_for(7), text_for(8), text_for(9), text_for(10)}));
   feed(h, s->attempt, 11, 15);
   EXPECT_EQ(h.clients[*key].seqs, iota_seqs(11, 15));

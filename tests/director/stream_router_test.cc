@@ -171,14 +171,14 @@ TEST(StreamRouter, SecondAttemptGetsTheWholePrefix) {
   const auto b = fail_after(h, key, 1500);
   EXPECT_EQ(b->worker, "worker-b");
   EXPECT_EQ(b->request.start_seq, 1501U);
-  EXPECT_EQ(b->prefix, texts(1, 1500));
+  EXPECT_EQ(b->prefix.tokens(), texts(1, 1500));
   EXPECT_EQ(h.router.stats().prefixes_truncated, 0U);
   EXPECT_GE(h.router.stats().prefix_bytes, 1500U * text_for(1500).size());
   // A resume snapshot still carries only the newest delivered_window (256) tokens.
   EXPECT_EQ(h.router.resume_point(key)->window, texts(1245, 1500));
   // ...and the third attempt again everything before it.
   const auto c = fail_after(h, key, 0);
-  EXPECT_EQ(c->prefix, texts(1, 1500));
+  EXPECT_EQ(c->prefix.tokens(), texts(1, 1500));
   h.router.on_client_cancel(key, h.now);
   h.collect();
   EXPECT_EQ(h.router.stats().prefix_bytes, 0U);  // the gauge drops with the stream
@@ -226,7 +226,7 @@ TEST(StreamRouter, PrefixBeyondItsBoundsFallsBackToTheWindow) {
     h.add_worker("worker-a");
     h.add_worker("worker-b");
     const StreamKey key = h.open(tc.max_tokens);
-    EXPECT_EQ(fail_after(h, key, tc.fail_at)->prefix, tc.prefix);
+    EXPECT_EQ(fail_after(h, key, tc.fail_at)->prefix.tokens(), tc.prefix);
     EXPECT_EQ(h.router.stats().prefixes_truncated, tc.truncated);
   }
 }
@@ -242,7 +242,7 @@ TEST(StreamRouter, ResumedStreamKeepsAWholePrefixOnlyWhenGivenOne) {
     auto key = h.router.open_stream(std::move(spec), h.now);
     ASSERT_TRUE(key);
     h.collect();
-    EXPECT_EQ(h.last_start(*key)->prefix, whole ? texts(1, 20) : texts(17, 20));
+    EXPECT_EQ(h.last_start(*key)->prefix.tokens(), whole ? texts(1, 20) : texts(17, 20));
     EXPECT_EQ(h.router.stats().prefixes_truncated, whole ? 0U : 1U);
   }
   // An unbounded stream keeps only the window even when given everything.
@@ -253,7 +253,7 @@ TEST(StreamRouter, ResumedStreamKeepsAWholePrefixOnlyWhenGivenOne) {
       h.now);
   ASSERT_TRUE(key);
   h.collect();
-  EXPECT_EQ(h.last_start(*key)->prefix, texts(17, 20));
+  EXPECT_EQ(h.last_start(*key)->prefix.tokens(), texts(17, 20));
   EXPECT_EQ(h.router.stats().prefixes_truncated, 1U);
 }
 
