@@ -249,6 +249,15 @@ def limits(g):
                    "prefixes truncated"),
                   (f"sum(increase(connswap_illegal_transitions_total{{{D}}}[{RATE}]))",
                    "illegal transitions")]), 8, 8)
+    g.add(series("Status page", "The director's status page and /debug/* answers, refusals "
+                 "without an operator certificate (--http-status operator), open "
+                 "/debug/events subscribers and the events their bounded queues dropped.",
+                 [(f"sum(rate(connswap_http_status_pages_total{{{D}}}[{RATE}]))", "answers"),
+                  (f"sum(rate(connswap_http_status_refused_total{{{D}}}[{RATE}]))",
+                   "refused (403)"),
+                  (f"sum(connswap_http_status_subscribers{{{D}}})", "feed subscribers"),
+                  (f"sum(rate(connswap_http_status_events_dropped_total{{{D}}}[{RATE}]))",
+                   "feed events dropped")]), 24, 6)
 
 
 def model_servers(g):
