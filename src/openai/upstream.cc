@@ -77,7 +77,9 @@ OrderedJson param_value(const std::string& text) {
 OrderedJson messages_of(const UpstreamRequest& request) {
   bool too_deep = false;
   OrderedJson messages = parse_bounded<OrderedJson>(request.prompt, too_deep);
-  if (!messages.is_array() || too_deep) {
+  // An empty array is no conversation (servers answer 400): it is sent as text, like any
+  // other prompt that is not a messages array.
+  if (!messages.is_array() || messages.empty() || too_deep) {
     messages = OrderedJson::array();
     messages.push_back(OrderedJson{{"role", "user"}, {"content", request.prompt}});
   }

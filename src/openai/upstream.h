@@ -19,7 +19,8 @@ struct UpstreamRequest {
   Endpoint endpoint = Endpoint::kCompletions;  // which server API to call
   std::string model;                           // "model"; empty: the field is left out
   // Completions: the prompt text. Chat: the `messages` JSON array (compact), as the HTTP
-  // front forwards it (CompletionRequest::prompt); any other text is sent as one user message.
+  // front forwards it (CompletionRequest::prompt); any other text (an empty array too) is
+  // sent as one user message.
   std::string prompt;
   // The answer delivered so far (the text of tokens 1..start_seq-1) that the server must
   // continue. Completions: appended to the prompt. Chat: a final assistant message with

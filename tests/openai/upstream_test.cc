@@ -135,7 +135,7 @@ TEST(UpstreamBody, ChatContinuationIsAFinalAssistantMessage) {
 }
 
 TEST(UpstreamBody, ChatPromptThatIsNoMessagesArrayIsOneUserMessage) {
-  for (const std::string prompt : {"just text", R"({"role":"user"})", "[", ""}) {
+  for (const std::string prompt : {"just text", R"({"role":"user"})", "[", "", "[]", " [ ] "}) {
     EXPECT_EQ(body_of(request_for(Endpoint::kChat, prompt)),
               R"({"messages":[{"role":"user","content":)" + json(prompt).dump() +
                   R"(}],"stream":true,"stream_options":{"include_usage":true}})");
