@@ -56,7 +56,8 @@ void DirectorService::Impl::forward_token(director::ForwardToken& a) {
     return;
   }
   const Timestamp now = now_();
-  (void)sessions_.on_tokens(c->connection_id, c->stream_id, 1, now);
+  ++c->unbooked_tokens;  // booked when the book is read (book_tokens)
+  c->last_token_at = now;
   status_.on_token(a.worker, now);
   ++c->since_ticket;
   v1::GenerateItem::Token* t = token_item_.mutable_token();

@@ -61,8 +61,22 @@ void DirectorService::Impl::track(const director::Event& event) {
   }
 }
 
-void DirectorService::Impl::on_finished_stream(const detail::ClientStream& c,
-                                               director::StatusCode code) {
+void DirectorService::Impl::book_tokens(detail::ClientStream& c) {
+  if (c.unbooked_tokens == 0) {
+    return;
+  }
+  (void)sessions_.on_tokens(c.connection_id, c.stream_id, c.unbooked_tokens, c.last_token_at);
+  c.unbooked_tokens = 0;
+}
+
+void DirectorService::Impl::book_all_tokens() {
+  for (auto& [key, c] : clients_.all()) {
+    book_tokens(c);
+  }
+}
+
+void DirectorService::Impl::on_finished_stream(detail::ClientStream& c, director::StatusCode code) {
+  book_tokens(c);
   (void)sessions_.close_stream({c.connection_id, c.stream_id}, terminal_state(code), now_());
 }
 
@@ -155,6 +169,7 @@ void DirectorService::Impl::on_list_sessions(
     MgmtCall<v1::ListSessionsRequest, v1::ListSessionsResponse> call,
     const v1::ListSessionsRequest& request) {
   const Timestamp now = now_();
+  book_all_tokens();
   v1::ListSessionsResponse response =
       migration::list_sessions(sessions_, migration::from_proto(request), now);
   for (v1::SessionInfo& session : *response.mutable_sessions()) {

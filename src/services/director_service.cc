@@ -343,6 +343,7 @@ const director::WorkerPool& DirectorService::pool() const {
 }
 
 const migration::ConnectionSessionManager& DirectorService::sessions() const {
+  impl_->book_all_tokens();  // token counts made current (logically const)
   return impl_->sessions();
 }
 

@@ -208,7 +208,7 @@ class DirectorService {
   std::vector<std::string> models() const;
   // The pool (read-only), for admin listings and tests.
   const director::WorkerPool& pool() const;
-  // The client sessions (read-only), for admin listings and tests.
+  // The client sessions (read-only), for admin listings and tests; token counts current.
   const migration::ConnectionSessionManager& sessions() const;
 
   // Status for operators (director_status.cc; the HTTP front's status page): every worker

@@ -10,9 +10,10 @@ std::vector<StatusWorker> DirectorService::worker_status() const {
   return impl_->status_.workers(impl_->pool(), impl_->now_());
 }
 
-// One pass over the session book's open streams.
+// One pass over the session book's open streams (made current first: logically const).
 std::vector<StatusStream> DirectorService::stream_status() const {
   const Timestamp now = impl_->now_();
+  impl_->book_all_tokens();
   std::vector<StatusStream> out;
   for (const migration::SessionInfo& session : impl_->sessions_.list()) {
     for (const auto& [id, stream] : session.streams) {

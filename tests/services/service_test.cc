@@ -181,5 +181,38 @@ TEST(Services, ClientCancelStopsTheWorkerCall) {
   EXPECT_EQ(node.client->results().at(0).status->code, rpc::StatusCode::kCancelled);
 }
 
+// The session book hears of tokens when it is read (forward_token only counts on the
+// client stream): every reader sees every token forwarded so far, and a stream that ends
+// books its last ones before it leaves the book.
+TEST(Services, SessionBookCountsEveryForwardedToken) {
+  World world;
+  world.add_worker(worker_config("worker-a"));
+  world.add_client(client_config(3, 40, "conn-book"));
+  world.run_for(9 * kSecond);  // 500 ms pacing: part of each stream's 40 tokens
+
+  const std::uint64_t forwarded = world.director->stats().router.tokens_forwarded;
+  ASSERT_GT(forwarded, 0U);
+  ASSERT_LT(forwarded, 120U);
+  const migration::SessionInfo* open = world.director->sessions().find("conn-book");
+  ASSERT_NE(open, nullptr);
+  std::uint64_t per_stream = 0;
+  for (const auto& [id, stream] : open->streams) {
+    per_stream += stream.tokens;
+  }
+  EXPECT_EQ(per_stream, forwarded);
+  EXPECT_EQ(open->tokens, forwarded);
+  std::uint64_t on_status_page = 0;
+  for (const StatusStream& s : world.director->stream_status()) {
+    on_status_page += s.tokens;
+  }
+  EXPECT_EQ(on_status_page, forwarded);
+
+  ASSERT_TRUE(world.run_until_clients_done(60 * kSecond));
+  const migration::SessionInfo* done = world.director->sessions().find("conn-book");
+  ASSERT_NE(done, nullptr);
+  EXPECT_TRUE(done->streams.empty());
+  EXPECT_EQ(done->tokens, 120U);
+}
+
 }  // namespace
 }  // namespace connswap::services::testing

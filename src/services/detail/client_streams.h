@@ -40,7 +40,11 @@ struct ClientStream {
   GenerateRequest request;            // as first asked (a resumed stream: the snapshot's)
   std::uint32_t base_migrations = 0;  // migrations before this call (resumed streams)
   std::uint32_t since_ticket = 0;     // tokens sent since the last ticket
-  Timestamp ticket_at = 0;            // when the last ticket was sent
+  // Tokens forwarded that the session book has not heard of yet, and when the last went:
+  // counted here per token, folded into the book when it is read or the stream ends.
+  std::uint64_t unbooked_tokens = 0;
+  Timestamp last_token_at = 0;
+  Timestamp ticket_at = 0;  // when the last ticket was sent
 };
 
 // What a write did to the stream.
@@ -82,6 +86,7 @@ class ClientStreams {
   std::uint64_t max_outbox() const { return max_outbox_; }
   std::uint64_t max_outbox_bytes() const { return max_outbox_bytes_; }
   const std::unordered_map<director::StreamKey, ClientStream>& all() const { return streams_; }
+  std::unordered_map<director::StreamKey, ClientStream>& all() { return streams_; }
 
  private:
   static std::string index_key(std::string_view connection_id, std::uint64_t stream_id);

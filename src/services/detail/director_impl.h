@@ -163,7 +163,11 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
 
   // director_admin.cc: the session book.
   void track(const director::Event& event);
-  void on_finished_stream(const detail::ClientStream& c, director::StatusCode code);
+  void on_finished_stream(detail::ClientStream& c, director::StatusCode code);
+  // The session book's token counts made current: forward_token() counts on the client
+  // stream only (no string-keyed lookup per token); readers of the book call this first.
+  void book_tokens(detail::ClientStream& c);
+  void book_all_tokens();
   void add_history(director::StreamKey key, v1::StreamInfo& out, Timestamp now) const;
 
   NowFn now_;
