@@ -166,6 +166,7 @@ void add_director_options(CLI::App& app, DirectorArgs& args) {
                  c.prefix_max_bytes,
                  "...and this many bytes of text (bytes + 4 x tokens <= 2 MiB, half a frame)");
   add_limit_options(app, args.limits);
+  add_queue_options(app, kRole, args.queues);
   add_common_options(app, kRole, args.common, /*long_lived=*/true);
   add_http_options(app, args.http);
 }
@@ -190,6 +191,7 @@ Result<void> finish_director_options(DirectorArgs& args) {
     return ok;
   }
   CONNSWAP_TRY(validate_limits(args.limits));
+  CONNSWAP_TRY(validate_queues(args.queues));
   return finish_http_options(args.http);
 }
 
@@ -203,7 +205,7 @@ std::string describe(const DirectorArgs& a) {
       "migration_limit={} delivered_window={} prefix_max_tokens={} prefix_max_bytes={} "
       "handover_timeout_ms={} handover_retries={} handover_window={} cluster_key_file={} "
       "resume_every_tokens={} resume_every_ms={} resume_ttl_s={} metrics_addr={} tls_cert={} "
-      "tls_ca={} {}",
+      "tls_ca={} {} {}",
       c.user_addr,
       c.mgmt_addr,
       director::to_string(c.policy),
@@ -233,7 +235,8 @@ std::string describe(const DirectorArgs& a) {
       a.common.metrics_addr.empty() ? "off" : a.common.metrics_addr,
       a.common.tls.cert,
       a.common.tls.ca,
-      describe_limits(a.limits));
+      describe_limits(a.limits),
+      describe_queues(a.queues, Role::kDirector));
 }
 
 int parse_director_command_line(DirectorArgs& args, int argc, const char* const* argv) {

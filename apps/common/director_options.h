@@ -9,6 +9,7 @@
 #include "common/http_options.h"
 #include "common/limit_options.h"
 #include "common/options.h"
+#include "common/queue_options.h"
 #include "director/config.h"
 #include "services/director_service.h"
 
@@ -25,6 +26,7 @@ struct DirectorArgs {
   services::ResumeConfig resume;
   HttpArgs http;     // the OpenAI-compatible front (off by default)
   LimitArgs limits;  // connection/stream caps, Retry, blocked-stream lifetime (issue 14)
+  QueueArgs queues;  // per-stream bytes in flight on each hop (issue 15)
   CommonArgs common;
 };
 

@@ -102,6 +102,13 @@ DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
                                "connswap_streams_paused_by_budget_total",
                                "times a stream's worker calls were paused because the bytes "
                                "held toward clients were over --max-buffered-bytes");
+  send_queue_full_ = &counter(r,
+                              "connswap_send_queue_full_total",
+                              "times a client stream's queue filled (QUIC: --send-queue-bytes, "
+                              "HTTP: --http-write-buffer-bytes): its worker calls paused until "
+                              "the client reads");
+  blocked_streams_ =
+      &gauge(r, "connswap_blocked_streams", "client streams paused now: their send queue is full");
   probes_ = &counter(r,
                      "connswap_worker_probes_total",
                      "liveness probes of a worker's connection (a stream silent past "
@@ -165,6 +172,8 @@ void DirectorMetrics::update(const services::DirectorStats& s) {
   max_turn_bytes_->Set(static_cast<double>(s.max_turn_bytes));
   buffered_bytes_->Set(static_cast<double>(s.buffered_bytes));
   advance_to(*paused_by_budget_, static_cast<double>(s.streams_paused_by_budget));
+  advance_to(*send_queue_full_, static_cast<double>(s.client_blocks));
+  blocked_streams_->Set(static_cast<double>(s.blocked_streams));
   advance_to(*probes_, static_cast<double>(s.router.probes));
   advance_to(*probes_unanswered_, static_cast<double>(s.router.probes_unanswered));
   advance_to(*probe_pings_, static_cast<double>(s.probe_pings));
@@ -210,7 +219,11 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& r)
       failures_(counter(r, "connswap_worker_failures_total", "simulated failures started")),
       heartbeats_(counter(r, "connswap_worker_heartbeats_total", "heartbeats acknowledged")),
       registrations_(
-          counter(r, "connswap_worker_registrations_total", "registrations acknowledged")) {
+          counter(r, "connswap_worker_registrations_total", "registrations acknowledged")),
+      send_queue_full_(counter(r,
+                               "connswap_send_queue_full_total",
+                               "token writes that found --send-queue-bytes queued toward the "
+                               "director (the stream waits until it drains)")) {
   auto& outcomes = prometheus::BuildCounter()
                        .Name("connswap_worker_streams_total")
                        .Help("Generate streams by outcome")
@@ -234,6 +247,7 @@ void WorkerMetrics::update(const services::WorkerServiceStats& s,
   }
   advance_to(heartbeats_, static_cast<double>(reg.heartbeats));
   advance_to(registrations_, static_cast<double>(reg.registrations));
+  advance_to(send_queue_full_, static_cast<double>(s.write_blocks));
 }
 
 namespace {

@@ -61,6 +61,9 @@ class DirectorMetrics {
   prometheus::Gauge* max_turn_bytes_ = nullptr;
   prometheus::Gauge* buffered_bytes_ = nullptr;  // issue 14 item 3: the buffer budget
   prometheus::Counter* paused_by_budget_ = nullptr;
+  // Bounded queues (issue 15, --send-queue-bytes): client streams whose send queue is full.
+  prometheus::Counter* send_queue_full_ = nullptr;
+  prometheus::Gauge* blocked_streams_ = nullptr;
   // Liveness probes (issue 18, --probe-timeout-ms).
   prometheus::Counter* probes_ = nullptr;
   prometheus::Counter* probes_unanswered_ = nullptr;
@@ -119,6 +122,7 @@ class WorkerMetrics {
   prometheus::Counter& failures_;
   prometheus::Counter& heartbeats_;
   prometheus::Counter& registrations_;
+  prometheus::Counter& send_queue_full_;  // writes that found --send-queue-bytes queued
 };
 
 }  // namespace connswap::app

@@ -24,6 +24,8 @@ Result<std::unique_ptr<rpcnet::Server>> serve(net::Loop& loop,
   options.hooks = std::move(hooks);
   options.admission = limits.admission;
   options.quic.transport.max_streams_bidi = limits.max_streams_per_connection;
+  options.quic.transport.send_low_water = limits.send_low_water;
+  options.session = limits.session;
   auto server = rpcnet::Server::listen(loop, std::move(options), registry);
   if (!server) {
     return make_error(Errc::kIo, "cannot listen on " + addr + ": " + server.error().message());

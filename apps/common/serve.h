@@ -13,11 +13,14 @@
 
 namespace connswap::app {
 
-// What a listener admits: connection caps and Retry (net::AdmissionLimits), and how many
-// streams a client may open at once on one connection (QUIC max_streams_bidi).
+// What a listener admits: connection caps and Retry (net::AdmissionLimits), how many
+// streams a client may open at once on one connection (QUIC max_streams_bidi), and how
+// much each call may queue toward its peer (common/queue_options.h).
 struct ServeLimits {
   net::AdmissionLimits admission;
   std::uint64_t max_streams_per_connection = quic::TransportSettings{}.max_streams_bidi;
+  rpc::SessionConfig session;                                             // send_high_water
+  std::size_t send_low_water = quic::TransportSettings{}.send_low_water;  // <= send_high_water
 };
 
 // Listens on `addr` ("host:port") with `tls` and the stateless-reset `secret`, serving

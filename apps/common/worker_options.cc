@@ -133,6 +133,7 @@ void add_worker_options(CLI::App& app, WorkerArgs& args) {
                "director role (logged at start; docs/RELIABILITY.md)")
       ->envname(env_name(kRole, "--allow-any-client"));
   add_backend_options(app, args);
+  add_queue_options(app, kRole, args.queues);
   add_common_options(app, kRole, args.common, /*long_lived=*/true);
   // The seed's simulated failure (after 15 s) is the demo's synthetic workers': a worker in
   // front of a model server fails only when told to (--fail-after-ms, flag or environment).
@@ -168,7 +169,7 @@ Result<void> finish_worker_options(WorkerArgs& args) {
   if (auto ok = worker::validate(args.config); !ok) {
     return make_error(Errc::kInvalidArgument, name_options(ok.error().detail));
   }
-  return {};
+  return validate_queues(args.queues);
 }
 
 std::string describe(const WorkerArgs& a) {
@@ -178,7 +179,7 @@ std::string describe(const WorkerArgs& a) {
       "token_interval_ms={} token_jitter_pct={} prefill_ms={} "
       "fail_after_ms={} fail_mode={} recovery_ms={} heartbeat_interval_ms={} "
       "drain_timeout_ms={} metrics_addr={} tls_cert={} tls_ca={} allow_any_client={} "
-      "backend={}{}",
+      "{} backend={}{}",
       c.label,
       c.user_addr,
       c.advertise_user_addr.empty() ? "bound" : c.advertise_user_addr,
@@ -196,6 +197,7 @@ std::string describe(const WorkerArgs& a) {
       a.common.tls.cert,
       a.common.tls.ca,
       a.allow_any_client,
+      describe_queues(a.queues, Role::kWorker),
       a.backend_name,
       a.backend == Backend::kOpenAI
           ? fmt::format(" backend_url={} model={} backend_stall_ms={} backend_first_token_ms={} "

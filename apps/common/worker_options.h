@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/time.h"
 #include "common/options.h"
+#include "common/queue_options.h"
 #include "worker/config.h"
 #include "worker/openai_source.h"
 
@@ -36,6 +37,7 @@ struct WorkerArgs {
   Duration drain_timeout = 30 * kSecond;  // SIGTERM: exit when streams are gone or after this
   // USER serves callers without the director role too (off: PERMISSION_DENIED); logged.
   bool allow_any_client = false;
+  QueueArgs queues;  // --send-queue-bytes (issue 15)
   CommonArgs common;
 };
 

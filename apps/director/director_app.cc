@@ -117,7 +117,10 @@ Result<std::unique_ptr<DirectorApp>> DirectorApp::start(net::Loop& loop, const D
 }
 
 Result<void> DirectorApp::build_and_listen() {
-  workers_ = std::make_unique<WorkerChannels>(loop_, client_tls_, args_.config.worker_keepalive);
+  quic::TransportSettings to_workers;
+  to_workers.keepalive = args_.config.worker_keepalive;
+  apply_worker_window(args_.queues, to_workers);
+  workers_ = std::make_unique<WorkerChannels>(loop_, client_tls_, to_workers);
   service_ = std::make_unique<services::DirectorService>(
       args_.config, *workers_, [this] { return loop_.now(); });
   if (!args_.cluster_key_file.empty()) {
@@ -128,13 +131,10 @@ Result<void> DirectorApp::build_and_listen() {
   CONNSWAP_TRY(add_guarded(mgmt_inner_, mgmt_, kGuarded, &auth_refusals_));
 
   service_->set_stream_limits(stream_limits(args_.limits));
-  auto user = serve(loop_,
-                    args_.config.user_addr,
-                    user_tls_,
-                    reset_secret_,
-                    user_,
-                    {},
-                    user_port_limits(args_.limits));
+  ServeLimits user_limits = user_port_limits(args_.limits);
+  apply_send_queue(args_.queues, user_limits);
+  auto user =
+      serve(loop_, args_.config.user_addr, user_tls_, reset_secret_, user_, {}, user_limits);
   if (!user) {
     return Unexpected(std::move(user).error());
   }

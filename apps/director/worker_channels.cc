@@ -6,8 +6,8 @@
 namespace connswap::app {
 WorkerChannels::WorkerChannels(net::Loop& loop,
                                std::shared_ptr<const quic::TlsContext> tls,
-                               Duration keepalive)
-    : loop_(loop), tls_(std::move(tls)), keepalive_(keepalive) {}
+                               const quic::TransportSettings& transport)
+    : loop_(loop), tls_(std::move(tls)), transport_(transport) {}
 
 WorkerChannels::~WorkerChannels() = default;  // a Channel's destructor runs no on_lost
 
@@ -26,9 +26,10 @@ Result<rpc::Session*> WorkerChannels::connect(std::string_view user_addr, Timest
   options.remote = *remote;
   options.quic.tls = tls_;
   options.quic.server_name = host_of(user_addr);
-  // A PING whenever the connection is quiet this long: a crashed worker's host answers with
-  // ICMP port-unreachable, so the loss shows within ~this instead of a stall deadline.
-  options.quic.transport.keepalive = keepalive_;
+  // transport_.keepalive: a PING whenever the connection is quiet this long (a crashed
+  // worker's host answers with ICMP port-unreachable, so the loss shows within ~this instead
+  // of a stall deadline); stream_window: what one worker call may send ahead (issue 15).
+  options.quic.transport = transport_;
   auto channel = rpcnet::Channel::connect(loop_, std::move(options));
   if (!channel) {
     return Unexpected(std::move(channel).error());

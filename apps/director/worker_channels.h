@@ -18,9 +18,11 @@ namespace connswap::app {
 
 class WorkerChannels final : public services::WorkerConnector {
  public:
-  // `tls`: client context verifying workers against the cluster CA. `keepalive`: the
-  // PING period on quiet connections (DirectorConfig::worker_keepalive).
-  WorkerChannels(net::Loop& loop, std::shared_ptr<const quic::TlsContext> tls, Duration keepalive);
+  // `tls`: client context verifying workers against the cluster CA. `transport`: the
+  // connections' settings (keep-alive PING period, per-stream receive window).
+  WorkerChannels(net::Loop& loop,
+                 std::shared_ptr<const quic::TlsContext> tls,
+                 const quic::TransportSettings& transport);
   ~WorkerChannels() override;
   WorkerChannels(const WorkerChannels&) = delete;
   WorkerChannels& operator=(const WorkerChannels&) = delete;
@@ -40,7 +42,7 @@ class WorkerChannels final : public services::WorkerConnector {
 
   net::Loop& loop_;
   std::shared_ptr<const quic::TlsContext> tls_;
-  Duration keepalive_;
+  quic::TransportSettings transport_;
   std::map<std::string, std::unique_ptr<rpcnet::Channel>, std::less<>> channels_;
   std::vector<std::unique_ptr<rpcnet::Channel>> retired_;  // destroyed on a later turn
   Alive alive_;                                            // deferred callbacks check it

@@ -115,7 +115,10 @@ Result<void> WorkerApp::listen() {
       args_.config, [this] { return loop_.now(); }, make_source());
   CONNSWAP_TRY(add_user_methods());
   CONNSWAP_TRY(service_->add_mgmt_methods(mgmt_));
-  auto user = serve(loop_, args_.config.user_addr, user_tls_, reset_secret_, user_);
+  ServeLimits user_limits;
+  apply_send_queue(args_.queues, user_limits);
+  auto user =
+      serve(loop_, args_.config.user_addr, user_tls_, reset_secret_, user_, {}, user_limits);
   if (!user) {
     return Unexpected(std::move(user).error());
   }
