@@ -17,9 +17,12 @@ def stop(cluster):
 @pytest.fixture
 def cluster(tmp_path):
     """A Cluster in a fresh temporary directory (certificates made, nothing started);
-    shut down after the test, which then fails on an unclean exit or a sanitizer report."""
+    shut down after the test, which then fails on an unclean exit or a sanitizer report.
+    The processes' last stderr lines are printed at teardown: pytest shows them with a
+    failed test only (its "Captured stdout teardown"), whatever raised."""
     c = Cluster(tmp_path)
     yield c
+    print(c.logs())
     stop(c)
 
 
