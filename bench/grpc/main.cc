@@ -4,6 +4,7 @@
 //
 //   connswap-grpc-bench serve --cert server.pem --key server-key.pem --ready-file F
 //   connswap-grpc-bench load --target 127.0.0.1:PORT --ca ca.pem --streams 100 --seconds 5
+//   connswap-grpc-bench load --target NGINX_ADDR --proxy-pid NGINX_PID ...  (compare_nginx.sh)
 //
 // The server uses the callback API (one StartWrite in flight per stream, the next from
 // OnWriteDone); the client one channel (one HTTP/2 connection) with a ClientReadReactor per
@@ -191,6 +192,7 @@ struct LoadArgs {
   double seconds = 5;
   double warmup = 1;
   int server_pid = -1;
+  int proxy_pid = -1;  // a proxy between us and the server (nginx), for its CPU
 };
 
 int load(const LoadArgs& a) {
@@ -217,9 +219,11 @@ int load(const LoadArgs& a) {
   window.start = start;
   auto self = connswap::bench::sample_process(::getpid());
   auto server = connswap::bench::sample_process(a.server_pid);
+  auto proxy = connswap::bench::sample_process(a.proxy_pid);
   std::this_thread::sleep_for(std::chrono::nanoseconds(span));
   auto self_end = connswap::bench::sample_process(::getpid());
   auto server_end = connswap::bench::sample_process(a.server_pid);
+  auto proxy_end = connswap::bench::sample_process(a.proxy_pid);
   for (auto& r : readers) {
     r->cancel();
   }
@@ -235,11 +239,14 @@ int load(const LoadArgs& a) {
       self && self_end ? connswap::bench::cpu_percent(*self, *self_end, a.seconds) : -1;
   const double server_cpu =
       server && server_end ? connswap::bench::cpu_percent(*server, *server_end, a.seconds) : -1;
+  const double proxy_cpu =
+      proxy && proxy_end ? connswap::bench::cpu_percent(*proxy, *proxy_end, a.seconds) : -1;
   auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e3; };
   std::printf(
       "{\"bench\":\"connswap-grpc-bench\",\"target\":\"grpc\",\"streams\":%d,\"seconds\":%.3f,"
       "\"tokens\":{\"window\":%llu,\"per_s\":%.1f},\"latency_us\":{\"count\":%llu,\"p50\":%.1f,"
-      "\"p99\":%.1f,\"max\":%.1f},\"server_cpu_percent\":%.1f,\"client_cpu_percent\":%.1f}\n",
+      "\"p99\":%.1f,\"max\":%.1f},\"server_cpu_percent\":%.1f,\"client_cpu_percent\":%.1f,"
+      "\"proxy_cpu_percent\":%.1f}\n",
       a.streams,
       a.seconds,
       static_cast<unsigned long long>(tokens),
@@ -249,7 +256,8 @@ int load(const LoadArgs& a) {
       us(latency.quantile(0.99)),
       us(latency.max()),
       server_cpu,
-      client_cpu);
+      client_cpu,
+      proxy_cpu);
   std::fprintf(stderr,
                "grpc: streams=%d tokens/s=%.0f latency p50/p99 %.1f/%.1f us "
                "server cpu %.0f%% client cpu %.0f%%\n",
@@ -281,6 +289,7 @@ int main(int argc, char** argv) {
   l->add_option("--seconds", la.seconds, "measured window");
   l->add_option("--warmup", la.warmup, "seconds before the window");
   l->add_option("--server-pid", la.server_pid, "server PID, for its CPU");
+  l->add_option("--proxy-pid", la.proxy_pid, "PID of a proxy in between (nginx), for its CPU");
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) {
     return serve(cert, key, ready);
