@@ -23,6 +23,8 @@
 #
 # Environment: RUNS (3), SECONDS_PER_RUN (5), WARMUP (1), STREAMS ("1 100"), PIN (0),
 # PATHS ("nginx director"; the CTest smoke runs "nginx" only: bench_load_smoke covers the other),
+# INTERVAL_MS (0 = unpaced; N paces every stream at one token per N ms on both servers, so
+# the added latency is the proxy's and not a queue's),
 # OUT (a directory that keeps every run's JSON), NGINX (the binary; default from PATH or
 # /usr/sbin). Exits 77 (skipped) when nginx or connswap-grpc-bench is absent.
 set -euo pipefail
@@ -32,6 +34,7 @@ secs="${SECONDS_PER_RUN:-5}"
 warmup="${WARMUP:-1}"
 streams_list="${STREAMS:-1 100}"
 pin="${PIN:-0}"
+interval_ms="${INTERVAL_MS:-0}"
 paths="${PATHS:-nginx director}"
 bench="$build/bench/load/connswap-bench"
 grpc="$build/bench/grpc/connswap-grpc-bench"
@@ -65,7 +68,7 @@ trap cleanup EXIT
 
 "$certs" --out "$tmp/certs" >/dev/null
 "${load_cpus[@]}" "$grpc" serve --cert "$tmp/certs/server.pem" --key "$tmp/certs/server-key.pem" \
-  --ready-file "$tmp/grpc.ready" 2>"$tmp/grpc.err" &
+  --ready-file "$tmp/grpc.ready" --token-interval-ms "$interval_ms" 2>"$tmp/grpc.err" &
 server_pid=$!
 for _ in $(seq 100); do [ -s "$tmp/grpc.ready" ] && break; sleep 0.05; done
 server_addr="$(sed -n 's/^user=//p' "$tmp/grpc.ready")"
@@ -127,7 +130,7 @@ start_nginx() {
 }
 start_nginx
 say "$("$nginx" -v 2>&1); nginx on 127.0.0.1:$nginx_port (pid $nginx_pid) -> gRPC server $server_addr"
-say "PIN=$pin; load average $(cut -d' ' -f1-3 /proc/loadavg); $runs runs x ${secs}s per path"
+say "PIN=$pin INTERVAL_MS=$interval_ms; load average $(cut -d' ' -f1-3 /proc/loadavg); $runs runs x ${secs}s per path"
 
 grpc_load() {  # name target streams run [--proxy-pid PID]
   local name="$1" target="$2" s="$3" run="$4"
@@ -141,7 +144,7 @@ connswap_load() {  # name streams run [--direct]
   local name="$1" s="$2" run="$3"
   shift 3
   "${load_cpus[@]}" "$bench" "$@" --workers 1 --streams "$s" --seconds "$secs" \
-    --warmup "$warmup" --quiet "${wrapper[@]}" --json "$tmp/$name-$s-$run.json" \
+    --warmup "$warmup" --token-interval-ms "$interval_ms" --quiet "${wrapper[@]}" --json "$tmp/$name-$s-$run.json" \
     >"$tmp/$name.txt" 2>"$tmp/$name.err" ||
     { say "connswap-bench ($name) failed: $(tail -3 "$tmp/$name.err")"; exit 1; }
 }
@@ -159,7 +162,7 @@ for run in $(seq "$runs"); do
     if [[ " $paths " == *" director "* ]]; then
       connswap_load connswap-direct "$s" "$run" --direct
       connswap_load director "$s" "$run"
-      line+=" connswap direct $(per_s "$tmp/connswap-direct-$s-$run.json"), director $(per_s "$tmp/director-$s-$run.json")"
+      line+=", connswap direct $(per_s "$tmp/connswap-direct-$s-$run.json"), director $(per_s "$tmp/director-$s-$run.json")"
     fi
     say "$line"
   done
@@ -174,9 +177,10 @@ if grep -qv "^\s*$" "$tmp/nginx/error.log"; then
   head -5 "$tmp/nginx/error.log" >&2
 fi
 
-python3 - "$tmp" "$runs" "$pin" "$paths" $streams_list <<'PY'
+python3 - "$tmp" "$runs" "$pin" "$interval_ms" "$paths" $streams_list <<'PY'
 import json, statistics, sys
-tmp, runs, pin, paths, streams = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].split(), sys.argv[5:]
+tmp, runs, pin, interval = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+paths, streams = sys.argv[5].split(), sys.argv[6:]
 med = statistics.median
 def load(name, s):
     return [json.load(open(f"{tmp}/{name}-{s}-{r}.json")) for r in range(1, runs + 1)]
@@ -184,7 +188,7 @@ def per_cpu_second(us):  # a short window may see 0 clock ticks of CPU
     return 1e6 / us if us > 0 else float("inf")
 def proxy_cpu(name, x):  # percent of one core over the window
     return x["proxy_cpu_percent"] if name == "nginx" else x["director"]["cpu_percent"]
-print(f"PIN={pin}: medians of {runs} runs; latency = client receive - server emit, µs; "
+print(f"PIN={pin} INTERVAL_MS={interval}: medians of {runs} runs; latency = client receive - server emit, µs; "
       "added = proxied - direct; CPU/token = proxy CPU seconds in the window / tokens")
 print("| streams | path | tokens/s proxied | tokens/s direct | ratio | latency p50 / p99 proxied "
       "| latency p50 / p99 direct | added p50 / p99 | proxy CPU % | proxy CPU µs/token "
