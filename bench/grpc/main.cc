@@ -4,6 +4,7 @@
 //
 //   connswap-grpc-bench serve --cert server.pem --key server-key.pem --ready-file F
 //   connswap-grpc-bench load --target 127.0.0.1:PORT --ca ca.pem --streams 100 --seconds 5
+//   connswap-grpc-bench load --target NGINX_ADDR --proxy-pid NGINX_PID ...  (compare_nginx.sh)
 //
 // The server uses the callback API (one StartWrite in flight per stream, the next from
 // OnWriteDone); the client one channel (one HTTP/2 connection) with a ClientReadReactor per
@@ -15,8 +16,10 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <queue>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -51,12 +54,76 @@ std::string slurp(const std::string& path) {
 
 // --- server ---
 
+// serve --token-interval-ms: one thread that runs each paced stream's next write at its due
+// time (CLOCK_MONOTONIC ns). A writer has at most one entry queued and never finishes while
+// it has one, so an entry never outlives its writer.
+class Pacer {
+ public:
+  Pacer() : thread_([this] { run(); }) {}
+  ~Pacer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Pacer(const Pacer&) = delete;
+  Pacer& operator=(const Pacer&) = delete;
+
+  // Runs `fn` on the pacer thread at `due_ns` (now_ns() clock).
+  void at(std::uint64_t due_ns, std::function<void()> fn) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push(Entry{due_ns, std::move(fn)});
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t due = 0;
+    std::function<void()> fn;
+    bool operator>(const Entry& other) const { return due > other.due; }
+  };
+
+  void run() {
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      if (queue_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      const std::uint64_t due = queue_.top().due;
+      if (due > now_ns()) {
+        cv_.wait_until(lock, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(due)));
+        continue;
+      }
+      Entry e = queue_.top();
+      queue_.pop();
+      lock.unlock();
+      e.fn();
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue_;
+  bool stop_ = false;
+  std::thread thread_;  // last: started once the rest is built
+};
+
 class Writer final : public grpc::ServerWriteReactor<WorkerItem> {
  public:
-  explicit Writer(const WorkerGenerateRequest& request)
+  // `pacer` null: unpaced (the next write starts from OnWriteDone).
+  Writer(const WorkerGenerateRequest& request, Pacer* pacer, std::uint64_t interval_ns)
       : prompt_(request.prompt()),
         seq_(request.start_seq() == 0 ? 1 : request.start_seq()),
-        max_(request.max_tokens()) {
+        max_(request.max_tokens()),
+        pacer_(pacer),
+        interval_(interval_ns),
+        due_(now_ns()) {
     next();
   }
   void OnWriteDone(bool ok) override {
@@ -64,7 +131,15 @@ class Writer final : public grpc::ServerWriteReactor<WorkerItem> {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
       return;
     }
-    next();
+    if (pacer_ == nullptr) {
+      next();
+      return;
+    }
+    // As connswap-worker's TokenSchedule: drift-free while on time, re-anchored (no burst)
+    // when a whole interval late.
+    const std::uint64_t now = now_ns();
+    due_ = due_ + interval_ <= now ? now + interval_ : due_ + interval_;
+    pacer_->at(due_, [this] { next(); });
   }
   void OnDone() override { delete this; }
 
@@ -87,18 +162,29 @@ class Writer final : public grpc::ServerWriteReactor<WorkerItem> {
   std::string prompt_;
   std::uint64_t seq_;
   std::uint64_t max_;
+  Pacer* pacer_;
+  std::uint64_t interval_;
+  std::uint64_t due_;  // the current token's due time (paced)
   WorkerItem item_;
 };
 
 class Service final : public connswap::bench::GrpcWorker::CallbackService {
  public:
+  Service(Pacer* pacer, std::uint64_t interval_ns) : pacer_(pacer), interval_(interval_ns) {}
   grpc::ServerWriteReactor<WorkerItem>* Generate(grpc::CallbackServerContext* /*context*/,
                                                  const WorkerGenerateRequest* request) override {
-    return new Writer(*request);
+    return new Writer(*request, pacer_, interval_);
   }
+
+ private:
+  Pacer* pacer_;
+  std::uint64_t interval_;
 };
 
-int serve(const std::string& cert, const std::string& key, const std::string& ready) {
+int serve(const std::string& cert,
+          const std::string& key,
+          const std::string& ready,
+          std::uint64_t interval_ms) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -106,7 +192,11 @@ int serve(const std::string& cert, const std::string& key, const std::string& re
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before gRPC starts its threads
   grpc::SslServerCredentialsOptions tls;
   tls.pem_key_cert_pairs.push_back({slurp(key), slurp(cert)});
-  Service service;
+  std::unique_ptr<Pacer> pacer;  // outlives the server: Shutdown() finishes paced writers
+  if (interval_ms > 0) {
+    pacer = std::make_unique<Pacer>();
+  }
+  Service service(pacer.get(), interval_ms * 1'000'000);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
@@ -191,6 +281,7 @@ struct LoadArgs {
   double seconds = 5;
   double warmup = 1;
   int server_pid = -1;
+  int proxy_pid = -1;  // a proxy between us and the server (nginx), for its CPU
 };
 
 int load(const LoadArgs& a) {
@@ -217,9 +308,11 @@ int load(const LoadArgs& a) {
   window.start = start;
   auto self = connswap::bench::sample_process(::getpid());
   auto server = connswap::bench::sample_process(a.server_pid);
+  auto proxy = connswap::bench::sample_process(a.proxy_pid);
   std::this_thread::sleep_for(std::chrono::nanoseconds(span));
   auto self_end = connswap::bench::sample_process(::getpid());
   auto server_end = connswap::bench::sample_process(a.server_pid);
+  auto proxy_end = connswap::bench::sample_process(a.proxy_pid);
   for (auto& r : readers) {
     r->cancel();
   }
@@ -235,11 +328,14 @@ int load(const LoadArgs& a) {
       self && self_end ? connswap::bench::cpu_percent(*self, *self_end, a.seconds) : -1;
   const double server_cpu =
       server && server_end ? connswap::bench::cpu_percent(*server, *server_end, a.seconds) : -1;
+  const double proxy_cpu =
+      proxy && proxy_end ? connswap::bench::cpu_percent(*proxy, *proxy_end, a.seconds) : -1;
   auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e3; };
   std::printf(
       "{\"bench\":\"connswap-grpc-bench\",\"target\":\"grpc\",\"streams\":%d,\"seconds\":%.3f,"
       "\"tokens\":{\"window\":%llu,\"per_s\":%.1f},\"latency_us\":{\"count\":%llu,\"p50\":%.1f,"
-      "\"p99\":%.1f,\"max\":%.1f},\"server_cpu_percent\":%.1f,\"client_cpu_percent\":%.1f}\n",
+      "\"p99\":%.1f,\"max\":%.1f},\"server_cpu_percent\":%.1f,\"client_cpu_percent\":%.1f,"
+      "\"proxy_cpu_percent\":%.1f}\n",
       a.streams,
       a.seconds,
       static_cast<unsigned long long>(tokens),
@@ -249,7 +345,8 @@ int load(const LoadArgs& a) {
       us(latency.quantile(0.99)),
       us(latency.max()),
       server_cpu,
-      client_cpu);
+      client_cpu,
+      proxy_cpu);
   std::fprintf(stderr,
                "grpc: streams=%d tokens/s=%.0f latency p50/p99 %.1f/%.1f us "
                "server cpu %.0f%% client cpu %.0f%%\n",
@@ -268,10 +365,13 @@ int main(int argc, char** argv) {
   CLI::App app{"connswap-grpc-bench: Worker/Generate-shaped streaming over gRPC C++ (TLS)"};
   app.require_subcommand(1);
   std::string cert = "certs/server.pem", key = "certs/server-key.pem", ready;
+  std::uint64_t interval_ms = 0;
   auto* s = app.add_subcommand("serve", "serve GrpcWorker/Generate on 127.0.0.1:0 until SIGTERM");
   s->add_option("--cert", cert, "PEM server certificate");
   s->add_option("--key", key, "PEM key");
   s->add_option("--ready-file", ready, "write user=ADDR and pid= here once listening")->required();
+  s->add_option(
+      "--token-interval-ms", interval_ms, "per stream, as connswap-worker's; 0 = unpaced");
   LoadArgs la;
   la.ca = "certs/ca.pem";
   auto* l = app.add_subcommand("load", "N streams on one channel; JSON on stdout");
@@ -281,9 +381,10 @@ int main(int argc, char** argv) {
   l->add_option("--seconds", la.seconds, "measured window");
   l->add_option("--warmup", la.warmup, "seconds before the window");
   l->add_option("--server-pid", la.server_pid, "server PID, for its CPU");
+  l->add_option("--proxy-pid", la.proxy_pid, "PID of a proxy in between (nginx), for its CPU");
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) {
-    return serve(cert, key, ready);
+    return serve(cert, key, ready, interval_ms);
   }
   return load(la);
 }

@@ -163,6 +163,10 @@ class Run {
   bool temp_dir_ = false;
   std::string remote_;
   std::string ca_;
+  // --direct to a started worker: its USER port takes calls only from the director role
+  // (PROTOCOL.md §7.5), so the bench presents the cluster's director certificate.
+  std::string client_cert_;
+  std::string client_key_;
   std::string metrics_;  // the director's /metrics HOST:PORT ("" = not scraped)
   pid_t fail_pid_ = -1;
   Timestamp error_due_ = kNever;  // --fail error: when worker-a fails on its own
@@ -291,6 +295,10 @@ Result<void> Run::start_cluster() {
     return make_error(Errc::kUnavailable, "the director's ready-file has no http= address");
   }
   ca_ = cluster_.ca_file().string();
+  if (a.direct) {
+    client_cert_ = (work_dir_ / "director.pem").string();
+    client_key_ = (work_dir_ / "director-key.pem").string();
+  }
   metrics_ = cluster_.director().metrics_addr;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // settle before idle RSS
   return {};
@@ -310,6 +318,8 @@ Result<void> Run::start_load() {
   lc.server_name = args_.server_name;
   quic::ClientTlsOptions tls;
   tls.ca_file = ca_.empty() ? "certs/ca.pem" : ca_;
+  tls.cert_file = client_cert_;
+  tls.key_file = client_key_;
   auto ctx = quic::TlsContext::make_client(tls);
   if (!ctx) {
     return make_error(Errc::kInvalidArgument,

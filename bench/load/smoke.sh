@@ -17,3 +17,13 @@ assert r["errors"]["out_of_order"] == 0 and r["errors"]["duplicates"] == 0, r["e
 assert r["latency_us"]["count"] > 0, r["latency_us"]
 print("bench smoke ok: %d tokens/s, migrations %s" % (r["tokens"]["per_s"], r["failover"]["migrations"]))
 PY
+# --direct: straight to the started worker, whose USER port takes only the director role.
+"$bench" --direct --streams 2 --seconds 0.5 --warmup 0.1 --json "$out/direct.json" --quiet \
+  >"$out/direct.txt"
+python3 - "$out/direct.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["target"] == "worker" and r["tokens"]["window"] > 0, (r["target"], r["tokens"])
+assert r["errors"]["out_of_order"] == 0 and r["errors"]["duplicates"] == 0, r["errors"]
+print("bench smoke --direct ok: %d tokens/s" % r["tokens"]["per_s"])
+PY
