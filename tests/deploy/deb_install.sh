@@ -21,8 +21,7 @@ RUN_UID=65534  # nobody: stands in for the unit's DynamicUser
 UNIT_DIR=/usr/lib/systemd/system
 ETC=/etc/connswap
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/poll.sh"  # skip, fail, wait_until, has_file, has_line, field
 case "$SANITIZE" in ON | on | 1 | TRUE | true) skip "sanitizer build: the .deb is tested in the Release suite" ;; esac
 if [ "$(id -u)" != 0 ]; then
   sudo -n true 2>/dev/null || skip "needs root or passwordless sudo for dpkg -i"
@@ -69,17 +68,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-wait_until() {  # polls (no fixed sleep): until "$@" succeeds or $1 seconds pass
-  local budget=$1; shift
-  local end=$((SECONDS + budget))
-  until "$@"; do
-    [ $SECONDS -lt $end ] || return 1
-    sleep 0.05
-  done
-}
-has_file() { [ -s "$1" ]; }
-has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
-field() { grep "^$2=" "$1" | cut -d= -f2; }
 
 # --- build and install the package -------------------------------------------------------
 cpack --config "$BUILD/CPackConfig.cmake" -G DEB -B "$DIR/pkg" >"$DIR/cpack.log" 2>&1 ||

@@ -20,7 +20,7 @@ IMPAIR=(--loss 0.05 --delay-ms 50 --jitter-ms 10)
 TOKENS=${CONNSWAP_NETNS_TOKENS:-160}
 STREAMS=${CONNSWAP_NETNS_STREAMS:-4}
 
-skip() { echo "SKIP: $*"; exit 77; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/poll.sh"  # skip, fail, wait_until, has_file, has_line, field
 [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
 command -v ip >/dev/null || skip "no ip(8)"
 ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
@@ -44,20 +44,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() { echo "FAIL: $*"; exit 1; }
 
-# Polls (no fixed sleep): until `cmd` succeeds or $1 seconds pass.
-wait_until() {
-  local budget=$1; shift
-  local end=$((SECONDS + budget))
-  until "$@"; do
-    [ $SECONDS -lt $end ] || return 1
-    sleep 0.05
-  done
-}
-has_file() { [ -s "$1" ]; }
-has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
-field() { grep "^$2=" "$1" | cut -d= -f2; }
 
 # start NAME NS CMD...: runs CMD in namespace NS, stdout/stderr to $DIR/NAME.{out,err}.
 start() {
