@@ -249,6 +249,14 @@ def limits(g):
                    "prefixes truncated"),
                   (f"sum(increase(connswap_illegal_transitions_total{{{D}}}[{RATE}]))",
                    "illegal transitions")]), 8, 8)
+    g.add(series("Backpressure", "Client streams paused now because their send queue is "
+                 "full (--send-queue-bytes; their worker calls wait), and how often a queue "
+                 "filled: director toward clients, each worker toward the director.",
+                 [(f"sum(connswap_blocked_streams{{{D}}})", "blocked streams"),
+                  (f"sum(rate(connswap_send_queue_full_total{{{D}}}[{RATE}]))",
+                   "director queue full"),
+                  (f"sum by (instance) (rate(connswap_send_queue_full_total{{{W}}}[{RATE}]))",
+                   "{{instance}} queue full")]), 24, 6)
     g.add(series("Status page", "The director's status page and /debug/* answers, refusals "
                  "without an operator certificate (--http-status operator), open "
                  "/debug/events subscribers and the events their bounded queues dropped.",
