@@ -264,5 +264,6 @@ class Cluster:
         out = []
         for p in self.all:
             out.append(f"----- {p.name} (stderr, last 40 lines)")
-            out += p.stderr_text().splitlines()[-40:]
+            if p.err_path.exists():  # a process that never started has none
+                out += p.stderr_text().splitlines()[-40:]
         return "\n".join(out)
