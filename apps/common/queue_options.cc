@@ -22,7 +22,7 @@ void add_queue_options(CLI::App& app, Role role, QueueArgs& a) {
                    "--worker-stream-window-bytes",
                    a.worker_stream_window,
                    "QUIC receive window per worker call: token bytes a worker may send ahead "
-                   "of the director (4096..67108864)");
+                   "of the director (1024..67108864)");
   }
 }
 
@@ -32,7 +32,7 @@ Result<void> validate_queues(const QueueArgs& a) {
   }
   if (a.worker_stream_window < kMinStreamWindow || a.worker_stream_window > kMaxStreamWindow) {
     return make_error(Errc::kInvalidArgument,
-                      "--worker-stream-window-bytes: must be within 4096..67108864");
+                      "--worker-stream-window-bytes: must be within 1024..67108864");
   }
   return {};
 }

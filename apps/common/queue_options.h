@@ -24,12 +24,17 @@ namespace connswap::app {
 
 inline constexpr std::size_t kMinSendQueueBytes = 1'024;      // --send-queue-bytes bounds
 inline constexpr std::size_t kMaxSendQueueBytes = 64U << 20;  // ...
-inline constexpr std::uint64_t kMinStreamWindow = 4'096;      // --worker-stream-window-bytes
+inline constexpr std::uint64_t kMinStreamWindow = 1'024;      // --worker-stream-window-bytes
 inline constexpr std::uint64_t kMaxStreamWindow = 64U << 20;  // ...
 
+// Defaults (docs/BENCHMARKS.md "Bounded queues"): toward clients 16 KiB, which a client
+// 100 ms away still drains at ~6,000 tokens/s per stream; between director and workers
+// (a LAN, usually) 4 KiB each way.
+inline constexpr std::size_t kWorkerSendQueueBytes = 4'096;
+
 struct QueueArgs {
-  std::size_t send_queue_bytes = 16U << 10;
-  std::uint64_t worker_stream_window = 16U << 10;  // the director only
+  std::size_t send_queue_bytes = 16U << 10;       // the worker's: kWorkerSendQueueBytes
+  std::uint64_t worker_stream_window = 4U << 10;  // the director only
 };
 
 // Adds --send-queue-bytes, and for the director --worker-stream-window-bytes.

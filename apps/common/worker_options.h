@@ -37,7 +37,7 @@ struct WorkerArgs {
   Duration drain_timeout = 30 * kSecond;  // SIGTERM: exit when streams are gone or after this
   // USER serves callers without the director role too (off: PERMISSION_DENIED); logged.
   bool allow_any_client = false;
-  QueueArgs queues;  // --send-queue-bytes (issue 15)
+  QueueArgs queues{.send_queue_bytes = kWorkerSendQueueBytes};  // --send-queue-bytes
   CommonArgs common;
 };
 
