@@ -53,6 +53,12 @@ void add_limit_options(CLI::App& app, LimitArgs& a) {
                  a.max_buffered_bytes,
                  "bytes held toward all clients at once; above it streams are paused like slow "
                  "clients until the total falls to 3/4 of it (>= 1048576)");
+  add_env_option(app,
+                 kRole,
+                 "--replace-batch",
+                 a.replace_batch,
+                 "worker calls started per loop turn: a failover re-placing many streams sends "
+                 "their requests in batches of this many, one batch per turn (0 = all at once)");
 }
 
 Result<void> validate_limits(const LimitArgs& a) {
@@ -85,7 +91,7 @@ std::string describe_limits(const LimitArgs& a) {
   return fmt::format(
       "max_connections={} max_connections_per_address={} max_streams_per_connection={} "
       "max_sessions={} blocked_stream_timeout_ms={} retry_above_handshakes_per_s={} "
-      "drain_batch_bytes={} max_buffered_bytes={}",
+      "drain_batch_bytes={} max_buffered_bytes={} replace_batch={}",
       a.max_connections,
       a.max_connections_per_address,
       a.max_streams_per_connection,
@@ -93,7 +99,8 @@ std::string describe_limits(const LimitArgs& a) {
       a.blocked_stream_timeout / kMillisecond,
       a.retry_above_per_second,
       a.drain_batch_bytes,
-      a.max_buffered_bytes);
+      a.max_buffered_bytes,
+      a.replace_batch);
 }
 
 ServeLimits user_port_limits(const LimitArgs& a) {
@@ -112,6 +119,7 @@ services::StreamLimits stream_limits(const LimitArgs& a) {
   limits.blocked_lifetime = a.blocked_stream_timeout;
   limits.drain_batch_bytes = a.drain_batch_bytes;
   limits.max_buffered_bytes = a.max_buffered_bytes;
+  limits.replace_batch = a.replace_batch;
   return limits;
 }
 

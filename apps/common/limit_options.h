@@ -33,11 +33,13 @@ struct LimitArgs {
   std::size_t drain_batch_bytes = std::size_t{256} << 10;
   // Issue 14 item 3: bytes held toward all clients at once before streams are paused.
   std::size_t max_buffered_bytes = std::size_t{256} << 20;
+  // Issue 18: worker calls started per turn; a failover's re-placements go in batches.
+  std::size_t replace_batch = 100;
 };
 
 // Adds --max-connections, --max-connections-per-address, --max-streams-per-connection,
 // --max-sessions, --blocked-stream-timeout-ms, --retry-above-handshakes-per-s,
-// --drain-batch-bytes and --max-buffered-bytes.
+// --drain-batch-bytes, --max-buffered-bytes and --replace-batch.
 void add_limit_options(CLI::App& app, LimitArgs& args);
 
 // kInvalidArgument naming the option: every cap >= 1, per-address <= total, timeout > 0,
