@@ -18,7 +18,7 @@
 namespace connswap::services {
 
 using worker::FailureAction;
-using WorkerCall = rpc::ServerCall<v1::WorkerGenerateRequest, v1::WorkerItem>;
+using WorkerCall = rpc::ServerCall<WorkerRequest, v1::WorkerItem>;
 
 namespace {
 
@@ -61,7 +61,7 @@ class WorkerService::Impl {
         source_(source != nullptr ? std::move(source) : synthetic_source(config_)),
         plan_(config_.fail_after, config_.fail_mode, now_(), config_.recovery_after) {}
 
-  void on_generate(WorkerCall call, const v1::WorkerGenerateRequest& request);
+  void on_generate(WorkerCall call, WorkerRequest&& request);
   void on_health(rpc::ServerCall<v1::HealthRequest, v1::HealthResponse> call);
   Timestamp deadline() const;
   void on_timeout(Timestamp now);
@@ -87,7 +87,7 @@ class WorkerService::Impl {
   };
   static std::unique_ptr<worker::TokenSource> synthetic_source(const worker::WorkerConfig& c);
   static bool due(const Stream& s, Timestamp now);
-  void start_stream(WorkerCall call, const v1::WorkerGenerateRequest& request, Timestamp now);
+  void start_stream(WorkerCall call, WorkerRequest&& request, Timestamp now);
   void on_notify(std::uint64_t id);
   void pump(std::uint64_t id, Timestamp now);
   bool next_item(Stream& s, Timestamp now);
@@ -104,7 +104,7 @@ class WorkerService::Impl {
   bool stopped_ = false;
 };
 
-void WorkerService::Impl::on_generate(WorkerCall call, const v1::WorkerGenerateRequest& request) {
+void WorkerService::Impl::on_generate(WorkerCall call, WorkerRequest&& request) {
   const Timestamp now = now_();
   update_action(now);
   const char* refusal = stopped_                           ? "worker stopping"
@@ -118,7 +118,7 @@ void WorkerService::Impl::on_generate(WorkerCall call, const v1::WorkerGenerateR
     (void)call.finish({rpc::StatusCode::kUnavailable, refusal});
     return;
   }
-  start_stream(std::move(call), request, now);
+  start_stream(std::move(call), std::move(request), now);
 }
 
 std::unique_ptr<worker::TokenSource> WorkerService::Impl::synthetic_source(
@@ -132,12 +132,10 @@ std::unique_ptr<worker::TokenSource> WorkerService::Impl::synthetic_source(
 
 // Starts the source's stream for `request` (the last prefix_window tokens of its prefix)
 // and serves it; a source that refuses ends the call with UNAVAILABLE.
-void WorkerService::Impl::start_stream(WorkerCall call,
-                                       const v1::WorkerGenerateRequest& request,
-                                       Timestamp now) {
+void WorkerService::Impl::start_stream(WorkerCall call, WorkerRequest&& request, Timestamp now) {
   const std::uint64_t id = next_id_++;
-  worker::StreamStart start{.request = from_proto(request), .prefix = {}, .now = now};
-  start.prefix.assign(request.prefix().begin(), request.prefix().end());
+  worker::StreamStart start{
+      .request = from_proto(request.fields), .prefix = std::move(request.prefix), .now = now};
   const std::uint64_t start_seq = start.request.start_seq;
   auto stream = source_->start(std::move(start), [this, id] { on_notify(id); });
   if (!stream) {
@@ -386,11 +384,10 @@ WorkerService::~WorkerService() {
 
 Result<void> WorkerService::add_user_methods(rpc::Registry& user) {
   std::weak_ptr<Impl> weak = impl_;
-  return user.add_server_streaming<v1::WorkerGenerateRequest, v1::WorkerItem>(
-      std::string(kWorkerGenerate),
-      [weak](WorkerCall call, const v1::WorkerGenerateRequest& request) {
+  return user.add_server_streaming<WorkerRequest, v1::WorkerItem>(
+      std::string(kWorkerGenerate), [weak](WorkerCall call, WorkerRequest request) {
         if (auto impl = weak.lock()) {
-          impl->on_generate(std::move(call), request);
+          impl->on_generate(std::move(call), std::move(request));
         } else {
           (void)call.finish({rpc::StatusCode::kUnavailable, "worker gone"});
         }
