@@ -33,8 +33,9 @@ struct LimitArgs {
   std::size_t drain_batch_bytes = std::size_t{256} << 10;
   // Issue 14 item 3: bytes held toward all clients at once before streams are paused.
   std::size_t max_buffered_bytes = std::size_t{256} << 20;
-  // Issue 18: worker calls started per turn; a failover's re-placements go in batches.
-  std::size_t replace_batch = 100;
+  // Issue 18: worker calls started per turn (a failover's re-placements in batches); 0 = all
+  // at once, the default: batches of 25-200 made the 1,000-stream failover gap longer.
+  std::size_t replace_batch = 0;
 };
 
 // Adds --max-connections, --max-connections-per-address, --max-streams-per-connection,

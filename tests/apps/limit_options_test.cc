@@ -78,16 +78,16 @@ TEST(LimitOptions, DefaultsAreOnAndSane) {
   EXPECT_EQ(stream_limits(args.limits).blocked_lifetime, 120 * kSecond);
   EXPECT_EQ(stream_limits(args.limits).drain_batch_bytes, 262'144U);
   EXPECT_EQ(stream_limits(args.limits).max_buffered_bytes, 268'435'456U);
-  EXPECT_EQ(stream_limits(args.limits).replace_batch, 100U);
+  EXPECT_EQ(stream_limits(args.limits).replace_batch, 0U);
   env.set("CONNECTION_SWAP_DIRECTOR_DRAIN_BATCH_BYTES", "1048576");
-  env.set("CONNECTION_SWAP_DIRECTOR_REPLACE_BATCH", "0");
+  env.set("CONNECTION_SWAP_DIRECTOR_REPLACE_BATCH", "64");
   env.set("CONNECTION_SWAP_DIRECTOR_MAX_BUFFERED_BYTES", "33554432");
   DirectorArgs from_env;
   ASSERT_EQ(parse(from_env, {}), -1);
   ASSERT_TRUE(finish_director_options(from_env));
   EXPECT_EQ(stream_limits(from_env.limits).drain_batch_bytes, 1'048'576U);
   EXPECT_EQ(stream_limits(from_env.limits).max_buffered_bytes, 33'554'432U);
-  EXPECT_EQ(stream_limits(from_env.limits).replace_batch, 0U);  // all at once
+  EXPECT_EQ(stream_limits(from_env.limits).replace_batch, 64U);
 }
 
 TEST(LimitOptions, BadValuesAreRefusedNamingTheOption) {
