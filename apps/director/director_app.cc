@@ -117,7 +117,8 @@ Result<std::unique_ptr<DirectorApp>> DirectorApp::start(net::Loop& loop, const D
 }
 
 Result<void> DirectorApp::build_and_listen() {
-  workers_ = std::make_unique<WorkerChannels>(loop_, client_tls_, args_.config.worker_keepalive);
+  workers_ = std::make_unique<WorkerChannels>(
+      loop_, client_tls_, args_.config.worker_keepalive, args_.limits.worker_connections);
   service_ = std::make_unique<services::DirectorService>(
       args_.config, *workers_, [this] { return loop_.now(); });
   if (!args_.cluster_key_file.empty()) {
