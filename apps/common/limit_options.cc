@@ -53,6 +53,18 @@ void add_limit_options(CLI::App& app, LimitArgs& a) {
                  a.max_buffered_bytes,
                  "bytes held toward all clients at once; above it streams are paused like slow "
                  "clients until the total falls to 3/4 of it (>= 1048576)");
+  add_env_option(app,
+                 kRole,
+                 "--replace-batch",
+                 a.replace_batch,
+                 "worker calls started per loop turn: a failover re-placing many streams sends "
+                 "their requests in batches of this many, one batch per turn (0 = all at once)");
+  add_env_option(app,
+                 kRole,
+                 "--worker-connections",
+                 a.worker_connections,
+                 "QUIC connections to each worker, calls spread over them (each has its own "
+                 "congestion window; 1..16)");
 }
 
 Result<void> validate_limits(const LimitArgs& a) {
@@ -78,6 +90,9 @@ Result<void> validate_limits(const LimitArgs& a) {
   if (a.max_buffered_bytes < kMinBufferedBytes) {
     return bad("--max-buffered-bytes: must be >= 1048576");
   }
+  if (a.worker_connections == 0 || a.worker_connections > kMaxWorkerConnections) {
+    return bad("--worker-connections: must be within 1..16");
+  }
   return {};
 }
 
@@ -85,7 +100,7 @@ std::string describe_limits(const LimitArgs& a) {
   return fmt::format(
       "max_connections={} max_connections_per_address={} max_streams_per_connection={} "
       "max_sessions={} blocked_stream_timeout_ms={} retry_above_handshakes_per_s={} "
-      "drain_batch_bytes={} max_buffered_bytes={}",
+      "drain_batch_bytes={} max_buffered_bytes={} replace_batch={} worker_connections={}",
       a.max_connections,
       a.max_connections_per_address,
       a.max_streams_per_connection,
@@ -93,7 +108,9 @@ std::string describe_limits(const LimitArgs& a) {
       a.blocked_stream_timeout / kMillisecond,
       a.retry_above_per_second,
       a.drain_batch_bytes,
-      a.max_buffered_bytes);
+      a.max_buffered_bytes,
+      a.replace_batch,
+      a.worker_connections);
 }
 
 ServeLimits user_port_limits(const LimitArgs& a) {
@@ -112,6 +129,7 @@ services::StreamLimits stream_limits(const LimitArgs& a) {
   limits.blocked_lifetime = a.blocked_stream_timeout;
   limits.drain_batch_bytes = a.drain_batch_bytes;
   limits.max_buffered_bytes = a.max_buffered_bytes;
+  limits.replace_batch = a.replace_batch;
   return limits;
 }
 

@@ -21,6 +21,7 @@ namespace connswap::app {
 inline constexpr std::size_t kMinDrainBatchBytes = 1'024;                  // --drain-batch-bytes
 inline constexpr std::size_t kMaxDrainBatchBytes = std::size_t{64} << 20;  // ...bounds
 inline constexpr std::size_t kMinBufferedBytes = std::size_t{1} << 20;     // --max-buffered-bytes
+inline constexpr std::size_t kMaxWorkerConnections = 16;                   // --worker-connections
 
 struct LimitArgs {
   std::size_t max_connections = 4'096;            // USER connections at once
@@ -33,11 +34,17 @@ struct LimitArgs {
   std::size_t drain_batch_bytes = std::size_t{256} << 10;
   // Issue 14 item 3: bytes held toward all clients at once before streams are paused.
   std::size_t max_buffered_bytes = std::size_t{256} << 20;
+  // Issue 18: worker calls started per turn (a failover's re-placements in batches); 0 = all
+  // at once, the default: batches of 25-200 made the 1,000-stream failover gap longer.
+  std::size_t replace_batch = 0;
+  // Issue 18: QUIC connections from the director to each worker, calls spread over them
+  // (each has its own congestion window: a failover's requests go out over all of them).
+  std::size_t worker_connections = 1;
 };
 
 // Adds --max-connections, --max-connections-per-address, --max-streams-per-connection,
 // --max-sessions, --blocked-stream-timeout-ms, --retry-above-handshakes-per-s,
-// --drain-batch-bytes and --max-buffered-bytes.
+// --drain-batch-bytes, --max-buffered-bytes, --replace-batch and --worker-connections.
 void add_limit_options(CLI::App& app, LimitArgs& args);
 
 // kInvalidArgument naming the option: every cap >= 1, per-address <= total, timeout > 0,

@@ -95,6 +95,11 @@ DirectorMetrics::DirectorMetrics(prometheus::Registry& r)
   max_turn_bytes_ = &gauge(r,
                            "connswap_max_turn_bytes",
                            "most token bytes forwarded to clients in one loop turn since start");
+  starts_deferred_ = &counter(r,
+                              "connswap_worker_call_starts_deferred_total",
+                              "worker calls started on a later loop turn (--replace-batch)");
+  max_turn_starts_ = &gauge(
+      r, "connswap_max_turn_starts", "most worker calls started in one loop turn since start");
   buffered_bytes_ = &gauge(r,
                            "connswap_buffered_bytes",
                            "bytes held toward clients now (all streams; --max-buffered-bytes)");
@@ -170,6 +175,8 @@ void DirectorMetrics::update(const services::DirectorStats& s) {
   advance_to(*refused_blocked_, static_cast<double>(s.blocked_too_long));
   advance_to(*drain_batches_, static_cast<double>(s.drain_batches));
   max_turn_bytes_->Set(static_cast<double>(s.max_turn_bytes));
+  advance_to(*starts_deferred_, static_cast<double>(s.starts_deferred));
+  max_turn_starts_->Set(static_cast<double>(s.max_turn_starts));
   buffered_bytes_->Set(static_cast<double>(s.buffered_bytes));
   advance_to(*paused_by_budget_, static_cast<double>(s.streams_paused_by_budget));
   advance_to(*send_queue_full_, static_cast<double>(s.client_blocks));

@@ -59,6 +59,9 @@ class DirectorMetrics {
   prometheus::Counter* invalid_tokens_ = nullptr;
   prometheus::Counter* drain_batches_ = nullptr;  // issue 14 item 4
   prometheus::Gauge* max_turn_bytes_ = nullptr;
+  // Issue 18: worker calls started in batches (--replace-batch).
+  prometheus::Counter* starts_deferred_ = nullptr;
+  prometheus::Gauge* max_turn_starts_ = nullptr;
   prometheus::Gauge* buffered_bytes_ = nullptr;  // issue 14 item 3: the buffer budget
   prometheus::Counter* paused_by_budget_ = nullptr;
   // Bounded queues (issue 15, --send-queue-bytes): client streams whose send queue is full.

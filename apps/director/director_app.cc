@@ -120,7 +120,8 @@ Result<void> DirectorApp::build_and_listen() {
   quic::TransportSettings to_workers;
   to_workers.keepalive = args_.config.worker_keepalive;
   apply_worker_window(args_.queues, to_workers);
-  workers_ = std::make_unique<WorkerChannels>(loop_, client_tls_, to_workers);
+  workers_ = std::make_unique<WorkerChannels>(
+      loop_, client_tls_, to_workers, args_.limits.worker_connections);
   service_ = std::make_unique<services::DirectorService>(
       args_.config, *workers_, [this] { return loop_.now(); });
   if (!args_.cluster_key_file.empty()) {

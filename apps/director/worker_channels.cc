@@ -1,18 +1,38 @@
 #include "director/worker_channels.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "base/log.h"
 #include "common/tls_files.h"
 
 namespace connswap::app {
 WorkerChannels::WorkerChannels(net::Loop& loop,
                                std::shared_ptr<const quic::TlsContext> tls,
-                               const quic::TransportSettings& transport)
-    : loop_(loop), tls_(std::move(tls)), transport_(transport) {}
+                               const quic::TransportSettings& transport,
+                               std::size_t connections)
+    : loop_(loop),
+      tls_(std::move(tls)),
+      transport_(transport),
+      connections_(std::max<std::size_t>(connections, 1)) {}
 
 WorkerChannels::~WorkerChannels() = default;  // a Channel's destructor runs no on_lost
 
+std::vector<std::string> WorkerChannels::keys_of(std::string_view user_addr) const {
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < connections_; ++i) {
+    keys.push_back(std::string(user_addr) + "#" + std::to_string(i));
+  }
+  return keys;
+}
+
 Result<rpc::Session*> WorkerChannels::connect(std::string_view user_addr, Timestamp /*now*/) {
-  if (auto it = channels_.find(user_addr); it != channels_.end()) {
+  // Each call on the next connection in turn (one connection: always the same).
+  auto slot = next_.try_emplace(std::string(user_addr), 0).first;
+  const std::string key = std::string(user_addr) + "#" + std::to_string(slot->second);
+  slot->second = (slot->second + 1) % connections_;
+  if (auto it = channels_.find(key); it != channels_.end()) {
     if (!it->second->lost()) {
       return &it->second->session();
     }
@@ -34,7 +54,6 @@ Result<rpc::Session*> WorkerChannels::connect(std::string_view user_addr, Timest
   if (!channel) {
     return Unexpected(std::move(channel).error());
   }
-  const std::string key(user_addr);
   rpcnet::Channel* raw = channel->get();
   (*channel)->on_lost(
       [this, key, raw, alive = alive_.weak()](const quic::ConnectionClosed& closed) {
@@ -54,23 +73,41 @@ Result<rpc::Session*> WorkerChannels::connect(std::string_view user_addr, Timest
   return session;
 }
 
+// With several connections: every live one is probed, a packet on any is an answer, and
+// the wait is the longest PTO of them.
 bool WorkerChannels::probe(std::string_view user_addr, Timestamp /*now*/) {
-  auto it = channels_.find(user_addr);
-  return it != channels_.end() && !it->second->lost() && it->second->probe();
+  bool sent = false;
+  for (const std::string& key : keys_of(user_addr)) {
+    auto it = channels_.find(key);
+    if (it != channels_.end() && !it->second->lost() && it->second->probe()) {
+      sent = true;
+    }
+  }
+  return sent;
 }
 
 Timestamp WorkerChannels::last_heard(std::string_view user_addr) {
-  auto it = channels_.find(user_addr);
-  return it != channels_.end() ? it->second->last_heard() : 0;
+  Timestamp heard = 0;
+  for (const std::string& key : keys_of(user_addr)) {
+    if (auto it = channels_.find(key); it != channels_.end()) {
+      heard = std::max(heard, it->second->last_heard());
+    }
+  }
+  return heard;
 }
 
 Duration WorkerChannels::pto(std::string_view user_addr) {
-  auto it = channels_.find(user_addr);
-  return it != channels_.end() ? it->second->pto() : 0;
+  Duration pto = 0;
+  for (const std::string& key : keys_of(user_addr)) {
+    if (auto it = channels_.find(key); it != channels_.end()) {
+      pto = std::max(pto, it->second->pto());
+    }
+  }
+  return pto;
 }
 
-void WorkerChannels::retire(const std::string& user_addr) {
-  auto it = channels_.find(user_addr);
+void WorkerChannels::retire(const std::string& key) {
+  auto it = channels_.find(key);
   if (it == channels_.end()) {
     return;
   }

@@ -1,7 +1,9 @@
 #pragma once
-// The director's production services::WorkerConnector: one rpcnet::Channel per worker USER
-// address, made on first use, dropped when its connection is lost and made again on the
-// next use. A lost Channel is destroyed on a later loop turn (never inside its callbacks).
+// The director's production services::WorkerConnector: `connections` rpcnet::Channels per
+// worker USER address (calls spread over them in turn; each QUIC connection has its own
+// congestion window, issue 18), each made on first use, dropped when its connection is lost
+// and made again on the next use. A lost Channel is destroyed on a later loop turn (never
+// inside its callbacks).
 
 #include <map>
 #include <memory>
@@ -20,9 +22,11 @@ class WorkerChannels final : public services::WorkerConnector {
  public:
   // `tls`: client context verifying workers against the cluster CA. `transport`: the
   // connections' settings (keep-alive PING period, per-stream receive window).
+  // `connections`: QUIC connections per worker (>= 1).
   WorkerChannels(net::Loop& loop,
                  std::shared_ptr<const quic::TlsContext> tls,
-                 const quic::TransportSettings& transport);
+                 const quic::TransportSettings& transport,
+                 std::size_t connections = 1);
   ~WorkerChannels() override;
   WorkerChannels(const WorkerChannels&) = delete;
   WorkerChannels& operator=(const WorkerChannels&) = delete;
@@ -38,11 +42,15 @@ class WorkerChannels final : public services::WorkerConnector {
   void close_all();
 
  private:
-  void retire(const std::string& user_addr);
+  void retire(const std::string& key);
+  // The channel keys of `user_addr` ("addr#i"), live or not.
+  std::vector<std::string> keys_of(std::string_view user_addr) const;
 
   net::Loop& loop_;
   std::shared_ptr<const quic::TlsContext> tls_;
   quic::TransportSettings transport_;
+  std::size_t connections_;                               // per worker, >= 1
+  std::map<std::string, std::size_t, std::less<>> next_;  // the next index per address
   std::map<std::string, std::unique_ptr<rpcnet::Channel>, std::less<>> channels_;
   std::vector<std::unique_ptr<rpcnet::Channel>> retired_;  // destroyed on a later turn
   Alive alive_;                                            // deferred callbacks check it

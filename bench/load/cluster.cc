@@ -190,7 +190,11 @@ Result<Child> Cluster::spawn_worker(std::size_t index,
   }
   w.insert(w.end(), config_.worker_args.begin(), config_.worker_args.end());
   w.insert(w.end(), extra.begin(), extra.end());
-  return spawn(name, config_.bin_dir / "worker" / "connswap-worker", w, true);
+  return spawn(name,
+               config_.bin_dir / "worker" / "connswap-worker",
+               w,
+               true,
+               index == 0 ? std::string() : config_.standby_wrapper);
 }
 
 Result<void> Cluster::start_relays(std::size_t index) {

@@ -39,6 +39,9 @@ struct SpawnConfig {
   std::string director_log_level = "warn";
   // Runs the director under this command ("valgrind --tool=massif"): split on spaces.
   std::string director_wrapper;
+  // Runs every worker but worker 0 (the one --fail signals: a signal to a wrapper would
+  // not reach it) under this command ("perf record -o F --"): split on spaces.
+  std::string standby_wrapper;
   std::vector<std::string> worker_args;
   // Per worker (by index): its token interval instead of token_interval, and extra flags.
   std::vector<Duration> worker_intervals;

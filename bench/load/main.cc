@@ -71,6 +71,9 @@ int main(int argc, char** argv) {
   app.add_option("--director-wrapper",
                  a.director_wrapper,
                  "run the started director under this command (e.g. 'valgrind --tool=massif')");
+  app.add_option("--standby-wrapper",
+                 a.standby_wrapper,
+                 "run every started worker but worker-a (the one --fail hits) under this command");
   app.add_option("--worker-arg", a.worker_args, "extra flag for the started workers")
       ->allow_extra_args(false);
   app.add_flag("-q,--quiet", a.quiet, "no progress line on stderr");

@@ -203,7 +203,11 @@ std::string to_json(const Report& r) {
     out += fmt::format(R"({}"{}":{})", first ? "" : ",", reason, gap_json(gap_stats(ns)));
     first = false;
   }
-  out += fmt::format(R"(}},"fault_to_resume_ms":{}}},)", gap_json(gap_stats(resume_delays(r))));
+  // The fault's instant on CLOCK_MONOTONIC (the clock every connswap process logs `now`
+  // in), to line it up with a director's or worker's own timestamps; 0 = no fault.
+  out += fmt::format(R"(}},"fault_to_resume_ms":{},"fault_at_monotonic_us":{}}},)",
+                     gap_json(gap_stats(resume_delays(r))),
+                     r.fault_at == kNever ? 0 : r.fault_at / kMicrosecond);
   if (r.director) {
     out += fmt::format(R"("director":{},"director_rss_per_stream_bytes":{:.0f},)",
                        proc_json(*r.director),

@@ -263,6 +263,7 @@ Result<void> Run::start_cluster() {
     sc.director_args.push_back("--http-addr=127.0.0.1:0");
   }
   sc.director_wrapper = a.director_wrapper;
+  sc.standby_wrapper = a.standby_wrapper;
   sc.worker_args = a.worker_args;
   sc.user_loss = a.loss_pct / 100.0;
   sc.relay_worker0_mgmt = a.fail == Fault::kMgmtPartition;

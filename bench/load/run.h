@@ -47,6 +47,7 @@ struct BenchArgs {
   std::string server_name = "localhost";
   std::vector<std::string> director_args;
   std::string director_wrapper;
+  std::string standby_wrapper;  // every worker but worker-a (SpawnConfig::standby_wrapper)
   std::vector<std::string> worker_args;
   bool quiet = false;
 };

@@ -96,6 +96,43 @@ std::string encode_worker_request(const GenerateRequest& request,
   return out;
 }
 
+bool WorkerRequest::ParseFromArray(const void* data, int size) {
+  using google::protobuf::internal::WireFormatLite;
+  constexpr std::uint32_t kPrefixTag = WireFormatLite::MakeTag(
+      v1::WorkerGenerateRequest::kPrefixFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+  prefix.clear();
+  std::string rest;  // the other fields' bytes, for protobuf to parse
+  {
+    google::protobuf::io::CodedInputStream in(static_cast<const std::uint8_t*>(data), size);
+    google::protobuf::io::StringOutputStream rest_stream(&rest);
+    google::protobuf::io::CodedOutputStream rest_out(&rest_stream);
+    for (;;) {
+      const int at = in.CurrentPosition();
+      const std::uint32_t tag = in.ReadTag();
+      if (tag == 0) {
+        if (at != size) {
+          return false;  // a bad varint or field number 0
+        }
+        break;
+      }
+      if (tag != kPrefixTag) {
+        if (!WireFormatLite::SkipField(&in, tag, &rest_out)) {
+          return false;
+        }
+        continue;
+      }
+      std::uint32_t length = 0;
+      std::string& token = prefix.emplace_back();
+      if (!in.ReadVarint32(&length) || !in.ReadString(&token, static_cast<int>(length)) ||
+          !google::protobuf::internal::IsStructurallyValidUTF8(token.data(),
+                                                               static_cast<int>(token.size()))) {
+        return false;  // proto3 strings are UTF-8: protobuf rejects the message too
+      }
+    }
+  }  // the coded stream trims `rest` to what it wrote
+  return fields.ParseFromString(rest);
+}
+
 std::optional<client::StreamItem> to_stream_item(const v1::GenerateItem& item) {
   switch (item.item_case()) {
     case v1::GenerateItem::kAssigned:

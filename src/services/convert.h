@@ -30,6 +30,17 @@ std::string encode_worker_request(const GenerateRequest& request,
                                   const director::TokenWindow& prefix);
 GenerateRequest from_proto(const v1::WorkerGenerateRequest& request);
 
+// A worker's view of a WorkerGenerateRequest (same wire format): the prefix parsed straight
+// into one vector of strings, no protobuf string per token (issue 18: a failover brings a
+// worker 1,000 requests of 256 tokens at once). rpc::parse_message accepts it as a message.
+struct WorkerRequest {
+  v1::WorkerGenerateRequest fields;  // every field but prefix (left empty)
+  std::vector<std::string> prefix;   // oldest first
+  // Parses a WorkerGenerateRequest encoding; false where protobuf's parser would fail too
+  // (bad varints or lengths, truncation, field number 0, a prefix token not UTF-8).
+  bool ParseFromArray(const void* data, int size);
+};
+
 // A received GenerateItem for the StreamVerifier; nullopt if its oneof is empty or a
 // ResumeTicket (which only the resuming client looks at).
 std::optional<client::StreamItem> to_stream_item(const v1::GenerateItem& item);

@@ -29,9 +29,11 @@ void DirectorService::Impl::execute(director::Action& action) {
       [this](auto& a) {
         using T = std::decay_t<decltype(a)>;
         if constexpr (std::is_same_v<T, director::StartAttempt>) {
-          start_attempt(a);
+          start_or_queue(a);
         } else if constexpr (std::is_same_v<T, director::CancelAttempt>) {
-          upstreams_.forget(a.attempt, /*cancel=*/true);
+          if (!unqueue(a.attempt)) {
+            upstreams_.forget(a.attempt, /*cancel=*/true);
+          }
         } else if constexpr (std::is_same_v<T, director::ForwardToken>) {
           forward_token(a);
         } else if constexpr (std::is_same_v<T, director::SendAssigned>) {

@@ -62,6 +62,7 @@ void DirectorService::Impl::end_turn() {
   extra_.max_turn_bytes = std::max(extra_.max_turn_bytes, turn_bytes_);
   turn_items_ = 0;
   turn_bytes_ = 0;
+  end_turn_starts();                   // director_starts.cc
   status_.poll_workers(core_.pool());  // worker health changes for the status feed
 }
 

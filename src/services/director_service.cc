@@ -199,6 +199,7 @@ void DirectorService::Impl::on_client_gone(StreamKey key, ClientGone why) {
 
 void DirectorService::Impl::on_timeout(Timestamp now) {
   run([&] {
+    start_queued(now);
     continue_draining(now);
     release_budget(now);
     conclude_probes(now);
@@ -229,6 +230,8 @@ void DirectorService::Impl::stop() {
     return;
   }
   stopped_ = true;
+  queued_starts_.clear();
+  start_deadline_ = kNever;
   upstreams_.cancel_all();
   // A last ticket for every stream (best effort: what the sinks still take), so its client
   // continues on another director, or on this one once restarted.

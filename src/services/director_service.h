@@ -114,6 +114,10 @@ struct DirectorStats {
   // Liveness probes (issue 18; the core's probes / probes_unanswered are in `router`).
   std::uint64_t probe_pings = 0;      // PINGs sent for them
   std::uint64_t probes_extended = 0;  // judged late (this director's loop ran late): extended
+  // Worker calls started in batches (StreamLimits::replace_batch): the most started in one
+  // turn, and how many waited for a later turn.
+  std::uint64_t max_turn_starts = 0;
+  std::uint64_t starts_deferred = 0;
 };
 
 // Per-client bounds the director enforces on its streams (issue 14 item 3); apps set them
@@ -133,6 +137,10 @@ struct StreamLimits {
   // falls to 3/4 of it; nothing is dropped. Checked every budget_check_interval while over.
   std::size_t max_buffered_bytes = std::size_t{256} << 20;
   Duration budget_check_interval = 10 * kMillisecond;
+  // Worker calls started per director turn (issue 18): a failover that re-places many
+  // streams at once starts them in batches of this many, one batch per turn (deadline()
+  // is then now), so the owner sends each batch before the next is encoded. 0 = no limit.
+  std::size_t replace_batch = 0;
 };
 
 // Worker-request bytes beyond the client's own request: the start_seq the director sets

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <queue>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -18,7 +19,7 @@
 namespace connswap::services {
 
 using worker::FailureAction;
-using WorkerCall = rpc::ServerCall<v1::WorkerGenerateRequest, v1::WorkerItem>;
+using WorkerCall = rpc::ServerCall<WorkerRequest, v1::WorkerItem>;
 
 namespace {
 
@@ -61,7 +62,7 @@ class WorkerService::Impl {
         source_(source != nullptr ? std::move(source) : synthetic_source(config_)),
         plan_(config_.fail_after, config_.fail_mode, now_(), config_.recovery_after) {}
 
-  void on_generate(WorkerCall call, const v1::WorkerGenerateRequest& request);
+  void on_generate(WorkerCall call, WorkerRequest&& request);
   void on_health(rpc::ServerCall<v1::HealthRequest, v1::HealthResponse> call);
   Timestamp deadline() const;
   void on_timeout(Timestamp now);
@@ -87,9 +88,13 @@ class WorkerService::Impl {
   };
   static std::unique_ptr<worker::TokenSource> synthetic_source(const worker::WorkerConfig& c);
   static bool due(const Stream& s, Timestamp now);
-  void start_stream(WorkerCall call, const v1::WorkerGenerateRequest& request, Timestamp now);
+  void start_stream(WorkerCall call, WorkerRequest&& request, Timestamp now);
   void on_notify(std::uint64_t id);
   void pump(std::uint64_t id, Timestamp now);
+  void write_due(std::uint64_t id, Timestamp now);
+  // When `s` must next be pumped: 0 if something is pending or notified, kNever if blocked.
+  static Timestamp next_due(const Stream& s);
+  void schedule(std::uint64_t id);
   bool next_item(Stream& s, Timestamp now);
   void update_action(Timestamp now);
   void refuse_stream(std::map<std::uint64_t, Stream>::iterator it);
@@ -100,11 +105,16 @@ class WorkerService::Impl {
   worker::FailurePlan plan_;
   FailureAction action_ = FailureAction::kServe;
   std::map<std::uint64_t, Stream> streams_;
+  // Every stream's next_due(), lazily (issue 18: a scan of 2,000 streams after every loop
+  // handler was a tenth of a worker's failover burst): each change pushes (due, id); an
+  // entry whose stream is gone or whose due moved is dropped when it reaches the top.
+  using Due = std::pair<Timestamp, std::uint64_t>;
+  mutable std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
   std::uint64_t next_id_ = 1;
   bool stopped_ = false;
 };
 
-void WorkerService::Impl::on_generate(WorkerCall call, const v1::WorkerGenerateRequest& request) {
+void WorkerService::Impl::on_generate(WorkerCall call, WorkerRequest&& request) {
   const Timestamp now = now_();
   update_action(now);
   const char* refusal = stopped_                           ? "worker stopping"
@@ -118,7 +128,7 @@ void WorkerService::Impl::on_generate(WorkerCall call, const v1::WorkerGenerateR
     (void)call.finish({rpc::StatusCode::kUnavailable, refusal});
     return;
   }
-  start_stream(std::move(call), request, now);
+  start_stream(std::move(call), std::move(request), now);
 }
 
 std::unique_ptr<worker::TokenSource> WorkerService::Impl::synthetic_source(
@@ -132,12 +142,10 @@ std::unique_ptr<worker::TokenSource> WorkerService::Impl::synthetic_source(
 
 // Starts the source's stream for `request` (the last prefix_window tokens of its prefix)
 // and serves it; a source that refuses ends the call with UNAVAILABLE.
-void WorkerService::Impl::start_stream(WorkerCall call,
-                                       const v1::WorkerGenerateRequest& request,
-                                       Timestamp now) {
+void WorkerService::Impl::start_stream(WorkerCall call, WorkerRequest&& request, Timestamp now) {
   const std::uint64_t id = next_id_++;
-  worker::StreamStart start{.request = from_proto(request), .prefix = {}, .now = now};
-  start.prefix.assign(request.prefix().begin(), request.prefix().end());
+  worker::StreamStart start{
+      .request = from_proto(request.fields), .prefix = std::move(request.prefix), .now = now};
   const std::uint64_t start_seq = start.request.start_seq;
   auto stream = source_->start(std::move(start), [this, id] { on_notify(id); });
   if (!stream) {
@@ -179,6 +187,7 @@ void WorkerService::Impl::start_stream(WorkerCall call,
 void WorkerService::Impl::on_notify(std::uint64_t id) {
   if (auto it = streams_.find(id); it != streams_.end()) {
     it->second.notified = true;
+    schedule(id);
   }
 }
 
@@ -235,9 +244,40 @@ bool WorkerService::Impl::next_item(Stream& s, Timestamp now) {
   return true;
 }
 
+// Writes what is due for stream `id`, then files its next due time.
+void WorkerService::Impl::pump(std::uint64_t id, Timestamp now) {
+  write_due(id, now);
+  schedule(id);
+}
+
+Timestamp WorkerService::Impl::next_due(const Stream& s) {
+  if (s.blocked) {
+    return kNever;  // on_writable pumps it
+  }
+  return s.pending || s.notified ? Timestamp{0} : s.ws.deadline();
+}
+
+void WorkerService::Impl::schedule(std::uint64_t id) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) {
+    return;
+  }
+  if (const Timestamp t = next_due(it->second); t != kNever) {
+    due_.emplace(t, id);
+  }
+  if (due_.size() > 4 * streams_.size() + 64) {  // stale entries piled up: refile
+    due_ = {};
+    for (const auto& [sid, st] : streams_) {
+      if (const Timestamp t = next_due(st); t != kNever) {
+        due_.emplace(t, sid);
+      }
+    }
+  }
+}
+
 // Writes due items until none is due, the call's send queue is full or kItemsPerTurn
 // items went out.
-void WorkerService::Impl::pump(std::uint64_t id, Timestamp now) {
+void WorkerService::Impl::write_due(std::uint64_t id, Timestamp now) {
   for (int budget = kItemsPerTurn; budget > 0; --budget) {
     auto it = streams_.find(id);
     if (it == streams_.end()) {
@@ -293,6 +333,7 @@ void WorkerService::Impl::update_action(Timestamp now) {
   action_ = a;
   for (auto& [id, s] : streams_) {
     s.notified = true;  // every stream sees the new action at the next turn
+    due_.emplace(Timestamp{0}, id);
   }
   if (a == FailureAction::kServe) {
     logger().info("worker={}: ✅ recovered from simulated failure", config_.label);
@@ -316,11 +357,15 @@ void WorkerService::Impl::update_action(Timestamp now) {
 void WorkerService::Impl::on_timeout(Timestamp now) {
   update_action(now);
   std::vector<std::uint64_t> ids;
-  for (const auto& [id, s] : streams_) {
-    if (due(s, now)) {
+  while (!due_.empty() && due_.top().first <= now) {
+    const std::uint64_t id = due_.top().second;
+    due_.pop();
+    if (auto it = streams_.find(id); it != streams_.end() && due(it->second, now)) {
       ids.push_back(id);
     }
   }
+  std::sort(ids.begin(), ids.end());  // in id order, as the scan that this replaced
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   for (std::uint64_t id : ids) {
     pump(id, now);
   }
@@ -332,10 +377,13 @@ Timestamp WorkerService::Impl::deadline() const {
   // kNever for a waiting asynchronous source, would ever apply it).
   const Timestamp now = now_();
   Timestamp d = plan_.action(now) != action_ ? Timestamp{0} : plan_.deadline(now);
-  for (const auto& [id, s] : streams_) {
-    if (!s.blocked) {
-      d = std::min(d, s.pending || s.notified ? Timestamp{0} : s.ws.deadline());
+  while (!due_.empty()) {
+    const auto [t, id] = due_.top();
+    auto it = streams_.find(id);
+    if (it != streams_.end() && next_due(it->second) == t) {
+      return std::min(d, t);
     }
+    due_.pop();  // stale: the stream is gone or its due moved (a newer entry holds it)
   }
   return d;
 }
@@ -365,6 +413,7 @@ void WorkerService::Impl::stop() {
   stopped_ = true;
   auto streams = std::move(streams_);
   streams_.clear();
+  due_ = {};
   for (auto& [id, s] : streams) {
     s.ws.cancel();
     s.call.on_done(nullptr);
@@ -386,11 +435,10 @@ WorkerService::~WorkerService() {
 
 Result<void> WorkerService::add_user_methods(rpc::Registry& user) {
   std::weak_ptr<Impl> weak = impl_;
-  return user.add_server_streaming<v1::WorkerGenerateRequest, v1::WorkerItem>(
-      std::string(kWorkerGenerate),
-      [weak](WorkerCall call, const v1::WorkerGenerateRequest& request) {
+  return user.add_server_streaming<WorkerRequest, v1::WorkerItem>(
+      std::string(kWorkerGenerate), [weak](WorkerCall call, WorkerRequest request) {
         if (auto impl = weak.lock()) {
-          impl->on_generate(std::move(call), request);
+          impl->on_generate(std::move(call), std::move(request));
         } else {
           (void)call.finish({rpc::StatusCode::kUnavailable, "worker gone"});
         }

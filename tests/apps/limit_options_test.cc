@@ -39,7 +39,11 @@ TEST(LimitOptions, FlagsEnvironmentAndDefaults) {
                    "--drain-batch-bytes",
                    "65536",
                    "--max-buffered-bytes",
-                   "8388608"}),
+                   "8388608",
+                   "--replace-batch",
+                   "7",
+                   "--worker-connections",
+                   "4"}),
             -1);
   ASSERT_TRUE(finish_director_options(args));
   const LimitArgs& l = args.limits;
@@ -59,6 +63,8 @@ TEST(LimitOptions, FlagsEnvironmentAndDefaults) {
   EXPECT_EQ(stream.blocked_lifetime, 2500 * kMillisecond);
   EXPECT_EQ(stream.drain_batch_bytes, 65'536U);
   EXPECT_EQ(stream.max_buffered_bytes, 8'388'608U);
+  EXPECT_EQ(stream.replace_batch, 7U);
+  EXPECT_EQ(l.worker_connections, 4U);
   EXPECT_NE(describe(args).find("max_connections=100"), std::string::npos);
 }
 
@@ -75,13 +81,17 @@ TEST(LimitOptions, DefaultsAreOnAndSane) {
   EXPECT_EQ(stream_limits(args.limits).blocked_lifetime, 120 * kSecond);
   EXPECT_EQ(stream_limits(args.limits).drain_batch_bytes, 262'144U);
   EXPECT_EQ(stream_limits(args.limits).max_buffered_bytes, 268'435'456U);
+  EXPECT_EQ(stream_limits(args.limits).replace_batch, 0U);
+  EXPECT_EQ(args.limits.worker_connections, 1U);
   env.set("CONNECTION_SWAP_DIRECTOR_DRAIN_BATCH_BYTES", "1048576");
+  env.set("CONNECTION_SWAP_DIRECTOR_REPLACE_BATCH", "64");
   env.set("CONNECTION_SWAP_DIRECTOR_MAX_BUFFERED_BYTES", "33554432");
   DirectorArgs from_env;
   ASSERT_EQ(parse(from_env, {}), -1);
   ASSERT_TRUE(finish_director_options(from_env));
   EXPECT_EQ(stream_limits(from_env.limits).drain_batch_bytes, 1'048'576U);
   EXPECT_EQ(stream_limits(from_env.limits).max_buffered_bytes, 33'554'432U);
+  EXPECT_EQ(stream_limits(from_env.limits).replace_batch, 64U);
 }
 
 TEST(LimitOptions, BadValuesAreRefusedNamingTheOption) {
@@ -94,6 +104,8 @@ TEST(LimitOptions, BadValuesAreRefusedNamingTheOption) {
       {{"--max-sessions", "0"}, "--max-sessions"},
       {{"--blocked-stream-timeout-ms", "0"}, "--blocked-stream-timeout-ms"},
       {{"--drain-batch-bytes", "1023"}, "--drain-batch-bytes"},
+      {{"--worker-connections", "0"}, "--worker-connections"},
+      {{"--worker-connections", "17"}, "--worker-connections"},
       {{"--drain-batch-bytes", "67108865"}, "--drain-batch-bytes"},
       {{"--max-buffered-bytes", "1048575"}, "--max-buffered-bytes"},
   };

@@ -91,6 +91,8 @@ TEST(Metrics, DirectorNames) {
                            "connswap_user_connections",
                            "connswap_drain_batches_total",
                            "connswap_max_turn_bytes",
+                           "connswap_worker_call_starts_deferred_total",
+                           "connswap_max_turn_starts",
                            "connswap_buffered_bytes",
                            "connswap_streams_paused_by_budget_total"}) {
     EXPECT_TRUE(has(names, name)) << name;

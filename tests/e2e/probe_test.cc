@@ -66,5 +66,46 @@ TEST(Probe, WithProbesOffAStoppedWorkerIsLeftToTheStallDeadline) {
       0);
 }
 
+// --worker-connections 3 (issue 18): the streams on worker-a are spread over its three
+// connections; a kill is still found by the probes' ICMP and a stop by one unanswered
+// probe (every connection PINGed, none heard), and every stream moves once, intact.
+void fault_moves_streams_over_connections(int signo,
+                                          const std::string& reason,
+                                          std::size_t unresponsive) {
+  constexpr std::uint64_t kStreams = 6;  // round robin: 3 on each worker
+  Cluster c;
+  Flags director_flags = kSlowDetectors;
+  director_flags["--worker-connections"] = "3";
+  director_flags["--log-level"] = "debug";  // "connecting to worker" per connection
+  c.start_director(director_flags);
+  c.start_worker("worker-b", kWorkerFlags);
+  c.start_worker("worker-a", kWorkerFlags);
+  Flags client_flags = kClientFlags;
+  client_flags["--streams"] = std::to_string(kStreams);
+  auto& client = c.start_client("client", client_flags);
+  ASSERT_TRUE(wait_token(client, 10)) << c.logs();
+  ASSERT_TRUE(c.find_node("worker-a")->process->signal(signo));
+  auto summary = c.finish_client(client);
+  expect_intact(c, client, summary, kTokens, kStreams);
+  EXPECT_EQ(summary.num("migrations"), kStreams / 2) << c.logs();
+  for (const std::string& line : client.stderr_lines({"CONNECTION MIGRATION"})) {
+    EXPECT_EQ(log_field(line, "from_worker"), "worker-a") << line;
+    EXPECT_EQ(log_field(line, "reason"), reason) << line;
+  }
+  EXPECT_EQ(c.director().process->stderr_lines({"worker unresponsive"}).size(), unresponsive)
+      << c.logs();
+  // Three connections to each worker: worker-a's three streams went one on each, and
+  // worker-b's six calls (three first, three moved) over its three.
+  EXPECT_EQ(c.director().process->stderr_lines({"connecting to worker"}).size(), 6U) << c.logs();
+}
+
+TEST(Probe, AKilledWorkerWithSeveralConnectionsIsFoundByIcmp) {
+  fault_moves_streams_over_connections(SIGKILL, "connection_lost", 0);
+}
+
+TEST(Probe, AStoppedWorkerWithSeveralConnectionsIsFoundUnresponsiveOnce) {
+  fault_moves_streams_over_connections(SIGSTOP, "stall", 1);
+}
+
 }  // namespace
 }  // namespace connswap::e2e

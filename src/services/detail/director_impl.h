@@ -8,6 +8,7 @@
 // Not for use outside src/services.
 
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <set>
@@ -75,7 +76,8 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
                      blocked_deadline(),
                      drain_deadline_,
                      budget_deadline_,
-                     probes_.deadline()});
+                     probes_.deadline(),
+                     start_deadline_});
   }
   void on_timeout(Timestamp now);
   void stop();
@@ -153,6 +155,12 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   void note_turn_item(const v1::GenerateItem& item);
   void continue_draining(Timestamp now);
 
+  // director_starts.cc: worker calls started in batches (StreamLimits::replace_batch).
+  void start_or_queue(director::StartAttempt& a);
+  void start_queued(Timestamp now);
+  bool unqueue(director::AttemptId attempt);
+  void end_turn_starts();
+
   // director_budget.cc: the global buffer budget (StreamLimits::max_buffered_bytes).
   void note_buffered(director::StreamKey key, detail::Flow flow);
   void refresh_buffered();
@@ -205,6 +213,11 @@ class DirectorService::Impl : public std::enable_shared_from_this<DirectorServic
   bool over_budget_ = false;
   std::vector<director::StreamKey> budget_paused_;
   Timestamp budget_deadline_ = kNever;  // next check while over budget
+  // director_starts.cc: StartAttempts waiting for a later turn (FIFO), calls started in
+  // this turn, and when the next batch is due (kNever: none queued).
+  std::deque<director::StartAttempt> queued_starts_;
+  std::size_t turn_starts_ = 0;
+  Timestamp start_deadline_ = kNever;
 };
 
 }  // namespace connswap::services
