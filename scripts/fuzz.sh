@@ -10,7 +10,7 @@
 set -euo pipefail
 
 seconds=${1:-20}
-targets=(wire migration http openai sse upstream rpc director front)
+targets=(wire migration http openai sse upstream rpc director front worker_request)
 # Per-target flags. The structure-aware targets (programs of opcodes, fuzz/program.h) need
 # no long inputs, and their runs touch much code: libFuzzer's entropic schedule then costs
 # more than the run itself (measured 3-5x fewer execs/s), so it is off for them.

@@ -104,6 +104,11 @@ TEST(WorkerRequest, RefusesWhatProtobufRefuses) {
                                           "ab",
                                           4));              // length past the end
   expect_parses_alike(whole + std::string("\x28\x07", 2));  // field 5 as a varint
+  // Tags as long varints (found by fuzz/worker_request_fuzz.cc): protobuf takes at most 5
+  // bytes (bits past 32 dropped); CodedInputStream alone would read up to 10.
+  expect_parses_alike(whole + std::string("\xca\xca\xca\xca\xca\xca\xca\x2a\x00", 9));
+  expect_parses_alike(whole + std::string("\xfa\xc3\xdf\xfa\x2a\x03tje", 9));
+  expect_parses_alike(whole + std::string("\xaa\x80\x00\x01z", 5));  // prefix tag, 3 bytes
 }
 
 }  // namespace
