@@ -37,7 +37,9 @@ struct WorkerRequest {
   v1::WorkerGenerateRequest fields;  // every field but prefix (left empty)
   std::vector<std::string> prefix;   // oldest first
   // Parses a WorkerGenerateRequest encoding; false where protobuf's parser would fail too
-  // (bad varints or lengths, truncation, field number 0, a prefix token not UTF-8).
+  // (bad varints or lengths, truncation, field number 0, a tag over 5 bytes, a prefix token
+  // not UTF-8).
+  // NOLINTNEXTLINE(readability-identifier-naming): protobuf's name, which rpc::parse_message calls
   bool ParseFromArray(const void* data, int size);
 };
 
